@@ -1,0 +1,148 @@
+"""What a cell reads and writes: the input of the notebook graph.
+
+``analyze_python`` follows Python's scoping exactly (see :mod:`.name_visitor`) plus the
+project's conventions (design.md section 3): private ``_x`` names, builtins and
+kernel-injected names reported apart, ``except ... as e`` binding nothing, star imports
+recorded until a run tells what they bound. Code passes through IPython's input
+transformer first when plain Python does not parse, so ``%magic`` and ``!cmd`` work.
+
+Results are cached by code, so re-analysing an unchanged cell costs a dict lookup.
+"""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from .name_visitor import NameVisitor
+from .names import is_private
+from .sql_template import placeholder_names
+
+_CACHE_SIZE = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisError:
+    """A cell that cannot be parsed. ``line`` is 1-based, ``column`` 0-based."""
+
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}, column {self.column}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class CellAnalysis:
+    """The global names a cell reads, writes and deletes.
+
+    ``ambient_reads`` are loads of builtins and kernel-injected names (``print``,
+    ``display``): not dependencies unless a cell of the notebook defines that name.
+    ``star_imports`` lists modules imported with ``*``: their names are unknown until
+    the cell runs (see :meth:`with_star_names`).
+    """
+
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    deletes: frozenset[str] = frozenset()
+    ambient_reads: frozenset[str] = frozenset()
+    star_imports: tuple[str, ...] = ()
+    error: AnalysisError | None = None
+    defines: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "defines", self.writes | self.deletes)
+
+    def with_star_names(self, names: frozenset[str]) -> CellAnalysis:
+        """After a run: the public names a star import bound count as writes."""
+        public = frozenset(n for n in names if not n.startswith("_"))
+        return replace(
+            self,
+            writes=self.writes | public,
+            reads=self.reads - public,
+            ambient_reads=self.ambient_reads - public,
+        )
+
+
+EMPTY = CellAnalysis()
+
+
+def analyze_python(code: str) -> CellAnalysis:
+    """Analyse one Python cell. Never raises: a syntax error comes back in ``error``."""
+    return _analyze_python_cached(code)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _analyze_python_cached(code: str) -> CellAnalysis:
+    tree = _parse(code)
+    if isinstance(tree, AnalysisError):
+        return CellAnalysis(error=tree)
+    visitor = NameVisitor()
+    try:
+        visitor.analyze(tree)
+    except RecursionError:
+        return CellAnalysis(error=AnalysisError(1, 0, "code is nested too deeply to analyse"))
+    reads, ambient = visitor.reads()
+    return CellAnalysis(
+        reads=reads,
+        writes=frozenset(n for n in visitor.writes if not is_private(n)),
+        deletes=frozenset(n for n in visitor.deletes if not is_private(n)),
+        ambient_reads=ambient,
+        star_imports=tuple(visitor.star_imports),
+    )
+
+
+def analyze_sql(sql: str, output: str | None) -> CellAnalysis:
+    """Analyse a SQL cell: ``{name}`` placeholders are reads, ``output`` is the write."""
+    if output is not None and not output.isidentifier():
+        error = AnalysisError(1, 0, f"the output variable {output!r} is not a Python name")
+        return CellAnalysis(error=error)
+    writes = frozenset() if output is None or is_private(output) else frozenset({output})
+    reads = frozenset(n for n in placeholder_names(sql) if not is_private(n))
+    return CellAnalysis(reads=reads - writes, writes=writes)
+
+
+def _parse(code: str) -> ast.Module | AnalysisError:
+    """Parse as Python; if that fails, as IPython would after its input transforms.
+
+    Plain Python is never changed by IPython's transforms, so the common case pays for
+    one ``ast.parse`` only.
+    """
+    try:
+        return _quiet_parse(code)
+    except SyntaxError as first:
+        error: SyntaxError | ValueError = first
+    except ValueError as first:  # e.g. a NUL byte in the source
+        return AnalysisError(1, 0, str(first))
+    transformed = _ipython_transform(code)
+    if transformed is not None and transformed != code:
+        try:
+            return _quiet_parse(transformed)
+        except (SyntaxError, ValueError) as second:
+            error = second
+    if isinstance(error, SyntaxError):
+        return AnalysisError(error.lineno or 1, max((error.offset or 1) - 1, 0), error.msg)
+    return AnalysisError(1, 0, str(error))
+
+
+def _quiet_parse(code: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings belong to the run, not to analysis
+        return ast.parse(code)
+
+
+def _ipython_transform(code: str) -> str | None:
+    try:
+        return _transformer().transform_cell(code)
+    except Exception:  # the transformer rejects some malformed input outright
+        return None
+
+
+@lru_cache(maxsize=1)
+def _transformer():  # type: ignore[no-untyped-def]
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager()
