@@ -12,12 +12,14 @@ Results are cached by code, so re-analysing an unchanged cell costs a dict looku
 from __future__ import annotations
 
 import ast
+import keyword
 import warnings
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Protocol
 
 from .name_visitor import NameVisitor
-from .names import is_private
+from .names import is_ambient, is_private
 from .sql_template import placeholder_names
 
 _CACHE_SIZE = 8192
@@ -69,6 +71,8 @@ class CellAnalysis:
 
 EMPTY = CellAnalysis()
 
+_TOO_DEEP = AnalysisError(1, 0, "code is nested too deeply to analyse")
+
 
 def analyze_python(code: str) -> CellAnalysis:
     """Analyse one Python cell. Never raises: a syntax error comes back in ``error``."""
@@ -80,11 +84,11 @@ def _analyze_python_cached(code: str) -> CellAnalysis:
     tree = _parse(code)
     if isinstance(tree, AnalysisError):
         return CellAnalysis(error=tree)
-    visitor = NameVisitor()
+    visitor = NameVisitor(parse_embedded=_parse_embedded)
     try:
         visitor.analyze(tree)
     except RecursionError:
-        return CellAnalysis(error=AnalysisError(1, 0, "code is nested too deeply to analyse"))
+        return CellAnalysis(error=_TOO_DEEP)
     reads, ambient = visitor.reads()
     return CellAnalysis(
         reads=reads,
@@ -96,13 +100,26 @@ def _analyze_python_cached(code: str) -> CellAnalysis:
 
 
 def analyze_sql(sql: str, output: str | None) -> CellAnalysis:
-    """Analyse a SQL cell: ``{name}`` placeholders are reads, ``output`` is the write."""
-    if output is not None and not output.isidentifier():
+    """Analyse a SQL cell: ``{name}`` placeholders are reads, ``output`` is the write.
+
+    The query runs before its result is bound, so ``{df}`` with output ``df`` reads the
+    previous ``df`` (like ``df = df.dropna()``). Builtin and kernel-injected names are
+    ambient reads, as in Python cells.
+    """
+    if output is not None and not _is_python_name(output):
         error = AnalysisError(1, 0, f"the output variable {output!r} is not a Python name")
         return CellAnalysis(error=error)
     writes = frozenset() if output is None or is_private(output) else frozenset({output})
-    reads = frozenset(n for n in placeholder_names(sql) if not is_private(n))
-    return CellAnalysis(reads=reads - writes, writes=writes)
+    placeholders = placeholder_names(sql)
+    return CellAnalysis(
+        reads=frozenset(n for n in placeholders if not is_ambient(n) and not is_private(n)),
+        writes=writes,
+        ambient_reads=frozenset(n for n in placeholders if is_ambient(n)),
+    )
+
+
+def _is_python_name(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)
 
 
 def _parse(code: str) -> ast.Module | AnalysisError:
@@ -117,15 +134,25 @@ def _parse(code: str) -> ast.Module | AnalysisError:
         error: SyntaxError | ValueError = first
     except ValueError as first:  # e.g. a NUL byte in the source
         return AnalysisError(1, 0, str(first))
+    except (RecursionError, MemoryError):  # the parser's own depth limits
+        return _TOO_DEEP
     transformed = _ipython_transform(code)
     if transformed is not None and transformed != code:
         try:
             return _quiet_parse(transformed)
         except (SyntaxError, ValueError) as second:
             error = second
+        except (RecursionError, MemoryError):
+            return _TOO_DEEP
     if isinstance(error, SyntaxError):
         return AnalysisError(error.lineno or 1, max((error.offset or 1) - 1, 0), error.msg)
     return AnalysisError(1, 0, str(error))
+
+
+def _parse_embedded(code: str) -> ast.Module | None:
+    """The code a magic runs (``%%time`` bodies): IPython transforms it too."""
+    tree = _parse(code)
+    return None if isinstance(tree, AnalysisError) else tree
 
 
 def _quiet_parse(code: str) -> ast.Module:
@@ -141,8 +168,13 @@ def _ipython_transform(code: str) -> str | None:
         return None
 
 
+class _CellTransformer(Protocol):
+    def transform_cell(self, cell: str) -> str: ...
+
+
 @lru_cache(maxsize=1)
-def _transformer():  # type: ignore[no-untyped-def]
+def _transformer() -> _CellTransformer:
     from IPython.core.inputtransformer2 import TransformerManager
 
-    return TransformerManager()
+    manager: _CellTransformer = TransformerManager()  # type: ignore[no-untyped-call]
+    return manager

@@ -8,9 +8,13 @@ One pass over the AST with a stack of scopes, as the compiler's symbol table doe
   (known only when the body ends), so their loads wait in ``pending`` and are resolved
   when the scope closes: local, a closure over an enclosing function, or global. A
   global loaded from a function body is a read unless the cell binds it anywhere.
-- Comprehensions run immediately in their own scope; their loop variables never leak,
-  while a walrus inside binds in the enclosing non-comprehension scope.
-- Class scopes are invisible to the functions and comprehensions nested in them.
+- Comprehensions run immediately in their own scope: their locals are their loop
+  variables (known up front), which never leak, while a walrus inside binds in the
+  enclosing non-comprehension scope.
+- Class scopes are invisible to the functions and comprehensions nested in them. A name
+  a class body binds anywhere is class-local: loaded before its binding, it is looked up
+  in the globals (``LOAD_NAME``), never in an enclosing function.
+- Inside a class, ``__name`` is mangled to ``_Class__name``, as the compiler does.
 
 Decorators, default values, base classes and (unless postponed by
 ``from __future__ import annotations``) annotations are evaluated where the ``def`` or
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import re
+import string
 from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
@@ -36,41 +41,88 @@ class ScopeKind(Enum):
 
 
 class Scope:
-    """One namespace on the stack. ``deferred`` is true inside any function body."""
+    """One namespace on the stack.
 
-    __slots__ = ("bound", "deferred", "globals", "kind", "nonlocals", "parent", "pending")
+    ``deferred`` is true for code that runs later than the cell (inside any function
+    body). ``private`` is the class name that mangles ``__x`` names in this scope.
+    """
 
-    def __init__(self, kind: ScopeKind, parent: Scope | None) -> None:
+    __slots__ = (
+        "bound",
+        "deferred",
+        "globals",
+        "kind",
+        "nonlocals",
+        "parent",
+        "pending",
+        "private",
+    )
+
+    def __init__(
+        self,
+        kind: ScopeKind,
+        parent: Scope | None,
+        *,
+        runs_later: bool | None = None,
+        private: str | None = None,
+    ) -> None:
         self.kind = kind
         self.parent = parent
         self.bound: set[str] = set()
         self.globals: set[str] = set()
         self.nonlocals: set[str] = set()
         self.pending: set[str] = set()
-        self.deferred = kind is ScopeKind.FUNCTION or (parent is not None and parent.deferred)
+        later = kind is ScopeKind.FUNCTION if runs_later is None else runs_later
+        self.deferred: bool = later or (parent is not None and parent.deferred)
+        inherited = parent.private if parent is not None else None
+        self.private: str | None = private if kind is ScopeKind.CLASS else inherited
 
 
-# Magics whose argument or body is Python run in the user namespace.
-_EXEC_LINE_MAGICS = frozenset({"time"})
-_EXEC_CELL_MAGICS = frozenset({"time", "capture"})
-# Magics whose code reads the user namespace but keeps its own bindings.
-_READ_ONLY_MAGICS = frozenset({"timeit"})
+#: Parses the code of ``%%time`` and similar magics (IPython transforms it first).
+EmbeddedParser = Callable[[str], "ast.Module | None"]
+
+# Magics that run their line (and cell body) in the user namespace, with the options
+# that take a value. IPython does not expand ``$name`` / ``{expr}`` in their line.
+_EXEC_MAGICS: dict[str, frozenset[str]] = {
+    "time": frozenset(),
+    "prun": frozenset({"-D", "-l", "-s", "-T"}),
+    "debug": frozenset({"-b", "--breakpoint"}),
+}
+# ``%timeit`` compiles its code into a function: it binds locals and reads globals.
+_TIMEIT_OPTIONS = frozenset({"-n", "-r", "-p", "-v"})
+# ``x?``, ``x??`` and these magics show an object: their output depends on it.
+_INSPECT_MAGICS = frozenset({"pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfile"})
 # IPython expands ``$name`` and ``{expr}`` in these calls' string argument.
 _EXPANDING_CALLS = frozenset({"system", "getoutput", "run_line_magic", "run_cell_magic"})
-_DOLLAR_NAME = re.compile(r"(?<!\$)\$([A-Za-z_][A-Za-z0-9_]*)")
-_BRACED_EXPR = re.compile(r"(?<!\{)\{([^{}]+)\}(?!\})")
+# IPython's DollarFormatter: ``$name`` / ``$a.b`` outside single quotes; ``$$`` escapes.
+_DOLLAR_FIELD = re.compile(r"\$(\$?[\w.]+)(?=(?:[^']*'[^']*')*[^']*$)")
+_OPTION = re.compile(r"\s*(-\S*)")
+_WORD = re.compile(r"\s*(\S+)")
+_FORMATTER = string.Formatter()
 
 
 def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
     return tuple(f for f in node_type._fields if f != "ctx")
 
 
-class NameVisitor:
-    """Collects a cell's reads, writes and deletes. Use :meth:`analyze` once per tree."""
+def _parse_plain(code: str) -> ast.Module | None:
+    try:
+        return ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
 
-    def __init__(self) -> None:
+
+class NameVisitor:
+    """Collects a cell's reads, writes and deletes. Use :meth:`analyze` once per tree.
+
+    ``parse_embedded`` parses the code a magic runs (``%%time`` bodies and the like); it
+    returns None for code that does not parse, which the magic reports when it runs.
+    """
+
+    def __init__(self, parse_embedded: EmbeddedParser = _parse_plain) -> None:
         self.module = Scope(ScopeKind.MODULE, None)
         self.scope = self.module
+        self.parse_embedded = parse_embedded
         self.raw_reads: dict[str, None] = {}
         self.deferred_loads: set[str] = set()
         self.writes: set[str] = set()
@@ -123,13 +175,17 @@ class NameVisitor:
                 self.raw_reads.setdefault(name)
 
     def reads(self) -> tuple[frozenset[str], frozenset[str]]:
-        """(reads, ambient reads): ambient ones are builtins and kernel-injected names."""
+        """(reads, ambient reads): ambient ones are builtins and kernel-injected names.
+
+        Output history (``_``, ``_5``, ``_i3``) is ambient although it looks private.
+        """
         user: set[str] = set()
         ambient: set[str] = set()
         for name in self.raw_reads:
-            if is_private(name):
-                continue
-            (ambient if is_ambient(name) else user).add(name)
+            if is_ambient(name):
+                ambient.add(name)
+            elif not is_private(name):
+                user.add(name)
         return frozenset(user), frozenset(ambient)
 
     # -- traversal ---------------------------------------------------------
@@ -158,18 +214,34 @@ class NameVisitor:
 
     # -- binding and loading -----------------------------------------------
 
+    def _mangle(self, name: str) -> str:
+        """``__x`` inside class ``A`` is ``_A__x`` (Python's private name mangling)."""
+        private = self.scope.private
+        if private is None or not name.startswith("__") or name.endswith("__"):
+            return name
+        stripped = private.lstrip("_")
+        return f"_{stripped}{name}" if stripped else name
+
     def _load(self, name: str) -> None:
+        name = self._mangle(name)
         scope = self.scope
-        if scope.kind is ScopeKind.MODULE:
+        kind = scope.kind
+        if kind is ScopeKind.MODULE:
             if name not in scope.bound:
                 self.raw_reads.setdefault(name)
-        elif scope.kind is ScopeKind.CLASS:
-            if name in scope.globals:
-                self._global_load(name, scope.deferred)
-            elif name not in scope.bound:
-                self._propagate(scope, name)
-        else:
+        elif kind is ScopeKind.FUNCTION:
             scope.pending.add(name)
+        elif kind is ScopeKind.COMPREHENSION:
+            if name not in scope.bound:
+                self._resolve_free(scope, name)
+        elif name in scope.globals:
+            self._global_load(name, scope.deferred)
+        elif name not in scope.bound:
+            if scope.deferred:
+                # Free or class-local: known when the class body ends (see _close_class).
+                scope.pending.add(name)
+            else:
+                self._resolve_free(scope, name)
 
     def _global_load(self, name: str, deferred: bool) -> None:
         if deferred:
@@ -177,17 +249,22 @@ class NameVisitor:
         elif name not in self.module.bound:
             self.raw_reads.setdefault(name)
 
-    def _propagate(self, scope: Scope, name: str) -> None:
-        """Hand an unresolved load to the enclosing scope, skipping class bodies."""
+    def _resolve_free(self, scope: Scope, name: str) -> None:
+        """Resolve a name ``scope`` does not bind in the scopes around it, skipping
+        class bodies: a comprehension's loop variable, a pending load of an enclosing
+        function (resolved when it closes), or a global."""
         parent = scope.parent
-        while parent is not None and parent.kind is ScopeKind.CLASS:
+        while parent is not None and parent.kind is not ScopeKind.MODULE:
+            if parent.kind is ScopeKind.FUNCTION:
+                parent.pending.add(name)
+                return
+            if parent.kind is ScopeKind.COMPREHENSION and name in parent.bound:
+                return
             parent = parent.parent
-        if parent is None or parent.kind is ScopeKind.MODULE:
-            self._global_load(name, scope.deferred)
-        else:
-            parent.pending.add(name)
+        self._global_load(name, scope.deferred)
 
     def _bind(self, name: str, scope: Scope | None = None) -> None:
+        name = self._mangle(name)
         scope = scope or self.scope
         if scope.kind is ScopeKind.MODULE or name in scope.globals:
             self.module.bound.add(name)
@@ -195,7 +272,12 @@ class NameVisitor:
         elif name not in scope.nonlocals:
             scope.bound.add(name)
 
+    def _bind_local(self, name: str) -> None:
+        """Parameters, loop variables of comprehensions, handler names: always local."""
+        self.scope.bound.add(self._mangle(name))
+
     def _delete(self, name: str) -> None:
+        name = self._mangle(name)
         scope = self.scope
         if scope.kind is ScopeKind.MODULE or name in scope.globals:
             self._load(name)
@@ -203,12 +285,14 @@ class NameVisitor:
         elif name not in scope.nonlocals:
             scope.bound.add(name)
 
-    def _push(self, kind: ScopeKind) -> Scope:
-        self.scope = Scope(kind, self.scope)
+    def _push(
+        self, kind: ScopeKind, *, runs_later: bool | None = None, private: str | None = None
+    ) -> Scope:
+        self.scope = Scope(kind, self.scope, runs_later=runs_later, private=private)
         return self.scope
 
     def _pop(self) -> None:
-        """Close a function or comprehension scope: resolve what it loaded."""
+        """Close a function scope: resolve what it loaded."""
         scope = self.scope
         assert scope.parent is not None
         self.scope = scope.parent
@@ -216,7 +300,19 @@ class NameVisitor:
             if name in scope.globals:
                 self._global_load(name, scope.deferred)
             elif name not in scope.bound and name not in scope.nonlocals:
-                self._propagate(scope, name)
+                self._resolve_free(scope, name)
+
+    def _close_class(self) -> None:
+        """Close a class body nested in a function: a pending name the body binds
+        somewhere was loaded before its binding, from the globals (``LOAD_NAME``)."""
+        scope = self.scope
+        assert scope.parent is not None
+        self.scope = scope.parent
+        for name in scope.pending:
+            if name in scope.bound:
+                self._global_load(name, scope.deferred)
+            else:
+                self._resolve_free(scope, name)
 
     # -- names and scopes --------------------------------------------------
 
@@ -242,7 +338,7 @@ class NameVisitor:
 
     def _bind_parameters(self, args: ast.arguments) -> None:
         for arg in _all_args(args):
-            self.scope.bound.add(arg.arg)
+            self._bind_local(arg.arg)
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._visit_all(node.decorator_list)
@@ -271,9 +367,9 @@ class NameVisitor:
         type_scope = self._push_type_params(node)
         self._visit_all(node.bases)
         self._visit_all(node.keywords)
-        self._push(ScopeKind.CLASS)
+        self._push(ScopeKind.CLASS, private=node.name)
         self._visit_all(node.body)
-        self.scope = self.scope.parent or self.module  # class bodies resolve as they go
+        self._close_class()
         if type_scope:
             self._pop()
         self._bind(node.name)
@@ -283,9 +379,9 @@ class NameVisitor:
         params = getattr(node, "type_params", None)
         if not params:
             return False
-        self._push(ScopeKind.FUNCTION)
+        self._push(ScopeKind.FUNCTION, runs_later=False)  # evaluated with the definition
         for param in params:
-            self.scope.bound.add(param.name)
+            self._bind_local(param.name)
         return True
 
     def _visit_type_alias(self, node: Any) -> None:
@@ -303,26 +399,22 @@ class NameVisitor:
         generators = node.generators
         self._visit(generators[0].iter)  # evaluated in the enclosing scope
         self._push(ScopeKind.COMPREHENSION)
+        for generator in generators:  # every loop variable is local from the start
+            for sub in ast.walk(generator.target):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    self._bind_local(sub.id)
         for index, generator in enumerate(generators):
             if index:
                 self._visit(generator.iter)
-            self._bind_targets(generator.target)
+            self._visit(generator.target)  # loads in targets such as `for o.attr in ...`
             self._visit_all(generator.ifs)
         if isinstance(node, ast.DictComp):
             self._visit(node.key)
             self._visit(node.value)
         else:
             self._visit(node.elt)
-        self._pop()
-
-    def _bind_targets(self, target: ast.AST) -> None:
-        """Comprehension targets bind in the comprehension itself, never globally."""
-        for sub in ast.walk(target):
-            if isinstance(sub, ast.Name):
-                if isinstance(sub.ctx, ast.Store):
-                    self.scope.bound.add(sub.id)
-                else:
-                    self._load(sub.id)
+        assert self.scope.parent is not None
+        self.scope = self.scope.parent  # loads were resolved as they came
 
     def _visit_named_expr(self, node: ast.NamedExpr) -> None:
         self._visit(node.value)
@@ -348,17 +440,18 @@ class NameVisitor:
             self._visit(node.value)
 
     def _visit_ann_assign(self, node: ast.AnnAssign) -> None:
+        """Value, then target, then (in modules and classes) the annotation."""
         if node.value is not None:
             self._visit(node.value)
         in_function = self.scope.kind is ScopeKind.FUNCTION
-        if not in_function and not self.postponed_annotations:
-            self._visit(node.annotation)
         target = node.target
         if isinstance(target, ast.Name):
             if node.value is not None or in_function:
                 self._bind(target.id)
         else:
             self._visit(target)
+        if not in_function and not self.postponed_annotations:
+            self._visit(node.annotation)
 
     def _visit_for(self, node: ast.For | ast.AsyncFor) -> None:
         self._visit(node.iter)
@@ -381,20 +474,22 @@ class NameVisitor:
 
     def _visit_global(self, node: ast.Global) -> None:
         if self.scope.kind is not ScopeKind.MODULE:
-            self.scope.globals.update(node.names)
+            self.scope.globals.update(self._mangle(name) for name in node.names)
 
     def _visit_nonlocal(self, node: ast.Nonlocal) -> None:
-        self.scope.nonlocals.update(node.names)
+        self.scope.nonlocals.update(self._mangle(name) for name in node.names)
 
     def _visit_except_handler(self, node: ast.ExceptHandler) -> None:
         """``except E as e`` binds ``e`` for the handler only: Python deletes it after."""
         if node.type is not None:
             self._visit(node.type)
-        name = node.name
+        if node.name is None:
+            self._visit_all(node.body)
+            return
+        name = self._mangle(node.name)
         scope = self.scope
-        if name is None or scope.kind is ScopeKind.FUNCTION:
-            if name is not None:
-                scope.bound.add(name)
+        if scope.kind is ScopeKind.FUNCTION:
+            scope.bound.add(name)
             self._visit_all(node.body)
             return
         was_bound = name in scope.bound
@@ -439,61 +534,82 @@ class NameVisitor:
     def _visit_ipython_call(self, method: str, args: list[ast.expr]) -> None:
         """What the transformed ``%magic`` / ``!cmd`` reads and binds.
 
-        IPython expands ``$name`` and ``{expr}`` in shell commands and magic lines;
-        ``%time`` / ``%%time`` / ``%%capture`` run their code in the user namespace.
+        IPython expands ``$name`` and ``{expr}`` in shell commands and most magic lines;
+        ``%time``, ``%%capture`` and the like run their code in the user namespace.
         """
-        strings = [a.value if isinstance(a, ast.Constant) else None for a in args]
-        if not strings or not all(isinstance(s, str) for s in strings):
+        strings: list[str] = []
+        for arg in args:
+            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                return
+            strings.append(arg.value)
+        if not strings:
             return
         if method in ("system", "getoutput"):
-            self._visit_expansions(str(strings[0]))
+            self._visit_expansions(strings[0])
             return
-        magic = str(strings[0])
-        line = str(strings[1]) if len(strings) > 1 else ""
-        if method == "run_line_magic":
-            if magic in _EXEC_LINE_MAGICS:
-                self._visit_embedded_code(line, read_only=False)
-            elif magic in _READ_ONLY_MAGICS:
-                self._visit_embedded_code(_strip_options(line), read_only=True)
-            else:
-                self._visit_expansions(line)
-            return
-        body = str(strings[2]) if len(strings) > 2 else ""
-        self._visit_expansions(line)
-        if magic in _EXEC_CELL_MAGICS:
-            if magic == "capture":
-                target = _strip_options(line).split()
-                if target and target[0].isidentifier():
-                    self._bind(target[0])
-            self._visit_embedded_code(body, read_only=False)
-        elif magic in _READ_ONLY_MAGICS:
-            self._visit_embedded_code(_strip_options(line) + "\n" + body, read_only=True)
+        magic = strings[0]
+        line = strings[1] if len(strings) > 1 else ""
+        body = strings[2] if method == "run_cell_magic" and len(strings) > 2 else None
+        if magic in _EXEC_MAGICS:
+            _, code = _split_options(line, _EXEC_MAGICS[magic])
+            self._visit_embedded_code(_join_code(code, body), runs_in_function=False)
+        elif magic == "timeit":
+            options, code = _split_options(line, _TIMEIT_OPTIONS)
+            self._visit_embedded_code(_join_code(code, body), runs_in_function=True)
+            saved = options.get("-v", "")
+            if saved.isidentifier():
+                self._bind(saved)
+        elif magic in _INSPECT_MAGICS:
+            self._visit_expression(line)
+        else:
+            self._visit_expansions(line)
+            if magic == "capture" and body is not None:
+                self._visit_embedded_code(body, runs_in_function=False)
+                output = _split_options(line, frozenset())[1].split()
+                if output and output[0].isidentifier():
+                    self._bind(output[0])  # bound after the body ran
 
-    def _visit_embedded_code(self, code: str, *, read_only: bool) -> None:
-        try:
-            tree = ast.parse(code)
-        except (SyntaxError, ValueError):
-            return  # the magic reports its own syntax error when it runs
-        if read_only:
-            # timeit runs the code with the user namespace as globals and a fresh
-            # dict as locals: like a class body, it binds locally and reads globally.
-            self._push(ScopeKind.CLASS)
+    def _visit_embedded_code(self, code: str, *, runs_in_function: bool) -> None:
+        tree = self.parse_embedded(code) if code.strip() else None
+        if tree is None:
+            return
+        if runs_in_function:
+            # timeit compiles the code into a function it calls at once: the code
+            # binds locals and reads globals, as they stand at this point of the cell.
+            self._push(ScopeKind.FUNCTION, runs_later=False)
             self._visit_all(tree.body)
-            self.scope = self.scope.parent or self.module
+            self._pop()
         else:
             self._visit_all(tree.body)
 
     def _visit_expansions(self, text: str) -> None:
+        """Loads of IPython's ``var_expand``: ``{expr}`` fields and ``$name``.
+
+        IPython evaluates every field or expands nothing, so a field that is not an
+        expression (``awk '{print $1}'``) leaves the whole line unexpanded.
+        """
         if "$" not in text and "{" not in text:
             return
-        for match in _DOLLAR_NAME.finditer(text):
-            self._load(match.group(1))
-        for match in _BRACED_EXPR.finditer(text):
-            try:
-                expr = ast.parse(match.group(1).strip(), mode="eval")
-            except (SyntaxError, ValueError):
-                continue
-            self._visit(expr.body)
+        expressions: list[ast.Expression] = []
+        try:
+            for literal, field, spec, _ in _FORMATTER.parse(text):
+                for match in _DOLLAR_FIELD.finditer(literal):
+                    if not match.group(1).startswith("$"):
+                        expressions.append(ast.parse(match.group(1), mode="eval"))
+                if field is not None:
+                    source = f"{field}:{spec}" if spec else field
+                    expressions.append(ast.parse(source.strip(), mode="eval"))
+        except (SyntaxError, ValueError):
+            return
+        for expression in expressions:
+            self._visit(expression.body)
+
+    def _visit_expression(self, source: str) -> None:
+        try:
+            expression = ast.parse(source.strip(), mode="eval")
+        except (SyntaxError, ValueError):
+            return
+        self._visit(expression.body)
 
 
 def _ignore(node: ast.AST) -> None:
@@ -518,14 +634,32 @@ def _is_get_ipython_call(node: ast.expr) -> bool:
     )
 
 
-def _strip_options(line: str) -> str:
-    """Drop leading ``-x`` / ``--flag`` options of a magic line (``%timeit -n 10 f()``)."""
-    words = line.split()
-    while words and words[0].startswith("-"):
-        option = words.pop(0)
-        if option in ("-n", "-r", "-p") and words:
-            words.pop(0)
-    return " ".join(words)
+def _split_options(line: str, takes_value: frozenset[str]) -> tuple[dict[str, str], str]:
+    """Leading ``-x`` / ``--flag`` options of a magic line, and the rest verbatim.
+
+    ``%timeit -n 10 -v res f()`` gives ``({"-n": "10", "-v": "res"}, "f()")``; a short
+    option may carry its value attached (``-n10``).
+    """
+    options: dict[str, str] = {}
+    position = 0
+    while match := _OPTION.match(line, position):
+        option = match.group(1)
+        position = match.end()
+        if option in takes_value:
+            value = _WORD.match(line, position)
+            if value is not None:
+                options[option] = value.group(1)
+                position = value.end()
+        elif option[:2] in takes_value and not option.startswith("--"):
+            options[option[:2]] = option[2:]
+        else:
+            options[option] = ""
+    return options, line[position:].strip()
+
+
+def _join_code(line_code: str, body: str | None) -> str:
+    """A magic's line code and cell body run as one piece of code, line first."""
+    return line_code if body is None else f"{line_code}\n{body}"
 
 
 def _has_future_annotations(tree: ast.Module) -> bool:

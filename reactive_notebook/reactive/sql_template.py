@@ -1,18 +1,21 @@
 """Split SQL text into literal text and ``{name}`` placeholders.
 
-A placeholder is ``{identifier}`` outside string literals, quoted identifiers and
-comments; ``{{`` and ``}}`` stand for literal braces. Anything else in braces (a DuckDB
-struct literal ``{'a': 1}``, a Postgres array literal inside quotes) is left as SQL.
+A placeholder is ``{name}``, ``name`` a Python name (not a keyword), outside string
+literals, quoted identifiers and comments; ``{{`` and ``}}`` stand for literal braces.
+Anything else in braces (a DuckDB struct literal ``{'a': 1}``, ``{ x }``, ``{a.b}``, a
+Postgres array literal inside quotes) is left as SQL.
 The SQL cell runner turns each placeholder into a bind parameter of the driver, never
 into text, so values cannot inject SQL.
 """
 
 from __future__ import annotations
 
+import keyword
 import re
+import unicodedata
 from dataclasses import dataclass
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IDENTIFIER = re.compile(r"[^\W\d]\w*")
 _DOLLAR_TAG = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)?\$")
 
 
@@ -48,14 +51,12 @@ def parse_sql_template(sql: str) -> list[Segment]:
             text.append(ch)
             i += 2
             continue
-        elif ch == "{" and (ident := _IDENTIFIER.match(sql, i + 1)) and sql.startswith(
-            "}", ident.end()
-        ):
+        elif ch == "{" and (name := _placeholder_at(sql, i)) is not None:
             if text:
                 segments.append("".join(text))
                 text = []
-            segments.append(Placeholder(ident.group(0), i))
-            i = ident.end() + 1
+            segments.append(Placeholder(name, i))
+            i = sql.index("}", i) + 1
             continue
         else:
             end = i + 1
@@ -75,12 +76,25 @@ def placeholder_names(sql: str) -> list[str]:
     return list(seen)
 
 
+def _placeholder_at(sql: str, brace: int) -> str | None:
+    """The name of ``{name}`` opening at ``brace``, NFKC-normalised as Python does."""
+    ident = _IDENTIFIER.match(sql, brace + 1)
+    if ident is None or not sql.startswith("}", ident.end()):
+        return None
+    name = unicodedata.normalize("NFKC", ident.group(0))
+    if not name.isidentifier() or keyword.iskeyword(name):
+        return None
+    return name
+
+
 def _quoted_end(sql: str, start: int, quote: str) -> int:
     """End of a quoted literal; a doubled quote is an escaped quote.
 
-    Postgres ``E'...'`` strings also escape with a backslash.
+    Postgres ``E'...'`` strings also escape with a backslash (``ELSE'...'`` is not one).
     """
-    backslash_escapes = quote == "'" and start > 0 and sql[start - 1] in "eE"
+    backslash_escapes = (
+        quote == "'" and start > 0 and sql[start - 1] in "eE" and not _in_word(sql, start - 1)
+    )
     i, n = start + 1, len(sql)
     while i < n:
         ch = sql[i]

@@ -1,0 +1,81 @@
+"""The reactive core of one notebook: its graph and its kernel's run state, kept in step.
+
+This is what the notebook service drives. Every structural change goes through here so
+that staleness is never forgotten: editing a cell marks its descendants stale, changing
+who provides a name marks the readers stale, and deleting a cell plans the cleanup and
+the re-run of its dependents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .analysis import CellAnalysis
+from .graph import GraphChange, NotebookGraph
+from .planner import Plan, merge, plan_removal, plan_run
+from .run_state import RunState
+
+
+class ReactiveCore:
+    """Graph + run state for one notebook and its kernel."""
+
+    def __init__(self) -> None:
+        self.graph = NotebookGraph()
+        self.state = RunState()
+
+    def insert(
+        self, cell_id: str, analysis: CellAnalysis, *, after: str | None, fingerprint: str = ""
+    ) -> GraphChange:
+        change = self.graph.insert(cell_id, analysis, after=after, fingerprint=fingerprint)
+        self._mark_stale(change)
+        return change
+
+    def append(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
+        ids = self.graph.cell_ids
+        after = ids[-1] if ids else None
+        return self.insert(cell_id, analysis, after=after, fingerprint=fingerprint)
+
+    def update(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
+        """New code for a cell: re-analysed, re-linked, nothing runs."""
+        changed_code = fingerprint != self.graph.fingerprint(cell_id)
+        change = self.graph.update(cell_id, analysis, fingerprint=fingerprint)
+        self._mark_stale(change)
+        if changed_code:
+            self.state.mark_stale(self.graph, self.graph.children(cell_id))
+        return change
+
+    def move(self, cell_id: str, *, after: str | None) -> GraphChange:
+        change = self.graph.move(cell_id, after=after)
+        self._mark_stale(change)
+        return change
+
+    def remove(self, cell_id: str) -> Plan:
+        """Delete a cell; the plan drops its names and re-runs its former dependents."""
+        plan = plan_removal(self.graph, self.state, cell_id)
+        self._mark_stale(GraphChange())
+        return plan
+
+    def _mark_stale(self, change: GraphChange) -> None:
+        """Cells whose providers changed, or that now sit on a cycle, no longer show
+        what a fresh run would: they and their descendants become stale."""
+        self.state.mark_stale(self.graph, change.inputs_changed)
+        self.state.mark_stale(self.graph, self.graph.cycles())
+
+    def plan(self, targets: Iterable[str]) -> Plan:
+        return plan_run(self.graph, self.state, targets)
+
+    def merge(self, queued: Plan, targets: Iterable[str]) -> Plan:
+        return merge(self.graph, self.state, queued, targets)
+
+    def record(self, cell_id: str, *, ok: bool) -> None:
+        """A planned cell finished running."""
+        self.state.record(self.graph, cell_id, ok=ok)
+
+    def names_deleted(self, names: Iterable[str]) -> None:
+        self.state.deleted(set(names))
+
+    def kernel_restarted(self) -> None:
+        self.state.reset()
+
+    def is_stale(self, cell_id: str) -> bool:
+        return cell_id in self.state.stale

@@ -1,0 +1,598 @@
+"""The notebook's dependency graph: who provides each name a cell reads, and in what order.
+
+Rules (design.md section 3):
+
+- A name written by **one** cell can be read from anywhere in the notebook.
+- A name written by **several** cells: each reader sees the nearest definition above it,
+  exactly as a top-to-bottom run would. Each definer is followed by the next definer of
+  that name (an *overwrite* edge), and every reader of a definition runs before the next
+  definer overwrites it (an *order* edge). Reading such a name with no definition above
+  is an error naming the definers.
+- Cycles block every cell on them; the error names the cycle and the names on each edge.
+
+*Data* and *overwrite* edges cascade (re-running the source re-runs the target); *order*
+edges only constrain the order. A ``del x`` counts as a definition of ``x`` (its value is
+"no ``x``"), so readers below it see what a top-to-bottom run would.
+
+The graph is incremental: inserting, editing, moving or deleting a cell recomputes only
+the edges of the names that cell reads or defines.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+
+from .analysis import CellAnalysis
+from .ordering import PositionIndex
+
+
+class EdgeKind(Enum):
+    DATA = "data"  # the source defines a name the target reads
+    OVERWRITE = "overwrite"  # the target redefines a name the source defined
+    ORDER = "order"  # the source reads a name the target redefines afterwards
+
+
+Label = tuple[EdgeKind, str]
+Edge = tuple[str, str, EdgeKind, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CellProblem:
+    """Why the graph says a cell cannot run. ``kind``: syntax, ambiguous or cycle."""
+
+    kind: str
+    message: str
+    cells: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GraphChange:
+    """What an update did: cells whose providers changed (their values are now stale)."""
+
+    inputs_changed: frozenset[str] = frozenset()
+    former_children: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _Cell:
+    analysis: CellAnalysis
+    fingerprint: str
+    loads: frozenset[str] = field(default_factory=frozenset)
+
+
+class NotebookGraph:
+    """Ordered cells, their analyses, and the edges between them."""
+
+    def __init__(self) -> None:
+        self._positions = PositionIndex()
+        self._cells: dict[str, _Cell] = {}
+        self._definers: dict[str, list[str]] = {}  # name -> cells, in notebook order
+        self._readers: dict[str, set[str]] = {}
+        self._out: dict[str, dict[str, set[Label]]] = {}
+        self._in: dict[str, dict[str, set[Label]]] = {}
+        self._overwrite_edges: dict[str, list[Edge]] = {}  # name -> its overwrite chain
+        self._reader_edges: dict[tuple[str, str], list[Edge]] = {}  # (name, reader) -> edges
+        self._ambiguous: dict[str, dict[str, tuple[str, ...]]] = {}  # cell -> name -> definers
+        self._upward: set[tuple[str, str]] = set()  # edges pointing up the notebook
+        self._version = 0  # bumped by every edge or order change; caches key on it
+        self._cycles_cache: tuple[int, dict[str, CellProblem]] | None = None
+        self._rank_cache: tuple[int, dict[str, int]] | None = None
+        self._touched: set[str] = set()
+
+    # -- structure ---------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._cells)
+
+    def __contains__(self, cell_id: object) -> bool:
+        return cell_id in self._cells
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions.ids())
+
+    @property
+    def cell_ids(self) -> list[str]:
+        """Cell ids in notebook order."""
+        return self._positions.ids()
+
+    def index(self, cell_id: str) -> int:
+        return self._positions.index(cell_id)
+
+    def analysis(self, cell_id: str) -> CellAnalysis:
+        return self._cells[cell_id].analysis
+
+    def fingerprint(self, cell_id: str) -> str:
+        """What changes when the cell must re-run (its code, for SQL its output too)."""
+        return self._cells[cell_id].fingerprint
+
+    def definers(self, name: str) -> tuple[str, ...]:
+        return tuple(self._definers.get(name, ()))
+
+    def insert(
+        self,
+        cell_id: str,
+        analysis: CellAnalysis,
+        *,
+        after: str | None,
+        fingerprint: str = "",
+    ) -> GraphChange:
+        """Add a cell right after ``after`` (``None``: first)."""
+        if after is not None and after not in self._cells:
+            raise KeyError(after)
+        self._positions.insert(cell_id, after)
+        self._version += 1
+        self._cells[cell_id] = _Cell(analysis, fingerprint, _loads(analysis))
+        self._out[cell_id] = {}
+        self._in[cell_id] = {}
+        return self._reindex(cell_id, None, self._cells[cell_id])
+
+    def append(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
+        ids = self._positions
+        after = ids.at(len(ids) - 1) if len(ids) else None
+        return self.insert(cell_id, analysis, after=after, fingerprint=fingerprint)
+
+    def update(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
+        """Replace a cell's analysis (its code changed)."""
+        old = self._cells[cell_id]
+        new = _Cell(analysis, fingerprint, _loads(analysis))
+        self._cells[cell_id] = new
+        if old.loads == new.loads and old.analysis.defines == analysis.defines:
+            return GraphChange()  # same names: same edges
+        return self._reindex(cell_id, old, new)
+
+    def move(self, cell_id: str, *, after: str | None) -> GraphChange:
+        """Move a cell right after ``after`` (``None``: first)."""
+        if after is not None and after not in self._cells:
+            raise KeyError(after)
+        if after == cell_id:
+            return GraphChange()
+        cell = self._cells[cell_id]
+        self._positions.remove(cell_id)
+        self._positions.insert(cell_id, after)
+        self._version += 1
+        self._touched = set()
+        for name in cell.analysis.defines:
+            self._definers[name].sort(key=self._key)
+            self._recompute_name(name)
+        for name in cell.loads - cell.analysis.defines:
+            self._recompute_reader(name, cell_id)
+        self._refresh_upward(cell_id)
+        return self._change()
+
+    def remove(self, cell_id: str) -> GraphChange:
+        """Delete a cell. ``former_children`` are the cells that depended on it."""
+        cell = self._cells[cell_id]
+        children = frozenset(self.children(cell_id))
+        self._cells.pop(cell_id)
+        change = self._reindex(cell_id, cell, None)
+        self._positions.remove(cell_id)
+        self._version += 1
+        self._out.pop(cell_id, None)
+        self._in.pop(cell_id, None)
+        self._ambiguous.pop(cell_id, None)
+        return GraphChange(change.inputs_changed - {cell_id}, children)
+
+    # -- queries -----------------------------------------------------------
+
+    def parents(self, cell_id: str) -> dict[str, frozenset[str]]:
+        """Cells whose re-run re-runs this one, with the names that link them."""
+        return _cascade_neighbours(self._in[cell_id])
+
+    def children(self, cell_id: str) -> dict[str, frozenset[str]]:
+        """Cells this one's re-run re-runs, with the names that link them."""
+        return _cascade_neighbours(self._out[cell_id])
+
+    def providers(self, cell_id: str) -> dict[str, str]:
+        """For each name the cell reads from another cell: the cell it reads it from."""
+        result: dict[str, str] = {}
+        for source, labels in self._in[cell_id].items():
+            for kind, name in labels:
+                if kind is EdgeKind.DATA:
+                    result[name] = source
+        return result
+
+    def order_successors(self, cell_id: str) -> list[str]:
+        """Cells that must run after this one but do not re-run because of it."""
+        return [
+            target
+            for target, labels in self._out[cell_id].items()
+            if any(kind is EdgeKind.ORDER for kind, _ in labels)
+        ]
+
+    def edges(self) -> list[Edge]:
+        """Every edge as (source, target, kind, name), for inspection and tests."""
+        result: list[Edge] = []
+        for source, targets in self._out.items():
+            for target, labels in targets.items():
+                result.extend((source, target, kind, name) for kind, name in labels)
+        return sorted(result, key=lambda e: (e[0], e[1], e[2].value, e[3]))
+
+    def descendants(self, cell_ids: Iterable[str]) -> set[str]:
+        """Every cell a re-run of these cells re-runs (not including them)."""
+        start = list(cell_ids)
+        seen: set[str] = set()
+        stack = list(start)
+        while stack:
+            for child, labels in self._out[stack.pop()].items():
+                if child not in seen and any(k is not EdgeKind.ORDER for k, _ in labels):
+                    seen.add(child)
+                    stack.append(child)
+        return seen - set(start)
+
+    def ancestors(self, cell_ids: Iterable[str]) -> set[str]:
+        """Every cell whose re-run would re-run one of these (not including them)."""
+        start = list(cell_ids)
+        seen: set[str] = set()
+        stack = list(start)
+        while stack:
+            for parent, labels in self._in[stack.pop()].items():
+                if parent not in seen and any(k is not EdgeKind.ORDER for k, _ in labels):
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen - set(start)
+
+    def problem(self, cell_id: str) -> CellProblem | None:
+        """Why this cell cannot run, if the graph alone says so."""
+        analysis = self._cells[cell_id].analysis
+        if analysis.error is not None:
+            return CellProblem("syntax", f"SyntaxError: {analysis.error}")
+        ambiguous = self._ambiguous.get(cell_id)
+        if ambiguous:
+            return _ambiguity_problem(ambiguous)
+        return self.cycles().get(cell_id)
+
+    def problems(self) -> dict[str, CellProblem]:
+        result: dict[str, CellProblem] = {}
+        for cell_id in self._positions.ids():
+            problem = self.problem(cell_id)
+            if problem is not None:
+                result[cell_id] = problem
+        return result
+
+    def cycles(self) -> dict[str, CellProblem]:
+        """Every cell on a cycle, with the cycle it is on. Cached until edges change."""
+        if self._cycles_cache is not None and self._cycles_cache[0] == self._version:
+            return self._cycles_cache[1]
+        result: dict[str, CellProblem] = {}
+        if self._upward:  # a cycle needs at least one edge pointing up the notebook
+            for component in self._strongly_connected(self._cycle_candidates()):
+                for cell_id in component:
+                    result[cell_id] = self._cycle_problem(cell_id, component)
+        self._cycles_cache = (self._version, result)
+        return result
+
+    def sort(self, cell_ids: Iterable[str]) -> list[str]:
+        """The given cells in run order: topological, notebook position breaking ties.
+
+        When no edge points up the notebook (the usual case), notebook order is already
+        topological and sorting costs O(k log k) for k cells, whatever the notebook size.
+        """
+        ids = set(cell_ids)
+        if not self._upward:
+            return self._positions.sort(ids)
+        rank = self._topological_rank()
+        return sorted(ids, key=rank.__getitem__)
+
+    # -- maintenance -------------------------------------------------------
+
+    def _reindex(self, cell_id: str, old: _Cell | None, new: _Cell | None) -> GraphChange:
+        """Update the name indexes for one cell and recompute the touched names."""
+        old_defines = old.analysis.defines if old else frozenset()
+        new_defines = new.analysis.defines if new else frozenset()
+        old_loads = old.loads if old else frozenset()
+        new_loads = new.loads if new else frozenset()
+        self._touched = set()
+        for name in old_defines - new_defines:
+            definers = self._definers[name]
+            definers.remove(cell_id)
+            if not definers:
+                del self._definers[name]
+        for name in new_defines - old_defines:
+            definers = self._definers.setdefault(name, [])
+            position = bisect_left([self._positions.key(c) for c in definers], self._key(cell_id))
+            definers.insert(position, cell_id)
+        for name in old_loads - new_loads:
+            readers = self._readers[name]
+            readers.discard(cell_id)
+            if not readers:
+                del self._readers[name]
+        for name in new_loads - old_loads:
+            self._readers.setdefault(name, set()).add(cell_id)
+        for name in old_defines ^ new_defines:
+            self._recompute_name(name)
+        for name in old_loads - new_loads:
+            self._recompute_reader(name, cell_id)  # drops its edges
+        for name in (new_loads - old_loads) - (old_defines ^ new_defines):
+            self._recompute_reader(name, cell_id)
+        return self._change()
+
+    def _refresh_upward(self, cell_id: str) -> None:
+        """After a move: which of the cell's edges now point up the notebook."""
+        pairs = [(cell_id, target) for target in self._out[cell_id]]
+        pairs += [(source, cell_id) for source in self._in[cell_id]]
+        for source, target in pairs:
+            if self._key(source) > self._key(target):
+                self._upward.add((source, target))
+            else:
+                self._upward.discard((source, target))
+
+    def _change(self) -> GraphChange:
+        touched = frozenset(c for c in self._touched if c in self._cells)
+        self._touched = set()
+        return GraphChange(inputs_changed=touched)
+
+    def _key(self, cell_id: str) -> int:
+        return self._positions.key(cell_id)
+
+    def _recompute_name(self, name: str) -> None:
+        """Recompute every edge of ``name``: its definers changed."""
+        definers = self._definers.get(name, [])
+        chain = [(a, b, EdgeKind.OVERWRITE, name) for a, b in itertools.pairwise(definers)]
+        self._replace_edges(self._overwrite_edges.pop(name, []), chain)
+        if chain:
+            self._overwrite_edges[name] = chain
+        for reader in list(self._readers.get(name, ())):
+            self._recompute_reader(name, reader)
+        for reader in [c for c, names in self._ambiguous.items() if name in names]:
+            if reader not in self._readers.get(name, ()):
+                self._set_ambiguous(reader, name, None)
+
+    def _recompute_reader(self, name: str, reader: str) -> None:
+        """Recompute the edges of one reader of ``name``."""
+        old = self._reader_edges.pop((name, reader), [])
+        new: list[Edge] = []
+        ambiguous: tuple[str, ...] | None = None
+        cell = self._cells.get(reader)
+        definers = self._definers.get(name, [])
+        if cell is not None and name in cell.loads and definers:
+            if len(definers) == 1:
+                if definers[0] != reader:
+                    new.append((definers[0], reader, EdgeKind.DATA, name))
+            else:
+                keys = [self._key(c) for c in definers]
+                above = bisect_left(keys, self._key(reader))
+                if above == 0:
+                    if name in cell.analysis.reads:  # builtins fall back to the builtin
+                        ambiguous = tuple(definers)
+                else:
+                    new.append((definers[above - 1], reader, EdgeKind.DATA, name))
+                    if above < len(definers) and definers[above] != reader:
+                        new.append((reader, definers[above], EdgeKind.ORDER, name))
+        self._set_ambiguous(reader, name, ambiguous)
+        self._replace_edges(old, new)
+        if new:
+            self._reader_edges[(name, reader)] = new
+
+    def _set_ambiguous(self, cell_id: str, name: str, definers: tuple[str, ...] | None) -> None:
+        current = self._ambiguous.get(cell_id)
+        if definers is None:
+            if current and name in current:
+                del current[name]
+                if not current:
+                    del self._ambiguous[cell_id]
+                self._touched.add(cell_id)
+        elif cell_id in self._cells and (current or {}).get(name) != definers:
+            self._ambiguous.setdefault(cell_id, {})[name] = definers
+            self._touched.add(cell_id)
+
+    def _replace_edges(self, old: list[Edge], new: list[Edge]) -> None:
+        if old == new:
+            return
+        new_set = set(new)
+        old_set = set(old)
+        for edge in old:
+            if edge not in new_set:
+                self._remove_edge(edge)
+        for edge in new:
+            if edge not in old_set:
+                self._add_edge(edge)
+
+    def _add_edge(self, edge: Edge) -> None:
+        source, target, kind, name = edge
+        labels = self._out[source].get(target)
+        if labels is None:
+            labels = self._out[source][target] = set()
+            self._in[target][source] = labels
+            if self._key(source) > self._key(target):
+                self._upward.add((source, target))
+        labels.add((kind, name))
+        self._edge_changed(target, kind)
+
+    def _remove_edge(self, edge: Edge) -> None:
+        source, target, kind, name = edge
+        out = self._out.get(source)
+        labels = out.get(target) if out is not None else None
+        if labels is None:
+            return
+        labels.discard((kind, name))
+        if not labels:
+            del out[target]  # type: ignore[union-attr]
+            self._in.get(target, {}).pop(source, None)
+            self._upward.discard((source, target))
+        self._edge_changed(target, kind)
+
+    def _edge_changed(self, target: str, kind: EdgeKind) -> None:
+        self._version += 1
+        if kind is EdgeKind.DATA:
+            self._touched.add(target)
+
+    # -- cycles and order ---------------------------------------------------
+
+    def _cycle_candidates(self) -> set[str]:
+        """Cells that both follow and precede the head and tail of some upward edge."""
+        heads = {target for _, target in self._upward}
+        tails = {source for source, _ in self._upward}
+        forward = _reach(heads, self._out)
+        backward = _reach(tails, self._in)
+        return forward & backward
+
+    def _strongly_connected(self, nodes: set[str]) -> list[list[str]]:
+        """Tarjan's algorithm (iterative) on the subgraph ``nodes``; non-trivial SCCs only."""
+        index: dict[str, int] = {}
+        low: dict[str, int] = {}
+        on_stack: set[str] = set()
+        stack: list[str] = []
+        components: list[list[str]] = []
+        counter = 0
+        for root in self._positions.sort(nodes):
+            if root in index:
+                continue
+            work: list[tuple[str, Iterator[str]]] = []
+            index[root] = low[root] = counter
+            counter += 1
+            stack.append(root)
+            on_stack.add(root)
+            work.append((root, iter([t for t in self._out[root] if t in nodes])))
+            while work:
+                node, successors = work[-1]
+                advanced = False
+                for succ in successors:
+                    if succ not in index:
+                        index[succ] = low[succ] = counter
+                        counter += 1
+                        stack.append(succ)
+                        on_stack.add(succ)
+                        work.append((succ, iter([t for t in self._out[succ] if t in nodes])))
+                        advanced = True
+                        break
+                    if succ in on_stack:
+                        low[node] = min(low[node], index[succ])
+                if advanced:
+                    continue
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component: list[str] = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        components.append(self._positions.sort(component))
+        return components
+
+    def _cycle_problem(self, cell_id: str, component: list[str]) -> CellProblem:
+        """Describe one cycle through ``cell_id`` inside its component, edge by edge."""
+        members = set(component)
+        path = _shortest_cycle(cell_id, members, self._out)
+        steps: list[str] = []
+        names: set[str] = set()
+        for source, target in itertools.pairwise(path):
+            steps.append(_describe_edge(source, target, self._out[source][target]))
+            names.update(name for _, name in self._out[source][target])
+        cycle = " → ".join(path)
+        message = f"cells {cycle} form a cycle: " + "; ".join(steps)
+        return CellProblem("cycle", message, tuple(path[:-1]), tuple(sorted(names)))
+
+    def _topological_rank(self) -> dict[str, int]:
+        """Kahn's algorithm with notebook position breaking ties; cached until edges change.
+
+        Cells on a cycle are ranked by position among what is left (they never run).
+        """
+        if self._rank_cache is not None and self._rank_cache[0] == self._version:
+            return self._rank_cache[1]
+        indegree = {cell_id: len(self._in[cell_id]) for cell_id in self._cells}
+        heap = [(self._key(c), c) for c, degree in indegree.items() if degree == 0]
+        heapq.heapify(heap)
+        rank: dict[str, int] = {}
+        while heap or len(rank) < len(indegree):
+            if not heap:  # only cycles left: release the earliest remaining cell
+                rest = [c for c in indegree if c not in rank and indegree[c] >= 0]
+                first = min(rest, key=self._key)
+                indegree[first] = 0
+                heap.append((self._key(first), first))
+            _, cell_id = heapq.heappop(heap)
+            if cell_id in rank:
+                continue
+            rank[cell_id] = len(rank)
+            indegree[cell_id] = -1
+            for target in self._out[cell_id]:
+                if indegree[target] > 0:
+                    indegree[target] -= 1
+                    if indegree[target] == 0:
+                        heapq.heappush(heap, (self._key(target), target))
+        self._rank_cache = (self._version, rank)
+        return rank
+
+
+def _loads(analysis: CellAnalysis) -> frozenset[str]:
+    return analysis.reads | analysis.ambient_reads
+
+
+def _cascade_neighbours(adjacent: dict[str, set[Label]]) -> dict[str, frozenset[str]]:
+    result: dict[str, frozenset[str]] = {}
+    for other, labels in adjacent.items():
+        names = frozenset(name for kind, name in labels if kind is not EdgeKind.ORDER)
+        if names:
+            result[other] = names
+    return result
+
+
+def _reach(start: set[str], adjacency: dict[str, dict[str, set[Label]]]) -> set[str]:
+    seen = set(start)
+    stack = list(start)
+    while stack:
+        for other in adjacency[stack.pop()]:
+            if other not in seen:
+                seen.add(other)
+                stack.append(other)
+    return seen
+
+
+def _shortest_cycle(
+    start: str, members: set[str], out: dict[str, dict[str, set[Label]]]
+) -> list[str]:
+    """Breadth-first: the shortest path start → ... → start inside ``members``."""
+    previous: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        next_frontier: list[str] = []
+        for node in frontier:
+            for succ in out[node]:
+                if succ not in members:
+                    continue
+                if succ == start:
+                    back = [node]
+                    while back[-1] != start:
+                        back.append(previous[back[-1]])
+                    return [*reversed(back), start]
+                if succ not in previous:
+                    previous[succ] = node
+                    next_frontier.append(succ)
+        frontier = next_frontier
+    return [start, start]
+
+
+def _describe_edge(source: str, target: str, labels: set[Label]) -> str:
+    by_kind: dict[EdgeKind, list[str]] = {}
+    for kind, name in labels:
+        by_kind.setdefault(kind, []).append(name)
+    parts: list[str] = []
+    for kind, names in sorted(by_kind.items(), key=lambda item: item[0].value):
+        listed = ", ".join(sorted(names))
+        if kind is EdgeKind.DATA:
+            parts.append(f"{target} reads {listed} from {source}")
+        elif kind is EdgeKind.OVERWRITE:
+            parts.append(f"{target} redefines {listed} after {source}")
+        else:
+            parts.append(f"{source} must read {listed} before {target} redefines it")
+    return "; ".join(parts)
+
+
+def _ambiguity_problem(ambiguous: dict[str, tuple[str, ...]]) -> CellProblem:
+    parts = [
+        f"{name!r} is defined by cells {', '.join(definers)}, none of them above this cell"
+        for name, definers in sorted(ambiguous.items())
+    ]
+    message = "; ".join(parts) + ". Move a definition above this cell or rename one of them."
+    return CellProblem("ambiguous", message, names=tuple(sorted(ambiguous)))

@@ -1,0 +1,72 @@
+"""Sortable position keys for cells, so inserts and moves never renumber the notebook.
+
+Keys are integers spaced ``_GAP`` apart; an insert takes the midpoint of its neighbours
+and only when two neighbours touch are all keys respaced (amortised O(1)).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+
+_GAP = 1 << 20
+
+
+class PositionIndex:
+    """The notebook's cell order: O(log n) position lookups, cheap inserts and moves."""
+
+    def __init__(self) -> None:
+        self._key: dict[str, int] = {}
+        self._keys: list[int] = []
+        self._ids: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, cell_id: object) -> bool:
+        return cell_id in self._key
+
+    def ids(self) -> list[str]:
+        """Cell ids in notebook order (a copy)."""
+        return list(self._ids)
+
+    def key(self, cell_id: str) -> int:
+        return self._key[cell_id]
+
+    def index(self, cell_id: str) -> int:
+        return bisect_left(self._keys, self._key[cell_id])
+
+    def at(self, index: int) -> str:
+        return self._ids[index]
+
+    def insert(self, cell_id: str, after: str | None) -> None:
+        """Put ``cell_id`` right after ``after`` (``None``: first)."""
+        if cell_id in self._key:
+            raise KeyError(f"cell {cell_id!r} is already in the notebook")
+        index = 0 if after is None else self.index(after) + 1
+        low = self._keys[index - 1] if index > 0 else 0
+        high = self._keys[index] if index < len(self._keys) else low + 2 * _GAP
+        if high - low < 2:
+            self._respace()
+            self.insert(cell_id, after)
+            return
+        key = (low + high) // 2
+        self._key[cell_id] = key
+        self._keys.insert(index, key)
+        self._ids.insert(index, cell_id)
+
+    def append(self, cell_id: str) -> None:
+        self.insert(cell_id, self._ids[-1] if self._ids else None)
+
+    def remove(self, cell_id: str) -> None:
+        index = self.index(cell_id)
+        del self._keys[index]
+        del self._ids[index]
+        del self._key[cell_id]
+
+    def _respace(self) -> None:
+        self._keys = [(i + 1) * _GAP for i in range(len(self._ids))]
+        self._key = dict(zip(self._ids, self._keys, strict=True))
+
+    def sort(self, cell_ids: set[str] | list[str]) -> list[str]:
+        """The given cells in notebook order."""
+        return sorted(cell_ids, key=self._key.__getitem__)
