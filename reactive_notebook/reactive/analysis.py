@@ -44,7 +44,9 @@ class CellAnalysis:
     ``ambient_reads`` are loads of builtins and kernel-injected names (``print``,
     ``display``): not dependencies unless a cell of the notebook defines that name.
     ``star_imports`` lists modules imported with ``*``: their names are unknown until
-    the cell runs (see :meth:`with_star_names`).
+    the cell runs (see :meth:`with_star_names`). ``imports`` maps the names the cell
+    binds only by importing (``pd`` -> ``pandas``, ``sqrt`` -> ``math:sqrt``): two cells
+    that import the same thing under the same name define the same value.
     """
 
     reads: frozenset[str] = frozenset()
@@ -53,10 +55,18 @@ class CellAnalysis:
     ambient_reads: frozenset[str] = frozenset()
     star_imports: tuple[str, ...] = ()
     error: AnalysisError | None = None
+    imports: frozenset[tuple[str, str]] = frozenset()
     defines: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "defines", self.writes | self.deletes)
+
+    def import_target(self, name: str) -> str | None:
+        """What ``name`` is imported from, when the cell binds it only by importing."""
+        for imported, target in self.imports:
+            if imported == name:
+                return target
+        return None
 
     def with_star_names(self, names: frozenset[str]) -> CellAnalysis:
         """After a run: the public names a star import bound count as writes."""
@@ -96,6 +106,11 @@ def _analyze_python_cached(code: str) -> CellAnalysis:
         deletes=frozenset(n for n in visitor.deletes if not is_private(n)),
         ambient_reads=ambient,
         star_imports=tuple(visitor.star_imports),
+        imports=frozenset(
+            (name, target)
+            for name, target in visitor.pure_imports().items()
+            if not is_private(name)
+        ),
     )
 
 
@@ -156,6 +171,8 @@ def _parse_embedded(code: str) -> ast.Module | None:
 
 
 def _quiet_parse(code: str) -> ast.Module:
+    if "\\" not in code:  # parse-time warnings are all about backslash escapes
+        return ast.parse(code)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarnings belong to the run, not to analysis
         return ast.parse(code)

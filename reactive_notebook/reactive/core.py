@@ -9,6 +9,7 @@ the re-run of its dependents.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 from .analysis import CellAnalysis
 from .graph import GraphChange, NotebookGraph
@@ -36,8 +37,15 @@ class ReactiveCore:
         return self.insert(cell_id, analysis, after=after, fingerprint=fingerprint)
 
     def update(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
-        """New code for a cell: re-analysed, re-linked, nothing runs."""
+        """New code for a cell: re-analysed, re-linked, nothing runs.
+
+        Code that does not parse keeps the names of the last code that did, so the
+        cells reading from it show "waiting on" it rather than a puzzling NameError.
+        """
         changed_code = fingerprint != self.graph.fingerprint(cell_id)
+        previous = self.graph.analysis(cell_id)
+        if analysis.error is not None:
+            analysis = replace(previous, error=analysis.error)
         change = self.graph.update(cell_id, analysis, fingerprint=fingerprint)
         self._mark_stale(change)
         if changed_code:

@@ -79,6 +79,7 @@ class NotebookGraph:
         self._overwrite_edges: dict[str, list[Edge]] = {}  # name -> its overwrite chain
         self._reader_edges: dict[tuple[str, str], list[Edge]] = {}  # (name, reader) -> edges
         self._ambiguous: dict[str, dict[str, tuple[str, ...]]] = {}  # cell -> name -> definers
+        self._interchangeable: set[str] = set()  # names only imported, all alike
         self._upward: set[tuple[str, str]] = set()  # edges pointing up the notebook
         self._version = 0  # bumped by every edge or order change; caches key on it
         self._cycles_cache: tuple[int, dict[str, CellProblem]] | None = None
@@ -114,6 +115,17 @@ class NotebookGraph:
     def definers(self, name: str) -> tuple[str, ...]:
         return tuple(self._definers.get(name, ()))
 
+    def interchangeable(self, name: str) -> bool:
+        """Several cells define ``name`` by importing the same thing: one value, so a
+        reader may take it from any of them and none overwrites another."""
+        return name in self._interchangeable
+
+    def _same_import(self, name: str, definers: list[str]) -> bool:
+        if len(definers) < 2:
+            return False
+        targets = {self._cells[c].analysis.import_target(name) for c in definers}
+        return len(targets) == 1 and None not in targets
+
     def insert(
         self,
         cell_id: str,
@@ -142,7 +154,11 @@ class NotebookGraph:
         old = self._cells[cell_id]
         new = _Cell(analysis, fingerprint, _loads(analysis))
         self._cells[cell_id] = new
-        if old.loads == new.loads and old.analysis.defines == analysis.defines:
+        if (
+            old.loads == new.loads
+            and old.analysis.defines == analysis.defines
+            and old.analysis.imports == analysis.imports
+        ):
             return GraphChange()  # same names: same edges
         return self._reindex(cell_id, old, new)
 
@@ -304,11 +320,14 @@ class NotebookGraph:
                 del self._readers[name]
         for name in new_loads - old_loads:
             self._readers.setdefault(name, set()).add(cell_id)
-        for name in old_defines ^ new_defines:
+        redefined = old_defines ^ new_defines
+        if old is not None and new is not None and old.analysis.imports != new.analysis.imports:
+            redefined |= {n for n, _ in old.analysis.imports ^ new.analysis.imports}
+        for name in redefined:
             self._recompute_name(name)
         for name in old_loads - new_loads:
             self._recompute_reader(name, cell_id)  # drops its edges
-        for name in (new_loads - old_loads) - (old_defines ^ new_defines):
+        for name in (new_loads - old_loads) - redefined:
             self._recompute_reader(name, cell_id)
         return self._change()
 
@@ -333,7 +352,12 @@ class NotebookGraph:
     def _recompute_name(self, name: str) -> None:
         """Recompute every edge of ``name``: its definers changed."""
         definers = self._definers.get(name, [])
-        chain = [(a, b, EdgeKind.OVERWRITE, name) for a, b in itertools.pairwise(definers)]
+        if self._same_import(name, definers):
+            self._interchangeable.add(name)
+            chain: list[Edge] = []  # one value: re-running one import changes nothing
+        else:
+            self._interchangeable.discard(name)
+            chain = [(a, b, EdgeKind.OVERWRITE, name) for a, b in itertools.pairwise(definers)]
         self._replace_edges(self._overwrite_edges.pop(name, []), chain)
         if chain:
             self._overwrite_edges[name] = chain
@@ -354,6 +378,11 @@ class NotebookGraph:
             if len(definers) == 1:
                 if definers[0] != reader:
                     new.append((definers[0], reader, EdgeKind.DATA, name))
+            elif name in self._interchangeable:
+                others = [c for c in definers if c != reader]
+                keys = [self._key(c) for c in others]
+                above = bisect_left(keys, self._key(reader))
+                new.append((others[above - 1 if above else 0], reader, EdgeKind.DATA, name))
             else:
                 keys = [self._key(c) for c in definers]
                 above = bisect_left(keys, self._key(reader))

@@ -24,12 +24,11 @@ Decorators, default values, base classes and (unless postponed by
 from __future__ import annotations
 
 import ast
-import re
-import string
 from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Any
 
+from .ipython_syntax import IPYTHON_METHODS, ipython_effect
 from .names import is_ambient, is_private
 
 
@@ -81,28 +80,13 @@ class Scope:
 #: Parses the code of ``%%time`` and similar magics (IPython transforms it first).
 EmbeddedParser = Callable[[str], "ast.Module | None"]
 
-# Magics that run their line (and cell body) in the user namespace, with the options
-# that take a value. IPython does not expand ``$name`` / ``{expr}`` in their line.
-_EXEC_MAGICS: dict[str, frozenset[str]] = {
-    "time": frozenset(),
-    "prun": frozenset({"-D", "-l", "-s", "-T"}),
-    "debug": frozenset({"-b", "--breakpoint"}),
-}
-# ``%timeit`` compiles its code into a function: it binds locals and reads globals.
-_TIMEIT_OPTIONS = frozenset({"-n", "-r", "-p", "-v"})
-# ``x?``, ``x??`` and these magics show an object: their output depends on it.
-_INSPECT_MAGICS = frozenset({"pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfile"})
-# IPython expands ``$name`` and ``{expr}`` in these calls' string argument.
-_EXPANDING_CALLS = frozenset({"system", "getoutput", "run_line_magic", "run_cell_magic"})
-# IPython's DollarFormatter: ``$name`` / ``$a.b`` outside single quotes; ``$$`` escapes.
-_DOLLAR_FIELD = re.compile(r"\$(\$?[\w.]+)(?=(?:[^']*'[^']*')*[^']*$)")
-_OPTION = re.compile(r"\s*(-\S*)")
-_WORD = re.compile(r"\s*(\S+)")
-_FORMATTER = string.Formatter()
-
 
 def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
-    return tuple(f for f in node_type._fields if f != "ctx")
+    """The fields of a node type that hold child nodes (not names, numbers or flags)."""
+    scalar = {"ctx", "id", "name", "names", "module", "level", "attr", "arg", "asname"}
+    scalar |= {"kind", "conversion", "is_async", "simple", "lineno", "type_comment"}
+    scalar |= {"op", "ops"}  # operators carry no names
+    return tuple(f for f in node_type._fields if f not in scalar)
 
 
 def _parse_plain(code: str) -> ast.Module | None:
@@ -128,42 +112,9 @@ class NameVisitor:
         self.writes: set[str] = set()
         self.deletes: set[str] = set()
         self.star_imports: list[str] = []
+        self.import_targets: dict[str, str] = {}
+        self.rebound: set[str] = set()  # module names also bound by something else
         self.postponed_annotations = False
-        self._fields: dict[type[ast.AST], tuple[str, ...]] = {}
-        self._dispatch: dict[type[ast.AST], Callable[[Any], None]] = {
-            ast.Name: self._visit_name,
-            ast.FunctionDef: self._visit_function,
-            ast.AsyncFunctionDef: self._visit_function,
-            ast.Lambda: self._visit_lambda,
-            ast.ClassDef: self._visit_class,
-            ast.ListComp: self._visit_comprehension,
-            ast.SetComp: self._visit_comprehension,
-            ast.GeneratorExp: self._visit_comprehension,
-            ast.DictComp: self._visit_comprehension,
-            ast.NamedExpr: self._visit_named_expr,
-            ast.Assign: self._visit_assign,
-            ast.AugAssign: self._visit_aug_assign,
-            ast.AnnAssign: self._visit_ann_assign,
-            ast.For: self._visit_for,
-            ast.AsyncFor: self._visit_for,
-            ast.Import: self._visit_import,
-            ast.ImportFrom: self._visit_import_from,
-            ast.Global: self._visit_global,
-            ast.Nonlocal: self._visit_nonlocal,
-            ast.ExceptHandler: self._visit_except_handler,
-            ast.match_case: self._visit_match_case,
-            ast.MatchAs: self._visit_match_capture,
-            ast.MatchStar: self._visit_match_capture,
-            ast.MatchMapping: self._visit_match_mapping,
-            ast.Call: self._visit_call,
-            ast.Constant: _ignore,
-            ast.Pass: _ignore,
-            ast.Break: _ignore,
-            ast.Continue: _ignore,
-        }
-        type_alias = getattr(ast, "TypeAlias", None)  # Python 3.12+
-        if type_alias is not None:
-            self._dispatch[type_alias] = self._visit_type_alias
 
     # -- entry point -------------------------------------------------------
 
@@ -191,20 +142,21 @@ class NameVisitor:
     # -- traversal ---------------------------------------------------------
 
     def _visit(self, node: ast.AST) -> None:
-        handler = self._dispatch.get(type(node))
+        node_type = type(node)
+        handler = _DISPATCH.get(node_type)
         if handler is not None:
-            handler(node)
+            handler(self, node)
             return
-        fields = self._fields.get(type(node))
+        fields = _CHILD_FIELDS.get(node_type)
         if fields is None:
-            fields = self._fields[type(node)] = _child_fields(type(node))
+            fields = _CHILD_FIELDS[node_type] = _child_fields(node_type)
         for field in fields:
             value = getattr(node, field, None)
-            if isinstance(value, list):
+            if type(value) is list:
                 for item in value:
-                    if isinstance(item, ast.AST):
+                    if isinstance(item, ast.AST):  # None keys, MatchClass attr names
                         self._visit(item)
-            elif isinstance(value, ast.AST):
+            elif isinstance(value, ast.AST):  # not MatchSingleton's True/None
                 self._visit(value)
 
     def _visit_all(self, nodes: Iterable[ast.AST | None]) -> None:
@@ -263,14 +215,25 @@ class NameVisitor:
             parent = parent.parent
         self._global_load(name, scope.deferred)
 
-    def _bind(self, name: str, scope: Scope | None = None) -> None:
+    def _bind(self, name: str, scope: Scope | None = None, *, imports: str | None = None) -> None:
+        """Bind ``name``; ``imports`` is the module path when an import statement binds it."""
         name = self._mangle(name)
         scope = scope or self.scope
         if scope.kind is ScopeKind.MODULE or name in scope.globals:
             self.module.bound.add(name)
             self.writes.add(name)
+            if imports is None or self.import_targets.get(name, imports) != imports:
+                self.rebound.add(name)
+            elif scope.kind is ScopeKind.MODULE:
+                self.import_targets[name] = imports
+            else:
+                self.rebound.add(name)  # a function's `global x; import x` runs later
         elif name not in scope.nonlocals:
             scope.bound.add(name)
+
+    def pure_imports(self) -> dict[str, str]:
+        """Module-level names bound only by imports of one target (``pd`` -> ``pandas``)."""
+        return {n: t for n, t in self.import_targets.items() if n not in self.rebound}
 
     def _bind_local(self, name: str) -> None:
         """Parameters, loop variables of comprehensions, handler names: always local."""
@@ -461,7 +424,11 @@ class NameVisitor:
 
     def _visit_import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self._bind(alias.asname or alias.name.partition(".")[0])
+            if alias.asname:
+                self._bind(alias.asname, imports=alias.name)
+            else:
+                top = alias.name.partition(".")[0]
+                self._bind(top, imports=top)
 
     def _visit_import_from(self, node: ast.ImportFrom) -> None:
         if node.module == "__future__":
@@ -470,7 +437,8 @@ class NameVisitor:
             if alias.name == "*":
                 self.star_imports.append("." * node.level + (node.module or ""))
             else:
-                self._bind(alias.asname or alias.name)
+                source = "." * node.level + (node.module or "")
+                self._bind(alias.asname or alias.name, imports=f"{source}:{alias.name}")
 
     def _visit_global(self, node: ast.Global) -> None:
         if self.scope.kind is not ScopeKind.MODULE:
@@ -526,48 +494,25 @@ class NameVisitor:
         func = node.func
         if (
             type(func) is ast.Attribute
-            and func.attr in _EXPANDING_CALLS
+            and func.attr in IPYTHON_METHODS
             and _is_get_ipython_call(func.value)
         ):
             self._visit_ipython_call(func.attr, node.args)
 
     def _visit_ipython_call(self, method: str, args: list[ast.expr]) -> None:
-        """What the transformed ``%magic`` / ``!cmd`` reads and binds.
-
-        IPython expands ``$name`` and ``{expr}`` in shell commands and most magic lines;
-        ``%time``, ``%%capture`` and the like run their code in the user namespace.
-        """
-        strings: list[str] = []
+        """What a transformed ``%magic`` / ``!cmd`` reads and binds (see ipython_syntax)."""
+        arguments: list[str] = []
         for arg in args:
             if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
                 return
-            strings.append(arg.value)
-        if not strings:
-            return
-        if method in ("system", "getoutput"):
-            self._visit_expansions(strings[0])
-            return
-        magic = strings[0]
-        line = strings[1] if len(strings) > 1 else ""
-        body = strings[2] if method == "run_cell_magic" and len(strings) > 2 else None
-        if magic in _EXEC_MAGICS:
-            _, code = _split_options(line, _EXEC_MAGICS[magic])
-            self._visit_embedded_code(_join_code(code, body), runs_in_function=False)
-        elif magic == "timeit":
-            options, code = _split_options(line, _TIMEIT_OPTIONS)
-            self._visit_embedded_code(_join_code(code, body), runs_in_function=True)
-            saved = options.get("-v", "")
-            if saved.isidentifier():
-                self._bind(saved)
-        elif magic in _INSPECT_MAGICS:
-            self._visit_expression(line)
-        else:
-            self._visit_expansions(line)
-            if magic == "capture" and body is not None:
-                self._visit_embedded_code(body, runs_in_function=False)
-                output = _split_options(line, frozenset())[1].split()
-                if output and output[0].isidentifier():
-                    self._bind(output[0])  # bound after the body ran
+            arguments.append(arg.value)
+        effect = ipython_effect(method, arguments)
+        for expression in effect.expressions:
+            self._visit(expression)
+        if effect.code is not None:
+            self._visit_embedded_code(effect.code, runs_in_function=effect.code_runs_in_function)
+        for name in effect.binds:
+            self._bind(name)
 
     def _visit_embedded_code(self, code: str, *, runs_in_function: bool) -> None:
         tree = self.parse_embedded(code) if code.strip() else None
@@ -582,37 +527,8 @@ class NameVisitor:
         else:
             self._visit_all(tree.body)
 
-    def _visit_expansions(self, text: str) -> None:
-        """Loads of IPython's ``var_expand``: ``{expr}`` fields and ``$name``.
 
-        IPython evaluates every field or expands nothing, so a field that is not an
-        expression (``awk '{print $1}'``) leaves the whole line unexpanded.
-        """
-        if "$" not in text and "{" not in text:
-            return
-        expressions: list[ast.Expression] = []
-        try:
-            for literal, field, spec, _ in _FORMATTER.parse(text):
-                for match in _DOLLAR_FIELD.finditer(literal):
-                    if not match.group(1).startswith("$"):
-                        expressions.append(ast.parse(match.group(1), mode="eval"))
-                if field is not None:
-                    source = f"{field}:{spec}" if spec else field
-                    expressions.append(ast.parse(source.strip(), mode="eval"))
-        except (SyntaxError, ValueError):
-            return
-        for expression in expressions:
-            self._visit(expression.body)
-
-    def _visit_expression(self, source: str) -> None:
-        try:
-            expression = ast.parse(source.strip(), mode="eval")
-        except (SyntaxError, ValueError):
-            return
-        self._visit(expression.body)
-
-
-def _ignore(node: ast.AST) -> None:
+def _ignore(visitor: NameVisitor, node: ast.AST) -> None:
     return None
 
 
@@ -634,34 +550,6 @@ def _is_get_ipython_call(node: ast.expr) -> bool:
     )
 
 
-def _split_options(line: str, takes_value: frozenset[str]) -> tuple[dict[str, str], str]:
-    """Leading ``-x`` / ``--flag`` options of a magic line, and the rest verbatim.
-
-    ``%timeit -n 10 -v res f()`` gives ``({"-n": "10", "-v": "res"}, "f()")``; a short
-    option may carry its value attached (``-n10``).
-    """
-    options: dict[str, str] = {}
-    position = 0
-    while match := _OPTION.match(line, position):
-        option = match.group(1)
-        position = match.end()
-        if option in takes_value:
-            value = _WORD.match(line, position)
-            if value is not None:
-                options[option] = value.group(1)
-                position = value.end()
-        elif option[:2] in takes_value and not option.startswith("--"):
-            options[option[:2]] = option[2:]
-        else:
-            options[option] = ""
-    return options, line[position:].strip()
-
-
-def _join_code(line_code: str, body: str | None) -> str:
-    """A magic's line code and cell body run as one piece of code, line first."""
-    return line_code if body is None else f"{line_code}\n{body}"
-
-
 def _has_future_annotations(tree: ast.Module) -> bool:
     for stmt in tree.body:
         if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
@@ -672,3 +560,42 @@ def _has_future_annotations(tree: ast.Module) -> bool:
         elif not isinstance(stmt, ast.ImportFrom):
             break
     return False
+
+
+#: How each node type is visited; other nodes have their children visited in order.
+_DISPATCH: dict[type[ast.AST], Callable[[NameVisitor, Any], None]] = {
+    ast.Name: NameVisitor._visit_name,
+    ast.FunctionDef: NameVisitor._visit_function,
+    ast.AsyncFunctionDef: NameVisitor._visit_function,
+    ast.Lambda: NameVisitor._visit_lambda,
+    ast.ClassDef: NameVisitor._visit_class,
+    ast.ListComp: NameVisitor._visit_comprehension,
+    ast.SetComp: NameVisitor._visit_comprehension,
+    ast.GeneratorExp: NameVisitor._visit_comprehension,
+    ast.DictComp: NameVisitor._visit_comprehension,
+    ast.NamedExpr: NameVisitor._visit_named_expr,
+    ast.Assign: NameVisitor._visit_assign,
+    ast.AugAssign: NameVisitor._visit_aug_assign,
+    ast.AnnAssign: NameVisitor._visit_ann_assign,
+    ast.For: NameVisitor._visit_for,
+    ast.AsyncFor: NameVisitor._visit_for,
+    ast.Import: NameVisitor._visit_import,
+    ast.ImportFrom: NameVisitor._visit_import_from,
+    ast.Global: NameVisitor._visit_global,
+    ast.Nonlocal: NameVisitor._visit_nonlocal,
+    ast.ExceptHandler: NameVisitor._visit_except_handler,
+    ast.match_case: NameVisitor._visit_match_case,
+    ast.MatchAs: NameVisitor._visit_match_capture,
+    ast.MatchStar: NameVisitor._visit_match_capture,
+    ast.MatchMapping: NameVisitor._visit_match_mapping,
+    ast.Call: NameVisitor._visit_call,
+    ast.Constant: _ignore,
+    ast.Pass: _ignore,
+    ast.Break: _ignore,
+    ast.Continue: _ignore,
+}
+_TYPE_ALIAS: type[ast.AST] | None = getattr(ast, "TypeAlias", None)  # Python 3.12+
+if _TYPE_ALIAS is not None:
+    _DISPATCH[_TYPE_ALIAS] = NameVisitor._visit_type_alias
+#: Child fields of the node types without a handler, computed on first sight.
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}

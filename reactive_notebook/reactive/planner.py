@@ -90,8 +90,12 @@ def plan_run(
 
 
 def merge(graph: NotebookGraph, state: RunState, queued: Plan, targets: Iterable[str]) -> Plan:
-    """Fold a new request into a plan that has not started: each cell runs once."""
-    return plan_run(graph, state, queued.targets | frozenset(targets), cleanup=queued.cleanup)
+    """Fold a new request into a plan that has not started: each cell runs once.
+
+    Cells deleted since the first request was queued are dropped from it.
+    """
+    wanted = frozenset(c for c in queued.targets if c in graph) | frozenset(targets)
+    return plan_run(graph, state, wanted, cleanup=queued.cleanup)
 
 
 def plan_removal(graph: NotebookGraph, state: RunState, cell_id: str) -> Plan:
@@ -127,7 +131,13 @@ def _provides_current(
 ) -> bool:
     if not state.is_current(graph, provider):
         return False
-    return all(state.last_writer.get(name) == provider for name in names)
+    for name in names:
+        writer = state.last_writer.get(name)
+        if writer != provider and not (
+            graph.interchangeable(name) and writer in graph.definers(name)
+        ):
+            return False
+    return True
 
 
 def _ran_descendants(

@@ -37,7 +37,9 @@ def _statement() -> st.SearchStrategy[str]:
     assign = st.tuples(name, expression).map(lambda t: f"{t[0]} = {t[1]}")
     augment = st.tuples(name, constant).map(lambda t: f"{t[0]} += {t[1]}")
     delete = name.map(lambda n: f"del {n}")
-    return st.one_of(assign, assign, assign, augment, delete)
+    module = name.map(lambda n: f"import math as {n}")
+    constant_import = name.map(lambda n: f"from math import pi as {n}")
+    return st.one_of(assign, assign, assign, augment, delete, module, constant_import)
 
 
 CELL_CODE = st.lists(_statement(), min_size=1, max_size=3).map("\n".join)
@@ -57,12 +59,19 @@ def oracle(cells: list[tuple[str, str]]) -> dict[str, Outcome | None]:
         for name in analyses[cell_id].defines:
             definers.setdefault(name, []).append(cell_id)
 
+    def same_import(name: str) -> bool:
+        """Every definer binds ``name`` only by importing the same thing: one value."""
+        targets = {analyses[d].import_target(name) for d in definers.get(name, [])}
+        return len(definers.get(name, [])) > 1 and len(targets) == 1 and None not in targets
+
     def provider(cell_id: str, name: str) -> str | bool | None:
         """The cell whose definition ``cell_id`` sees; False: ambiguous; None: nobody."""
         found = definers.get(name, [])
         if len(found) == 1:
             return None if found[0] == cell_id else found[0]
         above = [d for d in found if position[d] < position[cell_id]]
+        if same_import(name):
+            return above[-1] if above else next(d for d in found if d != cell_id)
         return above[-1] if above else (False if found else None)
 
     inputs = {
@@ -74,7 +83,9 @@ def oracle(cells: list[tuple[str, str]]) -> dict[str, Outcome | None]:
     # run in notebook order; a reader runs before the next definition overwrites its
     # provider's value. Cells on a cycle of these constraints cannot run.
     must_follow: dict[str, set[str]] = {cell_id: set() for cell_id in code}
-    for chain in definers.values():
+    for name, chain in definers.items():
+        if same_import(name):
+            continue  # imports of one thing do not overwrite each other
         for earlier, later in itertools.pairwise(chain):
             must_follow[later].add(earlier)
     for cell_id, sources in inputs.items():
@@ -83,6 +94,8 @@ def oracle(cells: list[tuple[str, str]]) -> dict[str, Outcome | None]:
                 continue
             must_follow[cell_id].add(source)
             chain = definers[name]
+            if same_import(name):
+                continue
             following = chain.index(source) + 1
             if following < len(chain) and chain[following] != cell_id:
                 must_follow[chain[following]].add(cell_id)
