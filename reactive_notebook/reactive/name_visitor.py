@@ -143,6 +143,20 @@ class NameVisitor:
 
     def _visit(self, node: ast.AST) -> None:
         node_type = type(node)
+        if node_type is _NAME:  # half of all nodes: loads handled inline, no dispatch
+            if type(node.ctx) is _LOAD:  # type: ignore[attr-defined]
+                scope = self.scope
+                if scope.kind is _MODULE:
+                    if node.id not in scope.bound:  # type: ignore[attr-defined]
+                        self.raw_reads.setdefault(node.id)  # type: ignore[attr-defined]
+                    return
+                if scope.kind is _FUNCTION and scope.private is None:
+                    scope.pending.add(node.id)  # type: ignore[attr-defined]
+                    return
+            self._visit_name(node)  # type: ignore[arg-type]
+            return
+        if node_type is _CONSTANT:
+            return
         handler = _DISPATCH.get(node_type)
         if handler is not None:
             handler(self, node)
@@ -282,7 +296,14 @@ class NameVisitor:
     def _visit_name(self, node: ast.Name) -> None:
         ctx = type(node.ctx)
         if ctx is ast.Load:
-            self._load(node.id)
+            scope = self.scope
+            if scope.kind is ScopeKind.MODULE:  # the hot path, inlined
+                if node.id not in scope.bound:
+                    self.raw_reads.setdefault(node.id)
+            elif scope.kind is ScopeKind.FUNCTION and scope.private is None:
+                scope.pending.add(node.id)
+            else:
+                self._load(node.id)
         elif ctx is ast.Store:
             self._bind(node.id)
         else:
@@ -363,13 +384,18 @@ class NameVisitor:
         self._visit(generators[0].iter)  # evaluated in the enclosing scope
         self._push(ScopeKind.COMPREHENSION)
         for generator in generators:  # every loop variable is local from the start
-            for sub in ast.walk(generator.target):
+            target = generator.target
+            if type(target) is ast.Name:
+                self._bind_local(target.id)
+                continue
+            for sub in ast.walk(target):
                 if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
                     self._bind_local(sub.id)
         for index, generator in enumerate(generators):
             if index:
                 self._visit(generator.iter)
-            self._visit(generator.target)  # loads in targets such as `for o.attr in ...`
+            if type(generator.target) is not ast.Name:
+                self._visit(generator.target)  # loads in targets like `for o.attr in ...`
             self._visit_all(generator.ifs)
         if isinstance(node, ast.DictComp):
             self._visit(node.key)
@@ -385,6 +411,27 @@ class NameVisitor:
         while scope.kind is ScopeKind.COMPREHENSION and scope.parent is not None:
             scope = scope.parent
         self._bind(node.target.id, scope)
+
+    # -- common expressions, visited without the generic field walk ----------
+
+    def _visit_value(self, node: Any) -> None:
+        """Attribute, Expr, Return, Starred, keyword, FormattedValue...: one child."""
+        value = node.value
+        if value is not None:
+            self._visit(value)
+
+    def _visit_binop(self, node: ast.BinOp) -> None:
+        self._visit(node.left)
+        self._visit(node.right)
+
+    def _visit_elements(self, node: ast.Tuple | ast.List | ast.Set) -> None:
+        visit = self._visit
+        for element in node.elts:
+            visit(element)
+
+    def _visit_subscript(self, node: ast.Subscript) -> None:
+        self._visit(node.value)
+        self._visit(node.slice)
 
     # -- statements --------------------------------------------------------
 
@@ -488,10 +535,13 @@ class NameVisitor:
     # -- IPython: magics and shell commands ----------------------------------
 
     def _visit_call(self, node: ast.Call) -> None:
-        self._visit(node.func)
-        self._visit_all(node.args)
-        self._visit_all(node.keywords)
+        visit = self._visit
         func = node.func
+        visit(func)
+        for arg in node.args:
+            visit(arg)
+        for keyword in node.keywords:
+            visit(keyword.value)
         if (
             type(func) is ast.Attribute
             and func.attr in IPYTHON_METHODS
@@ -589,6 +639,17 @@ _DISPATCH: dict[type[ast.AST], Callable[[NameVisitor, Any], None]] = {
     ast.MatchStar: NameVisitor._visit_match_capture,
     ast.MatchMapping: NameVisitor._visit_match_mapping,
     ast.Call: NameVisitor._visit_call,
+    ast.Attribute: NameVisitor._visit_value,
+    ast.Expr: NameVisitor._visit_value,
+    ast.Return: NameVisitor._visit_value,
+    ast.Starred: NameVisitor._visit_value,
+    ast.keyword: NameVisitor._visit_value,
+    ast.Await: NameVisitor._visit_value,
+    ast.BinOp: NameVisitor._visit_binop,
+    ast.Tuple: NameVisitor._visit_elements,
+    ast.List: NameVisitor._visit_elements,
+    ast.Set: NameVisitor._visit_elements,
+    ast.Subscript: NameVisitor._visit_subscript,
     ast.Constant: _ignore,
     ast.Pass: _ignore,
     ast.Break: _ignore,
@@ -599,3 +660,5 @@ if _TYPE_ALIAS is not None:
     _DISPATCH[_TYPE_ALIAS] = NameVisitor._visit_type_alias
 #: Child fields of the node types without a handler, computed on first sight.
 _CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+_NAME, _LOAD, _CONSTANT = ast.Name, ast.Load, ast.Constant
+_MODULE, _FUNCTION = ScopeKind.MODULE, ScopeKind.FUNCTION

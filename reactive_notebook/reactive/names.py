@@ -35,9 +35,6 @@ def is_ambient(name: str) -> bool:
     Builtins, kernel-injected names (``display``, ``In``...), module dunders
     (``__name__``) and IPython's output history (``_``, ``__``, ``___``, ``_5``, ``_i5``).
     """
-    return (
-        name in _BUILTINS
-        or name in KERNEL_INJECTED
-        or is_dunder(name)
-        or _OUTPUT_HISTORY.fullmatch(name) is not None
-    )
+    if name in _BUILTINS or name in KERNEL_INJECTED:
+        return True
+    return name[:1] == "_" and (is_dunder(name) or _OUTPUT_HISTORY.fullmatch(name) is not None)
