@@ -118,7 +118,7 @@ def measure(size: int) -> dict[str, str]:
 
     # Interleaved rounds, so both sides see the same machine (a VM's speed drifts).
     t_analysis = t_parse = float("inf")
-    for _ in range(7):
+    for _ in range(15):
         t_analysis = min(t_analysis, best_of(1, full_analysis))
         t_parse = min(t_parse, parse_time(cells, repeats=1))
     rows["full analysis"] = f"{us(t_analysis / size)}/cell   {t_analysis / t_parse:5.2f}x ast.parse"

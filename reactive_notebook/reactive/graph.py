@@ -231,27 +231,11 @@ class NotebookGraph:
 
     def descendants(self, cell_ids: Iterable[str]) -> set[str]:
         """Every cell a re-run of these cells re-runs (not including them)."""
-        start = list(cell_ids)
-        seen: set[str] = set()
-        stack = list(start)
-        while stack:
-            for child, labels in self._out[stack.pop()].items():
-                if child not in seen and any(k is not EdgeKind.ORDER for k, _ in labels):
-                    seen.add(child)
-                    stack.append(child)
-        return seen - set(start)
+        return _cascade_closure(cell_ids, self._out)
 
     def ancestors(self, cell_ids: Iterable[str]) -> set[str]:
         """Every cell whose re-run would re-run one of these (not including them)."""
-        start = list(cell_ids)
-        seen: set[str] = set()
-        stack = list(start)
-        while stack:
-            for parent, labels in self._in[stack.pop()].items():
-                if parent not in seen and any(k is not EdgeKind.ORDER for k, _ in labels):
-                    seen.add(parent)
-                    stack.append(parent)
-        return seen - set(start)
+        return _cascade_closure(cell_ids, self._in)
 
     def problem(self, cell_id: str) -> CellProblem | None:
         """Why this cell cannot run, if the graph alone says so."""
@@ -565,6 +549,21 @@ def _cascade_neighbours(adjacent: dict[str, set[Label]]) -> dict[str, frozenset[
         if names:
             result[other] = names
     return result
+
+
+def _cascade_closure(
+    start_ids: Iterable[str], adjacency: dict[str, dict[str, set[Label]]]
+) -> set[str]:
+    """Cells reachable from ``start_ids`` over cascading (data, overwrite) edges."""
+    start = list(start_ids)
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        for other, labels in adjacency[stack.pop()].items():
+            if other not in seen and any(kind is not EdgeKind.ORDER for kind, _ in labels):
+                seen.add(other)
+                stack.append(other)
+    return seen - set(start)
 
 
 def _reach(start: set[str], adjacency: dict[str, dict[str, set[Label]]]) -> set[str]:

@@ -22,6 +22,8 @@ from reactive_notebook.reactive.analysis import analyze_python
 from reactive_notebook.reactive.core import ReactiveCore
 from reactive_notebook.reactive.planner import Plan
 
+from .executor import execute_plan
+
 NAMES = ("a", "b", "c", "d")
 MISSING = "<missing>"
 EXAMPLES = int(os.environ.get("REACTIVE_PROPERTY_EXAMPLES", "500"))
@@ -151,31 +153,16 @@ class Executed:
 def execute(
     core: ReactiveCore, plan: Plan, code: dict[str, str], ns: dict[str, object]
 ) -> Executed:
-    """Run a plan as the kernel-side runner does."""
-    for name in plan.cleanup:
-        ns.pop(name, None)
-    core.names_deleted(plan.cleanup)
-    failed_or_skipped: set[int] = set()
-    executed = Executed({}, set())
-    for index, step in enumerate(plan.steps):
-        if any(parent in failed_or_skipped for parent in step.after):
-            failed_or_skipped.add(index)
-            executed.skipped.add(step.cell_id)
-            continue
-        for name in step.delete_before:
-            ns.pop(name, None)
-        core.names_deleted(step.delete_before)
-        try:
-            exec(code[step.cell_id], ns)
-        except Exception:
-            failed_or_skipped.add(index)
-            executed.ran[step.cell_id] = ("error", ())
-            core.record(step.cell_id, ok=False)
-            continue
-        defines = core.graph.analysis(step.cell_id).defines
-        executed.ran[step.cell_id] = _snapshot(ns, defines)
-        core.record(step.cell_id, ok=True)
-    return executed
+    """Run a plan as the kernel-side runner does, noting what each cell left behind."""
+    snapshots: dict[str, Outcome] = {}
+
+    def snapshot(cell_id: str) -> None:
+        snapshots[cell_id] = _snapshot(ns, core.graph.analysis(cell_id).defines)
+
+    executed = execute_plan(core, plan, code, ns, after_success=snapshot)
+    for cell_id in executed.errors:
+        snapshots[cell_id] = ("error", ())
+    return Executed(snapshots, set(executed.skipped))
 
 
 class ReactiveNotebookMachine(RuleBasedStateMachine):

@@ -11,23 +11,15 @@ Notebooks are built with :class:`Session`, which appends cells "c1", "c2", ... i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from reactive_notebook.reactive.analysis import analyze_python
 from reactive_notebook.reactive.core import ReactiveCore
 from reactive_notebook.reactive.planner import Plan
 
+from .executor import ExecutedPlan, execute_plan
 
-@dataclass
-class Outcome:
-    """What executing one plan did, in the order it happened."""
-
-    plan: Plan
-    ran: list[str] = field(default_factory=list)
-    errors: dict[str, BaseException] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
+Outcome = ExecutedPlan
 
 
 class Session:
@@ -76,29 +68,7 @@ class Session:
 
     def execute(self, plan: Plan) -> Outcome:
         """Run a plan as the kernel-side runner does."""
-        outcome = Outcome(plan)
-        for name in plan.cleanup:
-            self.ns.pop(name, None)
-        self.core.names_deleted(plan.cleanup)
-        dead: set[int] = set()
-        for index, step in enumerate(plan.steps):
-            if any(parent in dead for parent in step.after):
-                dead.add(index)
-                outcome.skipped.append(step.cell_id)
-                continue
-            for name in step.delete_before:
-                self.ns.pop(name, None)
-            self.core.names_deleted(step.delete_before)
-            outcome.ran.append(step.cell_id)
-            try:
-                exec(self.code[step.cell_id], self.ns)
-            except Exception as error:
-                dead.add(index)
-                outcome.errors[step.cell_id] = error
-                self.core.record(step.cell_id, ok=False)
-            else:
-                self.core.record(step.cell_id, ok=True)
-        return outcome
+        return execute_plan(self.core, plan, self.code, self.ns)
 
     def stale(self) -> set[str]:
         return {c for c in self.core.graph.cell_ids if self.core.is_stale(c)}
