@@ -1,0 +1,1 @@
+"""The kernel side of the engine: one Jupyter kernel per open notebook, plan runs, outputs."""

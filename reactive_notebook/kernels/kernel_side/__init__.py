@@ -1,0 +1,24 @@
+"""Code that runs inside the kernel, sent as source text at kernel start (never imported there).
+
+Each module is self-contained (stdlib, IPython, lazily imported pandas/polars) and keeps
+the user namespace clean. The server also imports ``tables`` for its ``json_safe`` rules.
+"""
+
+from importlib import resources
+
+
+def kernel_source(module: str) -> str:
+    """The source text of ``kernel_side/<module>.py``."""
+    return resources.files(__name__).joinpath(f"{module}.py").read_text("utf-8")
+
+
+def table_formatter_code(max_rows: int = 1000) -> str:
+    """Code that installs the table formatter in the kernel it is executed in.
+
+    ``install_table_formatter`` is deleted afterwards: only ``_reactive_`` names remain.
+    """
+    return (
+        kernel_source("tables")
+        + f"\n\ninstall_table_formatter(get_ipython(), {int(max_rows)})\n"
+        + "del install_table_formatter\n"
+    )

@@ -1,0 +1,290 @@
+"""One notebook's kernel: start it, install the runner, run plans, interrupt, restart.
+
+The kernel is started through the kernel manager it is given: the server's
+``serverapp.kernel_manager`` (so it shows in JupyterLab, gets culled, and works through a
+gateway) or a ``jupyter_client`` ``AsyncMultiKernelManager`` in tests without a server.
+
+A run is one ``execute_request`` carrying the whole plan (see
+``kernel_side/runner.py``). Every iopub message the run causes carries a parent
+``msg_id`` of ``reactive:<run>:<cell>``, so outputs are attributed to their cell as they
+arrive; statuses come in batched ``reactive_status`` messages; the run ends with the
+kernel's ``idle`` for the request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from jupyter_server.utils import ensure_async
+
+from ..models import NbOutput
+from .kernel_side import kernel_source, table_formatter_code
+from .outputs import nb_output_from_message
+
+log = logging.getLogger(__name__)
+
+#: How often a run waiting on the kernel checks that the kernel is still alive.
+LIVENESS_INTERVAL = 0.5
+
+
+class KernelDied(RuntimeError):
+    """The kernel process died (or was restarted) while a run was in flight."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunStep:
+    """One cell of a plan as the kernel runs it."""
+
+    cell_id: str
+    code: str
+    delete: frozenset[str] = frozenset()
+    after: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CellStatusEvent:
+    """``status``: running, success, error, interrupted, blocked or cancelled."""
+
+    cell_id: str
+    status: str
+    ename: str | None = None
+    evalue: str | None = None
+    duration: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CellOutputEvent:
+    """An nbformat output of a cell, as it happened (streams arrive in chunks)."""
+
+    cell_id: str
+    output: NbOutput
+
+
+RunEvent = CellStatusEvent | CellOutputEvent
+EventSink = Callable[[RunEvent], Awaitable[None] | None]
+
+
+@dataclass
+class RunResult:
+    """How a run ended: the final status of every cell that reported one."""
+
+    statuses: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False
+    runner_error: str | None = None
+
+
+def runner_source(max_table_rows: int = 1000) -> str:
+    """The kernel-side code installed at kernel start: the runner and the table formatter."""
+    runner = kernel_source("runner")
+    install = "install_reactive_runner(get_ipython())\ndel install_reactive_runner, Any\n"
+    return f"{runner}\n{install}\n{table_formatter_code(max_table_rows)}"
+
+
+class KernelSession:
+    """A kernel dedicated to one notebook."""
+
+    def __init__(
+        self,
+        manager: Any,
+        *,
+        kernel_name: str = "python3",
+        env: Mapping[str, str] | None = None,
+        path: str | None = None,
+        startup_timeout: float = 60.0,
+        max_table_rows: int = 1000,
+    ) -> None:
+        self.manager = manager
+        self.kernel_name = kernel_name
+        self.env = dict(env) if env is not None else None
+        self.path = path
+        self.startup_timeout = startup_timeout
+        self.max_table_rows = max_table_rows
+        self.kernel_id: str | None = None
+        self._client: Any = None
+        self._installed = False
+        self._restarted = asyncio.Event()
+
+    @property
+    def started(self) -> bool:
+        return self.kernel_id is not None
+
+    async def start(self) -> None:
+        """Start the kernel and install the runner in it."""
+        if self.kernel_id is not None:
+            return
+        kwargs: dict[str, Any] = {"kernel_name": self.kernel_name}
+        if self.env is not None:
+            kwargs["env"] = self.env
+        if self.path is not None:
+            kwargs["path"] = self.path
+        self.kernel_id = await ensure_async(self.manager.start_kernel(**kwargs))
+        kernel = self.manager.get_kernel(self.kernel_id)
+        kernel.add_restart_callback(self._on_restart, "restart")
+        self._client = kernel.client()
+        self._client.start_channels()
+        await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
+        await self._install_runner()
+
+    async def is_alive(self) -> bool:
+        if self.kernel_id is None:
+            return False
+        kernel = self.manager.get_kernel(self.kernel_id)
+        return bool(await ensure_async(kernel.is_alive()))
+
+    async def run(
+        self,
+        steps: Sequence[RunStep],
+        on_event: EventSink,
+        *,
+        cleanup: frozenset[str] = frozenset(),
+    ) -> RunResult:
+        """Run a plan; events reach ``on_event`` as they happen.
+
+        Raises :class:`KernelDied` when the kernel dies or restarts mid-run.
+        """
+        await self.start()
+        if not await self.is_alive():
+            await self._recover()  # died between runs
+        elif not self._installed:
+            await self._install_runner()
+        run_id = uuid.uuid4().hex[:8]
+        plan = {
+            "run_id": run_id,
+            "cleanup": sorted(cleanup),
+            "steps": [
+                {
+                    "cell_id": step.cell_id,
+                    "code": step.code,
+                    "delete": sorted(step.delete),
+                    "after": list(step.after),
+                }
+                for step in steps
+            ],
+        }
+        code = f"await get_ipython().reactive_runner.run({json.dumps(plan)!r})"
+        self._restarted.clear()
+        request_id = self._client.execute(code, silent=False, store_history=False)
+        try:
+            return await self._collect(request_id, run_id, on_event)
+        except KernelDied:
+            await self._recover()
+            raise
+
+    async def _collect(self, request_id: str, run_id: str, on_event: EventSink) -> RunResult:
+        """Turn the run's iopub messages into events until the kernel is idle."""
+        prefix = f"reactive:{run_id}:"
+        result = RunResult()
+        async for message in self._messages_until_idle(request_id):
+            parent_id = message["parent_header"].get("msg_id", "")
+            msg_type = message["msg_type"]
+            content = message["content"]
+            if parent_id.startswith(prefix):
+                output = nb_output_from_message(msg_type, content)
+                if output is not None:
+                    await _deliver(on_event, CellOutputEvent(parent_id[len(prefix) :], output))
+            elif parent_id == request_id and msg_type == "reactive_status":
+                for entry in content.get("statuses", ()):
+                    event = CellStatusEvent(
+                        cell_id=entry["cell_id"],
+                        status=entry["status"],
+                        ename=entry.get("ename"),
+                        evalue=entry.get("evalue"),
+                        duration=entry.get("duration"),
+                    )
+                    result.statuses[event.cell_id] = event.status
+                    result.interrupted |= event.status == "interrupted"
+                    await _deliver(on_event, event)
+            elif parent_id == request_id and msg_type == "error":
+                if content.get("ename") == "KeyboardInterrupt":
+                    result.interrupted = True  # between two cells
+                else:  # a bug of ours, not of the user's code: say so
+                    result.runner_error = f"{content.get('ename')}: {content.get('evalue')}"
+                    log.error("the reactive runner failed: %s", result.runner_error)
+        return result
+
+    async def _recover(self) -> None:
+        """After a death: make sure a live kernel with the runner is there again."""
+        if not (self._restarted.is_set() and await self.is_alive()):
+            assert self.kernel_id is not None
+            await ensure_async(self.manager.restart_kernel(self.kernel_id, now=True))
+        await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
+        await self._install_runner()
+
+    async def interrupt(self) -> None:
+        if self.kernel_id is not None:
+            await ensure_async(self.manager.interrupt_kernel(self.kernel_id))
+
+    async def restart(self) -> None:
+        """Restart the kernel: a fresh process, nothing defined, runner reinstalled."""
+        if self.kernel_id is None:
+            await self.start()
+            return
+        await ensure_async(self.manager.restart_kernel(self.kernel_id))
+        self._installed = False
+        await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
+        await self._install_runner()
+
+    async def shutdown(self) -> None:
+        if self.kernel_id is None:
+            return
+        kernel_id, self.kernel_id = self.kernel_id, None
+        if self._client is not None:
+            self._client.stop_channels()
+            self._client = None
+        with contextlib.suppress(KeyError):  # already gone (culled, or shut down in JupyterLab)
+            await ensure_async(self.manager.shutdown_kernel(kernel_id, now=True))
+
+    # -- internals -------------------------------------------------------------
+
+    def _on_restart(self) -> None:
+        """The kernel manager's restarter brought up a new process (the old one died)."""
+        self._installed = False
+        self._restarted.set()
+
+    async def _install_runner(self) -> None:
+        code = runner_source(self.max_table_rows)
+        request_id = self._client.execute(code, silent=True, store_history=False)
+        async for message in self._messages_until_idle(request_id):
+            if message["msg_type"] == "error":
+                content = message["content"]
+                raise RuntimeError(
+                    f"installing the reactive runner failed: {content.get('ename')}: "
+                    f"{content.get('evalue')}"
+                )
+        self._installed = True
+
+    async def _messages_until_idle(self, request_id: str) -> Any:
+        """Iopub messages until the kernel is idle after ``request_id``.
+
+        Checks liveness while waiting: a dead or restarted kernel never answers.
+        """
+        while True:
+            try:
+                message = await asyncio.wait_for(
+                    self._client.get_iopub_msg(), timeout=LIVENESS_INTERVAL
+                )
+            except TimeoutError:
+                if self._restarted.is_set() or not await self.is_alive():
+                    self._installed = False
+                    raise KernelDied("the kernel died") from None
+                continue
+            yield message
+            if (
+                message["msg_type"] == "status"
+                and message["parent_header"].get("msg_id") == request_id
+                and message["content"].get("execution_state") == "idle"
+            ):
+                return
+
+
+async def _deliver(sink: EventSink, event: RunEvent) -> None:
+    result = sink(event)
+    if result is not None:
+        await result

@@ -1,0 +1,1 @@
+"""The notebook service: the one place that changes notebooks and runs them."""

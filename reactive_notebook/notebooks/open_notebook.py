@@ -1,0 +1,324 @@
+"""A notebook that is open: its model, its reactive core, its kernel, its run queue.
+
+Runs happen one at a time per notebook. Requests that arrive during a run are merged
+into one pending set of targets and planned when the current run ends (a cell requested
+twice runs once). Saving is debounced and never on the run's hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from ..kernels.outputs import add_output, api_output, cap_output
+from ..kernels.session import (
+    CellOutputEvent,
+    KernelDied,
+    KernelSession,
+    RunEvent,
+    RunStep,
+)
+from ..models import Cell, CellStatus, CellType, Notebook
+from ..reactive.analysis import CellAnalysis, analyze_python, analyze_sql
+from ..reactive.core import ReactiveCore
+from ..reactive.planner import Plan
+from .events import EventHub
+
+log = logging.getLogger(__name__)
+
+SQL_NOT_YET = (
+    "raise NotImplementedError("
+    "'SQL cells are analysed but cannot run yet: SQL execution arrives with SQL support')"
+)
+
+
+def analyse(cell: Cell) -> CellAnalysis:
+    if cell.type is CellType.SQL:
+        return analyze_sql(cell.code, cell.output)
+    return analyze_python(cell.code)
+
+
+class OpenNotebook:
+    """Everything the service holds for one open notebook."""
+
+    def __init__(
+        self,
+        notebook: Notebook,
+        kernel: KernelSession,
+        hub: EventHub,
+        *,
+        save: Callable[[Notebook], Awaitable[None]],
+        save_delay: float = 0.5,
+        max_output_bytes: int = 2_000_000,
+    ) -> None:
+        self.notebook = notebook
+        self.kernel = kernel
+        self.hub = hub
+        self.lock = asyncio.Lock()
+        self.core = ReactiveCore()
+        self._save = save
+        self._save_delay = save_delay
+        self._save_task: asyncio.Task[None] | None = None
+        self._max_output_bytes = max_output_bytes
+        self._pending: set[str] = set()
+        self._pending_cleanup: set[str] = set()
+        self._steps: dict[str, Any] = {}
+        self._started: set[str] = set()
+        self._cancelled = False
+        self._waiters: list[asyncio.Future[None]] = []
+        self._run_task: asyncio.Task[None] | None = None
+        self._current_plan: Plan | None = None
+        for cell in notebook.cells:
+            if cell.type.runs:
+                self.core.append(cell.id, analyse(cell), fingerprint=self.fingerprint(cell))
+
+    # -- helpers used by the service -------------------------------------------------
+
+    @property
+    def id(self) -> str:
+        return self.notebook.id
+
+    def fingerprint(self, cell: Cell) -> str:
+        return cell.fingerprint(self.notebook.db_connection)
+
+    def publish(self, type_: str, **data: Any) -> None:
+        self.hub.publish(self.id, type_, revision=self.notebook.revision, **data)
+
+    def graph_predecessor(self, index: int) -> str | None:
+        """The runnable cell right above position ``index`` (the graph's ``after``)."""
+        for cell in reversed(self.notebook.cells[:index]):
+            if cell.type.runs:
+                return cell.id
+        return None
+
+    def refresh_stale(self) -> None:
+        """Copy the core's stale flags onto the cells, announcing the ones that changed."""
+        for cell in self.notebook.cells:
+            stale = cell.type.runs and self.core.is_stale(cell.id)
+            if stale != cell.stale:
+                cell.stale = stale
+                self.publish("cell_status", cell_id=cell.id, status=cell.status, stale=stale)
+
+    # -- saving ----------------------------------------------------------------------
+
+    def schedule_save(self) -> None:
+        """Save soon; many changes in a burst cost one write."""
+        if self._save_task is None or self._save_task.done():
+            self._save_task = asyncio.create_task(self._save_later())
+
+    async def _save_later(self) -> None:
+        await asyncio.sleep(self._save_delay)
+        try:
+            await self._save(self.notebook)
+        except Exception:
+            log.exception("saving notebook %s failed", self.id)
+
+    async def flush(self) -> None:
+        """Write now if a save is pending."""
+        task, self._save_task = self._save_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            await self._save(self.notebook)
+
+    # -- running ---------------------------------------------------------------------
+
+    def pending_cleanup(self, names: frozenset[str]) -> None:
+        """Names to delete from the kernel with the next run (a deleted cell's)."""
+        self._pending_cleanup |= names
+
+    def request_run(self, cell_ids: set[str]) -> asyncio.Future[None]:
+        """Queue a run; the future resolves when a run including it has finished."""
+        self._pending |= cell_ids
+        self._cancelled = False
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        if self._run_task is None or self._run_task.done():
+            self._run_task = asyncio.create_task(self._run_loop())
+        return waiter
+
+    async def interrupt(self) -> None:
+        """Stop the running cell and cancel what is queued, even a run still starting."""
+        self._pending.clear()
+        self._cancelled = True
+        if self._run_task is not None and not self._run_task.done() and self.kernel.started:
+            await self.kernel.interrupt()
+
+    async def close(self) -> None:
+        if self._run_task is not None and not self._run_task.done():
+            await self.kernel.interrupt()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._run_task, timeout=5)
+        await self.flush()
+        await self.kernel.shutdown()
+
+    async def _run_loop(self) -> None:
+        while self._pending or self._pending_cleanup:
+            targets, self._pending = self._pending, set()
+            cleanup, self._pending_cleanup = frozenset(self._pending_cleanup), set()
+            waiters, self._waiters = self._waiters, []
+            try:
+                async with self.lock:
+                    plan = self.core.plan(t for t in targets if t in self.core.graph)
+                    plan = replace(plan, cleanup=plan.cleanup | cleanup)
+                    self._announce_plan(plan)
+                await self._execute(plan)
+            except Exception:
+                log.exception("run of notebook %s failed", self.id)
+            finally:
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
+                self.schedule_save()
+
+    def _announce_plan(self, plan: Plan) -> None:
+        self._current_plan = plan
+        self._steps = {step.cell_id: step for step in plan.steps}
+        self._started = set()
+        for cell_id, reason in plan.blocked.items():
+            self._set_status(cell_id, CellStatus.BLOCKED, error=reason, stale=True)
+        for cell_id in plan.cell_ids:
+            self._set_status(cell_id, CellStatus.QUEUED, error=None)
+
+    async def _execute(self, plan: Plan) -> None:
+        steps = []
+        for step in plan.steps:
+            cell = self.notebook.cell(step.cell_id)
+            code = SQL_NOT_YET if cell.type is CellType.SQL else cell.code
+            steps.append(RunStep(cell.id, code, step.delete_before, step.after))
+        if not self.kernel.started:
+            self.publish("kernel_status", state="starting")
+            await self.kernel.start()
+        self.publish("kernel_status", state="busy")
+        try:
+            if self._cancelled:
+                raise _Cancelled
+            result = await self.kernel.run(steps, self._on_event, cleanup=plan.cleanup)
+            if result.runner_error is not None:
+                for cell_id in plan.cell_ids:
+                    if self.notebook.cell(cell_id).status in (
+                        CellStatus.QUEUED,
+                        CellStatus.RUNNING,
+                    ):
+                        self._set_status(
+                            cell_id,
+                            CellStatus.ERROR,
+                            error=f"internal error: {result.runner_error}",
+                        )
+        except _Cancelled:
+            pass  # interrupted before it reached the kernel: the queued cells go idle below
+        except KernelDied:
+            self.core.kernel_restarted()
+            self._fail_unfinished(plan, "kernel died")
+            self.publish("kernel_status", state="restarting")
+        for cell_id in plan.cell_ids:  # cancelled by an interrupt
+            cell = self.notebook.cell(cell_id)
+            if cell.status is CellStatus.QUEUED:
+                self._set_status(cell_id, CellStatus.IDLE, error=None)
+        self.core.names_deleted(plan.cleanup)
+        self.refresh_stale()
+        self._current_plan = None
+        self.publish("kernel_status", state="idle")
+
+    def _fail_unfinished(self, plan: Plan, reason: str) -> None:
+        """Cells of ``plan`` still queued or running end in error with ``reason``."""
+        for cell_id in plan.cell_ids:
+            if self.notebook.cell(cell_id).status in (CellStatus.QUEUED, CellStatus.RUNNING):
+                self._set_status(cell_id, CellStatus.ERROR, error=reason)
+
+    def _on_event(self, event: RunEvent) -> None:
+        try:
+            cell = self.notebook.cell(event.cell_id)
+        except KeyError:
+            return  # deleted while it ran
+        if isinstance(event, CellOutputEvent):
+            self._begin(cell)
+            self._on_output(cell, event)
+            return
+        status = event.status
+        if status == "running":
+            self._begin(cell)
+        elif status == "success":
+            self._begin(cell)
+            self.core.record(cell.id, ok=True)
+            self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
+        elif status in ("error", "interrupted"):
+            self._begin(cell)
+            self.core.record(cell.id, ok=False)
+            message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
+            self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)
+            if self._current_plan is not None and status == "error":
+                for blocked in self._current_plan.blocked_by_failure(cell.id):
+                    self._set_status(
+                        blocked, CellStatus.BLOCKED, error=f"cell {cell.id} failed", stale=True
+                    )
+        elif status == "blocked":
+            pass  # announced when its provider failed
+        elif status == "cancelled":
+            self._set_status(cell.id, CellStatus.IDLE, error=None)
+
+    def _begin(self, cell: Cell) -> None:
+        """The first sign of a cell running in this run (statuses come in batches, so an
+        output may arrive before "running"): clear its old outputs once."""
+        if cell.id in self._started:
+            return
+        self._started.add(cell.id)
+        step = self._step(cell.id)
+        if step is not None:
+            self.core.names_deleted(step.delete_before)
+        cell.outputs = []
+        self._set_status(cell.id, CellStatus.RUNNING, error=None)
+
+    def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:
+        output = cap_output(event.output, self._max_output_bytes)
+        kind = output.get("output_type")
+        add_output(cell.outputs, output)  # merges stream chunks, applies display updates
+        if kind == "stream":
+            self.publish(
+                "cell_stdout",
+                cell_id=cell.id,
+                name=output.get("name", "stdout"),
+                data=output.get("text", ""),
+            )
+            return
+        if kind == "error":
+            error = {
+                "ename": output.get("ename"),
+                "evalue": output.get("evalue"),
+                "traceback": output.get("traceback", []),
+            }
+            self.publish("cell_error", cell_id=cell.id, error=error)
+            return
+        shown = api_output(output)
+        if shown is not None:
+            self.publish("cell_output", cell_id=cell.id, output=shown)
+
+    def _step(self, cell_id: str) -> Any:
+        return self._steps.get(cell_id)
+
+    def _set_status(
+        self,
+        cell_id: str,
+        status: CellStatus,
+        *,
+        error: str | None,
+        stale: bool | None = None,
+    ) -> None:
+        cell = self.notebook.cell(cell_id)
+        cell.status = status
+        cell.error = error
+        if stale is not None:
+            cell.stale = stale
+        data: dict[str, Any] = {"cell_id": cell_id, "status": status.value, "stale": cell.stale}
+        if error is not None:
+            data["error"] = error
+        self.publish("cell_status", **data)
+
+
+class _Cancelled(Exception):
+    """An interrupt arrived before the run reached the kernel."""

@@ -1,0 +1,393 @@
+"""NotebookService: the one place that changes notebooks (design.md sections 2-4).
+
+The REST handlers, the WebSocket and the chat tools all call these methods. Every
+operation takes the requesting user and treats another owner's notebook as not found;
+every mutation checks ``expected_revision``, bumps ``revision``, publishes an event to
+that notebook's subscribers only, and schedules a debounced, atomic save.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
+from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict
+from .events import EventHub
+from .open_notebook import OpenNotebook, analyse
+
+log = logging.getLogger(__name__)
+
+MAX_NAME_LENGTH = 200
+
+
+class Store(Protocol):
+    """Where notebooks live (``contents.store.NotebookStore`` in the extension)."""
+
+    async def list(self, owner: str) -> list[tuple[str, str]]: ...
+    async def load(self, notebook_id: str) -> Notebook: ...
+    async def save(self, notebook: Notebook) -> None: ...
+    async def create(self, notebook: Notebook) -> None: ...
+    async def rename(self, notebook_id: str, name: str) -> None: ...
+    async def delete(self, notebook_id: str) -> None: ...
+
+
+KernelFactory = Callable[[Notebook], Any]  # returns a KernelSession for the notebook
+
+
+class NotebookService:
+    """Creates, loads, changes and runs notebooks; one ``OpenNotebook`` per open one."""
+
+    def __init__(
+        self,
+        store: Store,
+        kernel_factory: KernelFactory,
+        *,
+        hub: EventHub | None = None,
+        save_delay: float = 0.5,
+        max_output_bytes: int = 2_000_000,
+    ) -> None:
+        self.store = store
+        self.kernel_factory = kernel_factory
+        self.hub = hub or EventHub()
+        self.save_delay = save_delay
+        self.max_output_bytes = max_output_bytes
+        self._open: dict[str, OpenNotebook] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
+
+    # -- notebooks -------------------------------------------------------------------
+
+    async def list_notebooks(self, user: str) -> list[dict[str, str]]:
+        return [{"id": i, "name": n} for i, n in await self.store.list(user)]
+
+    async def create_notebook(self, user: str, name: str | None = None) -> Notebook:
+        name = _valid_name(name or "Untitled")
+        notebook = Notebook(id=new_notebook_id(), name=name, owner=user, revision=1)
+        await self.store.create(notebook)
+        return notebook
+
+    async def get_notebook(self, user: str, notebook_id: str) -> OpenNotebook:
+        return await self._get(user, notebook_id)
+
+    async def rename_notebook(
+        self, user: str, notebook_id: str, name: str, expected_revision: int | None = None
+    ) -> Notebook:
+        opened = await self._get(user, notebook_id)
+        name = _valid_name(name)
+        async with opened.lock:
+            self._check_revision(opened, expected_revision)
+            await self.store.rename(notebook_id, name)
+            opened.notebook.name = name
+            self._bump(opened)
+            opened.publish("notebook_updated", name=name)
+        return opened.notebook
+
+    async def set_db_connection(
+        self,
+        user: str,
+        notebook_id: str,
+        connection: str,
+        expected_revision: int | None = None,
+    ) -> Notebook:
+        opened = await self._get(user, notebook_id)
+        if not isinstance(connection, str) or len(connection) > 4096:
+            raise InvalidRequest("connection_string must be a string of at most 4096 characters")
+        async with opened.lock:
+            self._check_revision(opened, expected_revision)
+            opened.notebook.db_connection = connection
+            for cell in opened.notebook.cells:
+                if cell.type is CellType.SQL:  # a new database: SQL results are stale
+                    opened.core.update(cell.id, analyse(cell), fingerprint=opened.fingerprint(cell))
+            opened.refresh_stale()
+            self._bump(opened)
+            opened.publish("notebook_updated", db_connection_changed=True)
+        return opened.notebook
+
+    async def delete_notebook(self, user: str, notebook_id: str) -> None:
+        opened = await self._get(user, notebook_id)
+        self._open.pop(notebook_id, None)
+        await opened.close()
+        await self.store.delete(notebook_id)
+        self.hub.publish(notebook_id, "notebook_deleted")
+        self.hub.forget(notebook_id)
+
+    async def close_notebook(self, notebook_id: str) -> None:
+        """Save, shut the kernel down and forget the notebook (it stays on disk)."""
+        opened = self._open.pop(notebook_id, None)
+        if opened is not None:
+            await opened.close()
+
+    async def shutdown(self) -> None:
+        for notebook_id in list(self._open):
+            await self.close_notebook(notebook_id)
+
+    # -- cells -----------------------------------------------------------------------
+
+    async def create_cell(
+        self,
+        user: str,
+        notebook_id: str,
+        cell_type: str,
+        code: str = "",
+        *,
+        after_cell_id: str | None = None,
+        at_end: bool = True,
+        output: str | None = None,
+        expected_revision: int | None = None,
+    ) -> Cell:
+        """Add a cell after ``after_cell_id``; with neither it goes last (``at_end``)
+        or first (``at_end=False``)."""
+        opened = await self._get(user, notebook_id)
+        kind = _cell_type(cell_type)
+        _check_code(code)
+        async with opened.lock:
+            self._check_revision(opened, expected_revision)
+            cells = opened.notebook.cells
+            if after_cell_id is not None:
+                index = self._index(opened, after_cell_id) + 1
+            else:
+                index = len(cells) if at_end else 0
+            cell = Cell(id=new_cell_id(), type=kind, code=code)
+            if kind is CellType.SQL:
+                cell.output = _valid_output(output) if output else self._next_output(opened)
+            cells.insert(index, cell)
+            if kind.runs:
+                opened.core.insert(
+                    cell.id,
+                    analyse(cell),
+                    after=opened.graph_predecessor(index),
+                    fingerprint=opened.fingerprint(cell),
+                )
+            opened.refresh_stale()
+            self._bump(opened)
+            opened.publish(
+                "cell_created", cell_id=cell.id, index=index, cell=self.describe(opened, cell)
+            )
+        return cell
+
+    async def update_cell(
+        self,
+        user: str,
+        notebook_id: str,
+        cell_id: str,
+        code: str,
+        *,
+        output: str | None = None,
+        expected_revision: int | None = None,
+    ) -> Cell:
+        """New code for a cell: re-analysed and re-linked; nothing runs."""
+        opened = await self._get(user, notebook_id)
+        _check_code(code)
+        async with opened.lock:
+            self._check_revision(opened, expected_revision)
+            cell = self._cell(opened, cell_id)
+            cell.code = code
+            if output is not None:
+                if cell.type is not CellType.SQL:
+                    raise InvalidRequest("only SQL cells have an output variable")
+                cell.output = _valid_output(output)
+            if cell.type.runs:
+                opened.core.update(cell.id, analyse(cell), fingerprint=opened.fingerprint(cell))
+            opened.refresh_stale()
+            self._bump(opened)
+            opened.publish("cell_updated", cell_id=cell.id, cell=self.describe(opened, cell))
+        return cell
+
+    async def move_cell(
+        self,
+        user: str,
+        notebook_id: str,
+        cell_id: str,
+        after_cell_id: str | None,
+        *,
+        expected_revision: int | None = None,
+    ) -> int:
+        """Move a cell right after ``after_cell_id`` (None: first). Returns its index."""
+        opened = await self._get(user, notebook_id)
+        async with opened.lock:
+            self._check_revision(opened, expected_revision)
+            cells = opened.notebook.cells
+            position = self._index(opened, cell_id)
+            if after_cell_id is not None:
+                self._index(opened, after_cell_id)  # unknown: CellNotFound, nothing moved
+                if after_cell_id == cell_id:
+                    raise InvalidRequest("a cell cannot be moved after itself")
+            cell = cells.pop(position)
+            index = 0 if after_cell_id is None else self._index(opened, after_cell_id) + 1
+            cells.insert(index, cell)
+            if cell.type.runs:
+                opened.core.move(cell.id, after=opened.graph_predecessor(index))
+            opened.refresh_stale()
+            self._bump(opened)
+            opened.publish("cell_moved", cell_id=cell.id, index=index)
+        return index
+
+    async def delete_cell(
+        self, user: str, notebook_id: str, cell_id: str, *, expected_revision: int | None = None
+    ) -> None:
+        """Delete a cell: its names leave the kernel and its former dependents re-run."""
+        opened = await self._get(user, notebook_id)
+        async with opened.lock:
+            self._check_revision(opened, expected_revision)
+            index = self._index(opened, cell_id)
+            cell = opened.notebook.cells.pop(index)
+            plan = opened.core.remove(cell.id) if cell.type.runs else None
+            self._bump(opened)
+            opened.publish("cell_deleted", cell_id=cell_id)
+        if plan is not None and (plan.cleanup or plan.targets):
+            opened.pending_cleanup(plan.cleanup)
+            opened.request_run(set(plan.targets))
+
+    # -- running ---------------------------------------------------------------------
+
+    async def run_cell(
+        self, user: str, notebook_id: str, cell_id: str, *, wait: bool = False
+    ) -> None:
+        """Run a cell and what depends on it; with ``wait``, return when it has finished."""
+        opened = await self._get(user, notebook_id)
+        cell = self._cell(opened, cell_id)
+        if not cell.type.runs:
+            raise InvalidRequest(f"a {cell.type.value} cell does not run")
+        done = opened.request_run({cell_id})
+        if wait:
+            await done
+
+    async def run_all(self, user: str, notebook_id: str, *, wait: bool = False) -> None:
+        opened = await self._get(user, notebook_id)
+        done = opened.request_run({c.id for c in opened.notebook.cells if c.type.runs})
+        if wait:
+            await done
+
+    async def interrupt(self, user: str, notebook_id: str) -> None:
+        opened = await self._get(user, notebook_id)
+        await opened.interrupt()
+
+    # -- views -----------------------------------------------------------------------
+
+    def describe(self, opened: OpenNotebook, cell: Cell) -> dict[str, Any]:
+        """A cell as the API shows it (design.md section 4)."""
+        from ..kernels.outputs import api_error, api_output, api_streams
+
+        stdout, stderr = api_streams(cell.outputs)
+        analysis = opened.core.graph.analysis(cell.id) if cell.type.runs else None
+        shown = [o for o in (api_output(out) for out in cell.outputs) if o is not None]
+        described: dict[str, Any] = {
+            "id": cell.id,
+            "type": cell.type.value,
+            "code": cell.code,
+            "status": cell.status.value,
+            "stale": cell.stale,
+            "stdout": stdout,
+            "stderr": stderr,
+            "outputs": shown,
+            "error": cell.error
+            if cell.error is not None
+            else _error_message(api_error(cell.outputs)),
+            "reads": sorted(analysis.reads) if analysis else [],
+            "writes": sorted(analysis.writes) if analysis else [],
+        }
+        if cell.type is CellType.SQL:
+            described["output"] = cell.output
+        return described
+
+    def describe_notebook(self, opened: OpenNotebook) -> dict[str, Any]:
+        notebook = opened.notebook
+        return {
+            "id": notebook.id,
+            "name": notebook.name,
+            "db_conn_string": notebook.db_connection,
+            "revision": notebook.revision,
+            "cells": [self.describe(opened, cell) for cell in notebook.cells],
+        }
+
+    # -- internals -------------------------------------------------------------------
+
+    async def _get(self, user: str, notebook_id: str) -> OpenNotebook:
+        opened = self._open.get(notebook_id)
+        if opened is None:
+            lock = self._opening.setdefault(notebook_id, asyncio.Lock())
+            async with lock:
+                opened = self._open.get(notebook_id)
+                if opened is None:
+                    try:
+                        notebook = await self.store.load(notebook_id)
+                    except KeyError:
+                        raise NotebookNotFound(notebook_id) from None
+                    opened = OpenNotebook(
+                        notebook,
+                        self.kernel_factory(notebook),
+                        self.hub,
+                        save=self.store.save,
+                        save_delay=self.save_delay,
+                        max_output_bytes=self.max_output_bytes,
+                    )
+                    self._open[notebook_id] = opened
+        if opened.notebook.owner and opened.notebook.owner != user:
+            raise NotebookNotFound(notebook_id)  # another user's: as if it did not exist
+        return opened
+
+    def _check_revision(self, opened: OpenNotebook, expected: int | None) -> None:
+        if expected is not None and expected != opened.notebook.revision:
+            raise RevisionConflict(expected, opened.notebook.revision)
+
+    def _bump(self, opened: OpenNotebook) -> None:
+        opened.notebook.revision += 1
+        opened.schedule_save()
+
+    def _cell(self, opened: OpenNotebook, cell_id: str) -> Cell:
+        try:
+            return opened.notebook.cell(cell_id)
+        except KeyError:
+            raise CellNotFound(cell_id) from None
+
+    def _index(self, opened: OpenNotebook, cell_id: str) -> int:
+        try:
+            return opened.notebook.index(cell_id)
+        except KeyError:
+            raise CellNotFound(cell_id) from None
+
+    @staticmethod
+    def _next_output(opened: OpenNotebook) -> str:
+        taken = {c.output for c in opened.notebook.cells if c.type is CellType.SQL}
+        number = 1
+        while f"df_{number}" in taken:
+            number += 1
+        return f"df_{number}"
+
+
+def _cell_type(value: str) -> CellType:
+    if value not in ("python", "sql"):
+        raise InvalidRequest(f"unknown cell type {value!r}: use 'python' or 'sql'")
+    return CellType(value)
+
+
+def _check_code(code: str) -> None:
+    if not isinstance(code, str):
+        raise InvalidRequest("code must be a string")
+
+
+def _valid_name(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequest("a notebook name must be a non-empty string")
+    if len(name) > MAX_NAME_LENGTH or any(ch in name for ch in "/\\\0"):
+        raise InvalidRequest(
+            f"a notebook name has at most {MAX_NAME_LENGTH} characters and no / \\ or NUL"
+        )
+    return name.strip()
+
+
+def _valid_output(name: str) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+        raise InvalidRequest(f"{name!r} is not a usable variable name for a SQL result")
+    return name
+
+
+def _error_message(error: dict[str, Any] | None) -> str | None:
+    if error is None:
+        return None
+    return f"{error.get('ename')}: {error.get('evalue')}"
+
+
+__all__ = ["CellStatus", "NotebookService"]

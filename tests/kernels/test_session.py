@@ -1,0 +1,201 @@
+"""A notebook's kernel session, against real ipykernel kernels (no server needed).
+
+The kernels are started by jupyter_client's AsyncMultiKernelManager, which is what the
+session gets from ``serverapp.kernel_manager`` in the extension.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jupyter_client.multikernelmanager import AsyncMultiKernelManager
+
+from reactive_notebook.kernels.environment import kernel_environment
+from reactive_notebook.kernels.session import (
+    CellOutputEvent,
+    CellStatusEvent,
+    KernelDied,
+    KernelSession,
+    RunEvent,
+    RunStep,
+)
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def session(loop: asyncio.AbstractEventLoop) -> Iterator[KernelSession]:
+    """One kernel for the module: starting one costs about a second."""
+    env = dict(os.environ, SERVER_API_KEY="sk-secret", AWS_SECRET_ACCESS_KEY="x")
+    kernel = KernelSession(AsyncMultiKernelManager(), env=kernel_environment(env))
+    loop.run_until_complete(kernel.start())
+    yield kernel
+    loop.run_until_complete(kernel.shutdown())
+
+
+class Recorder:
+    """Collects a run's events with the time each arrived."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.events: list[tuple[float, RunEvent]] = []
+
+    def __call__(self, event: RunEvent) -> None:
+        self.events.append((time.perf_counter() - self.started, event))
+
+    def statuses(self, cell_id: str) -> list[str]:
+        return [
+            e.status
+            for _, e in self.events
+            if isinstance(e, CellStatusEvent) and e.cell_id == cell_id
+        ]
+
+    def outputs(self, cell_id: str) -> list[dict[str, Any]]:
+        return [
+            e.output
+            for _, e in self.events
+            if isinstance(e, CellOutputEvent) and e.cell_id == cell_id
+        ]
+
+    def stdout(self, cell_id: str) -> str:
+        return "".join(o["text"] for o in self.outputs(cell_id) if o["output_type"] == "stream")
+
+
+def run(loop: asyncio.AbstractEventLoop, session: KernelSession, *steps: RunStep, **kw: Any):  # type: ignore[no-untyped-def]
+    recorder = Recorder()
+    result = loop.run_until_complete(session.run(steps, recorder, **kw))
+    return result, recorder
+
+
+def test_outputs_land_on_their_cell_in_one_request(loop, session) -> None:  # type: ignore[no-untyped-def]
+    result, events = run(
+        loop,
+        session,
+        RunStep("a", "x = 1\nprint('hello', x)"),
+        RunStep("b", "y = x + 1\ny"),
+        RunStep("c", "from IPython.display import HTML\ndisplay(HTML('<b>hi</b>'))"),
+    )
+    assert result.statuses == {"a": "success", "b": "success", "c": "success"}
+    assert events.statuses("a") == ["running", "success"]
+    assert events.stdout("a") == "hello 1\n"
+    assert events.outputs("b")[0]["data"]["text/plain"] == "2"
+    assert "<b>hi</b>" in events.outputs("c")[0]["data"]["text/html"]
+
+
+def test_a_failing_cell_skips_only_the_cells_that_read_from_it(loop, session) -> None:  # type: ignore[no-untyped-def]
+    result, events = run(
+        loop,
+        session,
+        RunStep("bad", "boom = 1 / 0"),
+        RunStep("reader", "after = boom + 1", after=(0,)),
+        RunStep("other", "independent = 42"),
+    )
+    assert result.statuses == {"bad": "error", "reader": "blocked", "other": "success"}
+    error = events.outputs("bad")[0]
+    assert error["output_type"] == "error"
+    assert error["ename"] == "ZeroDivisionError"
+    assert events.outputs("reader") == []
+
+
+def test_stdout_streams_before_the_cell_ends(loop, session) -> None:  # type: ignore[no-untyped-def]
+    _, events = run(
+        loop,
+        session,
+        RunStep("slow", "import time\nprint('first')\ntime.sleep(1)\nprint('second')"),
+    )
+    arrivals = {
+        e.output["text"].strip(): t
+        for t, e in events.events
+        if isinstance(e, CellOutputEvent) and e.output["output_type"] == "stream"
+    }
+    finished = next(
+        t for t, e in events.events if isinstance(e, CellStatusEvent) and e.status == "success"
+    )
+    assert arrivals["first"] < finished - 0.5
+    assert events.statuses("slow") == ["running", "success"]
+
+
+def test_names_are_deleted_before_the_cell_runs(loop, session) -> None:  # type: ignore[no-untyped-def]
+    run(loop, session, RunStep("w", "stale_name = 1"))
+    _, events = run(
+        loop,
+        session,
+        RunStep("r", "print('stale_name' in globals())", delete=frozenset({"stale_name"})),
+    )
+    assert events.stdout("r") == "False\n"
+
+
+def test_the_kernel_namespace_holds_no_runner_names(loop, session) -> None:  # type: ignore[no-untyped-def]
+    names = "('Any', 'install_reactive_runner', 'install_table_formatter')"
+    probe = f"print([n for n in {names} if n in globals()])"
+    _, events = run(loop, session, RunStep("ns", probe))
+    assert events.stdout("ns") == "[]\n"
+
+
+def test_the_kernel_does_not_inherit_the_servers_secrets(loop, session) -> None:  # type: ignore[no-untyped-def]
+    _, events = run(
+        loop,
+        session,
+        RunStep(
+            "env",
+            "import os\nprint(sorted(k for k in os.environ if 'SECRET' in k or 'API_KEY' in k))",
+        ),
+    )
+    assert events.stdout("env") == "[]\n"
+
+
+def test_interrupt_ends_the_running_cell_and_cancels_the_rest(loop, session) -> None:  # type: ignore[no-untyped-def]
+    async def interrupt_soon() -> None:
+        await asyncio.sleep(0.5)
+        await session.interrupt()
+
+    async def both() -> Any:
+        return await asyncio.gather(session.run(steps, Recorder()), interrupt_soon())
+
+    steps = [RunStep("spin", "while True: pass"), RunStep("later", "never = 1")]
+    started = time.perf_counter()
+    result, _ = loop.run_until_complete(both())
+    assert time.perf_counter() - started < 2.5
+    assert result.interrupted
+    assert result.statuses == {"spin": "interrupted", "later": "cancelled"}
+    after, _ = run(loop, session, RunStep("next", "ok = 1"))
+    assert after.statuses == {"next": "success"}
+
+
+def test_a_killed_kernel_reports_death_and_the_next_run_works(loop, session) -> None:  # type: ignore[no-untyped-def]
+    kernel = session.manager.get_kernel(session.kernel_id)
+    pid = kernel.provisioner.process.pid
+
+    async def kill_soon() -> None:
+        await asyncio.sleep(0.5)
+        os.kill(pid, signal.SIGKILL)
+
+    async def both() -> Any:
+        steps = [RunStep("spin", "import time\ntime.sleep(30)")]
+        return await asyncio.gather(session.run(steps, Recorder()), kill_soon())
+
+    with pytest.raises(KernelDied):
+        loop.run_until_complete(both())
+    result, events = run(loop, session, RunStep("again", "print('alive')"))
+    assert result.statuses == {"again": "success"}
+    assert events.stdout("again") == "alive\n"
+
+
+def test_a_hundred_cell_chain_runs_in_one_request(loop, session) -> None:  # type: ignore[no-untyped-def]
+    steps = [RunStep(f"c{i}", f"v{i} = {f'v{i - 1}' if i else 0} + 1") for i in range(100)]
+    result, _ = run(loop, session, *steps)
+    assert all(status == "success" for status in result.statuses.values())
+    assert len(result.statuses) == 100
+    _, out = run(loop, session, RunStep("check", "print(v99)"))
+    assert out.stdout("check") == "100\n"

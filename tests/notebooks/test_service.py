@@ -1,0 +1,331 @@
+"""NotebookService with real ipykernel kernels and real files (design.md section 3).
+
+Each scenario drives the service the way the REST API and the WebSocket will: create
+cells, edit, run, delete, interrupt, and reads the cells' statuses and outputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from jupyter_client.multikernelmanager import AsyncMultiKernelManager
+
+from reactive_notebook.contents.atomic import AtomicFileContentsManager
+from reactive_notebook.contents.store import NotebookStore
+from reactive_notebook.kernels.environment import kernel_environment
+from reactive_notebook.kernels.session import KernelSession
+from reactive_notebook.notebooks.errors import CellNotFound, InvalidRequest, RevisionConflict
+from reactive_notebook.notebooks.open_notebook import OpenNotebook
+from reactive_notebook.notebooks.service import NotebookService
+
+USER = "ada"
+Scenario = Callable[["Harness"], Awaitable[None]]
+
+
+class Harness:
+    """A service over a real folder and real kernels, plus shortcuts for the tests."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.manager = AsyncMultiKernelManager()
+        self.service = self._service()
+        self.notebook_id = ""
+
+    def _service(self) -> NotebookService:
+        store = NotebookStore(AtomicFileContentsManager(root_dir=str(self.root)))
+        env = kernel_environment(os.environ)
+        return NotebookService(
+            store, lambda notebook: KernelSession(self.manager, env=env), save_delay=0.05
+        )
+
+    async def restart_service(self) -> None:
+        """A server restart: everything saved, kernels gone, a fresh service."""
+        await self.service.shutdown()
+        self.service = self._service()
+
+    async def new(self, *codes: str) -> list[str]:
+        notebook = await self.service.create_notebook(USER, "scenario")
+        self.notebook_id = notebook.id
+        return [await self.add(code) for code in codes]
+
+    async def add(self, code: str, cell_type: str = "python") -> str:
+        cell = await self.service.create_cell(USER, self.notebook_id, cell_type, code)
+        return cell.id
+
+    async def edit(self, cell_id: str, code: str) -> None:
+        await self.service.update_cell(USER, self.notebook_id, cell_id, code)
+
+    async def run(self, cell_id: str) -> None:
+        await self.service.run_cell(USER, self.notebook_id, cell_id, wait=True)
+
+    async def opened(self) -> OpenNotebook:
+        return await self.service.get_notebook(USER, self.notebook_id)
+
+    async def cell(self, cell_id: str) -> dict[str, Any]:
+        opened = await self.opened()
+        return self.service.describe(opened, opened.notebook.cell(cell_id))
+
+    async def text(self, cell_id: str) -> str:
+        """What the cell shows as plain text: its stdout, or its last result."""
+        cell = await self.cell(cell_id)
+        if cell["stdout"]:
+            return str(cell["stdout"]).strip()
+        plain = [o["data"] for o in cell["outputs"] if o["mime_type"] == "text/plain"]
+        return str(plain[-1]) if plain else ""
+
+
+def scenario(test: Scenario) -> Callable[[Path], None]:
+    """Run an async scenario with a fresh harness; always shut its kernels down."""
+
+    def run(tmp_path: Path) -> None:
+        async def main() -> None:
+            harness = Harness(tmp_path)
+            try:
+                await asyncio.wait_for(test(harness), timeout=120)
+            finally:
+                await harness.service.shutdown()
+                await harness.manager.shutdown_all(now=True)
+
+        asyncio.run(main())
+
+    run.__name__ = test.__name__
+    run.__doc__ = test.__doc__
+    return run
+
+
+@scenario
+async def test_editing_the_root_of_a_chain_updates_the_leaf(h: Harness) -> None:
+    a, _b, c = await h.new("a = 1", "b = a + 1", "print(b * 10)")
+    await h.run(a)
+    assert await h.text(c) == "20"
+    await h.edit(a, "a = 5")
+    assert (await h.cell(c))["stale"] is True
+    await h.run(a)
+    assert await h.text(c) == "60"
+    assert (await h.cell(c))["status"] == "success"
+    assert (await h.cell(c))["stale"] is False
+
+
+@scenario
+async def test_a_diamond_runs_the_join_once_with_both_sides(h: Harness) -> None:
+    top, _left, _right, join = await h.new(
+        "n = 2", "left = n * 10", "right = n + 1", "print(left + right)"
+    )
+    await h.run(top)
+    assert await h.text(join) == "23"
+
+
+@scenario
+async def test_a_fan_out_of_fifty_readers_all_update(h: Harness) -> None:
+    (source,) = await h.new("base = 1")
+    readers = [await h.add(f"print(base + {i})") for i in range(50)]
+    await h.run(source)
+    await h.edit(source, "base = 100")
+    await h.run(source)
+    texts = [await h.text(r) for r in readers]
+    assert texts == [str(100 + i) for i in range(50)]
+
+
+@scenario
+async def test_a_redefined_dataframe_is_read_from_the_nearest_definition_above(h: Harness) -> None:
+    load, clean, shape = await h.new(
+        "import pandas as pd\ndf = pd.DataFrame({'x': [1, None, 3]})",
+        "df = df.dropna()",
+        "print(df.shape)",
+    )
+    await h.run(load)
+    assert await h.text(shape) == "(2, 1)"
+    await h.run(clean)  # re-running the redefinition re-runs its provider first
+    assert await h.text(shape) == "(2, 1)"
+
+
+@scenario
+async def test_a_cycle_is_blocked_with_the_cycle_named_and_nothing_runs(h: Harness) -> None:
+    first, second = await h.new("a = b + 1", "b = a + 1")
+    await h.run(first)
+    for cell_id in (first, second):
+        cell = await h.cell(cell_id)
+        assert cell["status"] == "blocked"
+        assert "cycle" in cell["error"]
+        assert "a" in cell["error"]
+        assert "b" in cell["error"]
+        assert cell["stdout"] == ""
+        assert cell["outputs"] == []
+
+
+@scenario
+async def test_an_error_blocks_the_descendants_and_marks_their_outputs_stale(h: Harness) -> None:
+    a, b, c, other = await h.new("a = 1", "b = a * 2", "print(b)", "print('independent')")
+    await h.run(a)
+    await h.run(other)
+    assert await h.text(c) == "2"
+    await h.edit(a, "a = 1 / 0")
+    await h.run(a)
+    cell_a, cell_b, cell_c = await h.cell(a), await h.cell(b), await h.cell(c)
+    assert cell_a["status"] == "error"
+    assert "ZeroDivisionError" in cell_a["error"]
+    assert cell_b["status"] == cell_c["status"] == "blocked"
+    assert cell_c["stale"] is True
+    assert (await h.cell(other))["status"] == "success"
+
+
+@scenario
+async def test_deleting_a_cell_deletes_its_names_and_its_dependents_fail(h: Harness) -> None:
+    a, b = await h.new("gone = 41", "print(gone + 1)")
+    await h.run(a)
+    assert await h.text(b) == "42"
+    await h.service.delete_cell(USER, h.notebook_id, a)
+    opened = await h.opened()
+    for _ in range(100):  # the dependents re-run in the background
+        if (await h.cell(b))["status"] not in ("queued", "running", "success"):
+            break
+        await asyncio.sleep(0.05)
+    cell = await h.cell(b)
+    assert cell["status"] == "error"
+    assert "NameError" in cell["error"]
+    assert opened.notebook.revision >= 4
+
+
+@scenario
+async def test_after_a_service_restart_running_the_leaf_runs_its_ancestors(h: Harness) -> None:
+    a, b, c = await h.new("a = 3", "b = a * 3", "print(b + 1)")
+    await h.run(a)
+    await h.restart_service()
+    await h.run(c)
+    assert await h.text(c) == "10"
+    assert (await h.cell(a))["status"] == "success"
+    assert (await h.cell(b))["status"] == "success"
+
+
+@scenario
+async def test_renaming_a_variable_removes_the_old_name_from_the_kernel(h: Harness) -> None:
+    a, probe = await h.new("x = 1", "print('x' in globals())")
+    await h.run(a)
+    await h.edit(a, "z = 1")
+    await h.run(a)
+    await h.run(probe)
+    assert await h.text(probe) == "False"
+
+
+@scenario
+async def test_interrupting_an_endless_loop_returns_and_the_next_run_works(h: Harness) -> None:
+    loop_cell, later = await h.new("while True: pass", "print('after')")
+    run = asyncio.create_task(h.run(loop_cell))
+    while (await h.cell(loop_cell))["status"] != "running":
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.2)
+    started = time.perf_counter()
+    await h.service.interrupt(USER, h.notebook_id)
+    await asyncio.wait_for(run, timeout=2)
+    assert time.perf_counter() - started < 2
+    assert (await h.cell(loop_cell))["error"] == "interrupted"
+    await h.run(later)
+    assert await h.text(later) == "after"
+
+
+@scenario
+async def test_a_killed_kernel_reports_kernel_died_and_the_next_run_succeeds(h: Harness) -> None:
+    (slow,) = await h.new("import time\ntime.sleep(30)")
+    run = asyncio.create_task(h.run(slow))
+    while (await h.cell(slow))["status"] != "running":
+        await asyncio.sleep(0.05)
+    opened = await h.opened()
+    kernel = h.manager.get_kernel(opened.kernel.kernel_id)
+    os.kill(kernel.provisioner.process.pid, signal.SIGKILL)
+    await asyncio.wait_for(run, timeout=15)
+    assert (await h.cell(slow))["error"] == "kernel died"
+    await h.edit(slow, "print('back')")
+    await h.run(slow)
+    assert await h.text(slow) == "back"
+
+
+@scenario
+async def test_a_stale_expected_revision_is_a_conflict_and_changes_nothing(h: Harness) -> None:
+    (a,) = await h.new("a = 1")
+    opened = await h.opened()
+    revision = opened.notebook.revision
+    with pytest.raises(RevisionConflict) as conflict:
+        await h.service.update_cell(USER, h.notebook_id, a, "a = 2", expected_revision=revision - 1)
+    assert conflict.value.current == revision
+    assert opened.notebook.cell(a).code == "a = 1"
+    await h.service.update_cell(USER, h.notebook_id, a, "a = 2", expected_revision=revision)
+    assert opened.notebook.revision == revision + 1
+
+
+@scenario
+async def test_bad_requests_are_refused_and_change_nothing(h: Harness) -> None:
+    (a,) = await h.new("a = 1")
+    opened = await h.opened()
+    revision = opened.notebook.revision
+    with pytest.raises(InvalidRequest):
+        await h.service.create_cell(USER, h.notebook_id, "cobol", "")
+    with pytest.raises(CellNotFound):
+        await h.service.update_cell(USER, h.notebook_id, "../x", "a = 2")
+    with pytest.raises(CellNotFound):
+        await h.service.move_cell(USER, h.notebook_id, a, "nope")
+    assert opened.notebook.revision == revision
+    assert [c.id for c in opened.notebook.cells] == [a]
+
+
+@scenario
+async def test_another_users_notebook_does_not_exist_for_them(h: Harness) -> None:
+    await h.new("secret = 1")
+    from reactive_notebook.notebooks.errors import NotebookNotFound
+
+    with pytest.raises(NotebookNotFound):
+        await h.service.get_notebook("mallory", h.notebook_id)
+
+
+@scenario
+async def test_the_saved_file_opens_in_stock_jupyter_with_outputs(h: Harness) -> None:
+    (a,) = await h.new("print('saved')")
+    await h.run(a)
+    await h.service.shutdown()  # flushes the debounced save
+    files = list(h.root.glob("*.ipynb"))
+    assert len(files) == 1
+    stored = nbformat.read(files[0], as_version=4)
+    nbformat.validate(stored)
+    assert stored.cells[0].outputs[0]["text"] == "saved\n"
+
+
+@scenario
+async def test_a_notebook_made_by_stock_jupyter_opens_and_runs(h: Harness) -> None:
+    stock = nbformat.v4.new_notebook()
+    stock.cells = [
+        nbformat.v4.new_markdown_cell("# Title"),
+        nbformat.v4.new_code_cell("x = 20"),
+        nbformat.v4.new_code_cell("print(x + 1)"),
+    ]
+    nbformat.write(stock, h.root / "stock.ipynb")
+    (listed,) = await h.service.list_notebooks(USER)
+    h.notebook_id = listed["id"]
+    opened = await h.opened()
+    code_cells = [c.id for c in opened.notebook.cells if c.type.value == "python"]
+    await h.run(code_cells[0])
+    assert await h.text(code_cells[1]) == "21"
+
+
+@scenario
+async def test_rich_outputs_reach_the_cell(h: Harness) -> None:
+    plot, html, table = await h.new(
+        "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()",
+        "from IPython.display import HTML\nHTML('<b>bold</b>')",
+        "import pandas as pd\npd.DataFrame({'a': [1.5, float('nan')]})",
+    )
+    for cell_id in (plot, html, table):
+        await h.run(cell_id)
+    assert [o["mime_type"] for o in (await h.cell(plot))["outputs"]] == ["image/png"]
+    assert (await h.cell(html))["outputs"][0]["mime_type"] == "text/html"
+    shown = (await h.cell(table))["outputs"][0]
+    assert shown["mime_type"] == "application/json"
+    assert shown["data"]["type"] == "table"
+    assert shown["data"]["rows"][1][1] is None
