@@ -107,6 +107,7 @@ class KernelSession:
         self.startup_timeout = startup_timeout
         self.max_table_rows = max_table_rows
         self.kernel_id: str | None = None
+        self.generation = 0  # bumped whenever a new kernel process serves this session
         self._client: Any = None
         self._installed = False
         self._restarted = asyncio.Event()
@@ -125,6 +126,7 @@ class KernelSession:
         if self.path is not None:
             kwargs["path"] = self.path
         self.kernel_id = await ensure_async(self.manager.start_kernel(**kwargs))
+        self.generation += 1
         kernel = self.manager.get_kernel(self.kernel_id)
         kernel.add_restart_callback(self._on_restart, "restart")
         self._client = kernel.client()
@@ -135,8 +137,24 @@ class KernelSession:
     async def is_alive(self) -> bool:
         if self.kernel_id is None:
             return False
-        kernel = self.manager.get_kernel(self.kernel_id)
+        try:
+            kernel = self.manager.get_kernel(self.kernel_id)
+        except KeyError:
+            return False  # shut down behind our back: culled, or from JupyterLab
         return bool(await ensure_async(kernel.is_alive()))
+
+    async def ensure_running(self) -> None:
+        """A live kernel with the runner, whatever happened to the last one.
+
+        ``generation`` changes whenever the kernel is a new process: whoever tracks what
+        ran in it (the reactive core) must then forget everything.
+        """
+        if self.kernel_id is None:
+            await self.start()
+        elif not await self.is_alive():
+            await self._recover()
+        elif not self._installed:
+            await self._install_runner()
 
     async def run(
         self,
@@ -149,11 +167,7 @@ class KernelSession:
 
         Raises :class:`KernelDied` when the kernel dies or restarts mid-run.
         """
-        await self.start()
-        if not await self.is_alive():
-            await self._recover()  # died between runs
-        elif not self._installed:
-            await self._install_runner()
+        await self.ensure_running()
         run_id = uuid.uuid4().hex[:8]
         plan = {
             "run_id": run_id,
@@ -211,11 +225,24 @@ class KernelSession:
 
     async def _recover(self) -> None:
         """After a death: make sure a live kernel with the runner is there again."""
+        assert self.kernel_id is not None
+        try:
+            self.manager.get_kernel(self.kernel_id)
+        except KeyError:  # gone for good (culled): start a new one
+            self._drop_client()
+            self.kernel_id = None
+            await self.start()
+            return
         if not (self._restarted.is_set() and await self.is_alive()):
-            assert self.kernel_id is not None
             await ensure_async(self.manager.restart_kernel(self.kernel_id, now=True))
+        self.generation += 1
         await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            self._client.stop_channels()
+            self._client = None
 
     async def interrupt(self) -> None:
         if self.kernel_id is not None:
@@ -227,6 +254,7 @@ class KernelSession:
             await self.start()
             return
         await ensure_async(self.manager.restart_kernel(self.kernel_id))
+        self.generation += 1
         self._installed = False
         await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
@@ -235,9 +263,7 @@ class KernelSession:
         if self.kernel_id is None:
             return
         kernel_id, self.kernel_id = self.kernel_id, None
-        if self._client is not None:
-            self._client.stop_channels()
-            self._client = None
+        self._drop_client()
         with contextlib.suppress(KeyError):  # already gone (culled, or shut down in JupyterLab)
             await ensure_async(self.manager.shutdown_kernel(kernel_id, now=True))
 
@@ -246,6 +272,7 @@ class KernelSession:
     def _on_restart(self) -> None:
         """The kernel manager's restarter brought up a new process (the old one died)."""
         self._installed = False
+        self.generation += 1
         self._restarted.set()
 
     async def _install_runner(self) -> None:

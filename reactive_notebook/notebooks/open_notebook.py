@@ -72,6 +72,7 @@ class OpenNotebook:
         self._waiters: list[asyncio.Future[None]] = []
         self._run_task: asyncio.Task[None] | None = None
         self._current_plan: Plan | None = None
+        self._kernel_generation = 0
         for cell in notebook.cells:
             if cell.type.runs:
                 self.core.append(cell.id, analyse(cell), fingerprint=self.fingerprint(cell))
@@ -164,6 +165,7 @@ class OpenNotebook:
             waiters, self._waiters = self._waiters, []
             try:
                 async with self.lock:
+                    await self._ensure_kernel()
                     plan = self.core.plan(t for t in targets if t in self.core.graph)
                     plan = replace(plan, cleanup=plan.cleanup | cleanup)
                     self._announce_plan(plan)
@@ -175,6 +177,15 @@ class OpenNotebook:
                     if not waiter.done():
                         waiter.set_result(None)
                 self.schedule_save()
+
+    async def _ensure_kernel(self) -> None:
+        """Start or revive the kernel before planning; a new process has run nothing."""
+        if not self.kernel.started:
+            self.publish("kernel_status", state="starting")
+        await self.kernel.ensure_running()
+        if self.kernel.generation != self._kernel_generation:
+            self._kernel_generation = self.kernel.generation
+            self.core.kernel_restarted()
 
     def _announce_plan(self, plan: Plan) -> None:
         self._current_plan = plan
@@ -191,9 +202,6 @@ class OpenNotebook:
             cell = self.notebook.cell(step.cell_id)
             code = SQL_NOT_YET if cell.type is CellType.SQL else cell.code
             steps.append(RunStep(cell.id, code, step.delete_before, step.after))
-        if not self.kernel.started:
-            self.publish("kernel_status", state="starting")
-            await self.kernel.start()
         self.publish("kernel_status", state="busy")
         try:
             if self._cancelled:

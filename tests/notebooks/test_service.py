@@ -248,6 +248,18 @@ async def test_a_killed_kernel_reports_kernel_died_and_the_next_run_succeeds(h: 
 
 
 @scenario
+async def test_a_kernel_shut_down_behind_our_back_is_replaced_and_replayed(h: Harness) -> None:
+    """Culling (or JupyterLab's running panel) may shut the kernel down between runs."""
+    a, b = await h.new("base = 7", "print(base * 6)")
+    await h.run(a)
+    opened = await h.opened()
+    await h.manager.shutdown_kernel(opened.kernel.kernel_id, now=True)
+    await h.run(b)
+    assert await h.text(b) == "42"
+    assert (await h.cell(a))["status"] == "success"
+
+
+@scenario
 async def test_a_stale_expected_revision_is_a_conflict_and_changes_nothing(h: Harness) -> None:
     (a,) = await h.new("a = 1")
     opened = await h.opened()
