@@ -46,7 +46,7 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
             self._last_flush = 0.0
             self._parent: Any = None
             self._ident: Any = None
-            self._running = False
+            self._done = threading.Event()
 
         # -- status batching ---------------------------------------------------
 
@@ -73,8 +73,7 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
 
         def _ticker(self) -> None:
             """Flush statuses a slow cell would otherwise hold back."""
-            while self._running:
-                time.sleep(batch_interval)
+            while not self._done.wait(batch_interval):
                 if self._pending and time.monotonic() - self._last_flush >= batch_interval:
                     self._flush()
 
@@ -105,7 +104,7 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
             for name in plan.get("cleanup", ()):
                 shell.user_ns.pop(name, None)
             dead: set[int] = set()
-            self._running = True
+            self._done.clear()
             ticker = threading.Thread(target=self._ticker, daemon=True)
             ticker.start()
             try:
@@ -125,7 +124,7 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
                     if outcome != "success":
                         dead.add(index)
             finally:
-                self._running = False
+                self._done.set()  # wakes the ticker at once: the run ends without waiting
                 self._flush_streams()
                 kernel.set_parent(self._ident, original_parent, "shell")
                 self._flush()
