@@ -32,6 +32,7 @@ unit: $(STAMP)
 ## bench: the speed figures recorded in bench/README.md
 bench: $(STAMP)
 	$(BIN)/python bench/bench_reactive.py
+	$(BIN)/python bench/bench_kernel.py
 
 ## run: arrives with the server extension (issue 4)
 run:

@@ -105,9 +105,7 @@ async def main() -> None:
     await raw.start()
     with tempfile.TemporaryDirectory() as root:
         store = NotebookStore(AtomicFileContentsManager(root_dir=str(Path(root))))
-        service = NotebookService(
-            store, lambda notebook: KernelSession(manager), save_delay=5.0
-        )
+        service = NotebookService(store, lambda notebook: KernelSession(manager), save_delay=5.0)
         try:
             print(f"reactive runs in a real kernel (Python {sys.version.split()[0]})\n")
             rows = []
@@ -118,7 +116,7 @@ async def main() -> None:
                 floor = await median_of(REPEATS, lambda cells=cells: raw.floor(cells))
                 root_run, leaf_run = await service_runs(service, size)
                 rows.append((size, root_run, leaf_run, naive, floor))
-            for size, root_run, leaf_run, naive, floor in rows:
+            for size, root_run, _, naive, floor in rows:
                 print(
                     f"{size:4d}-cell chain, root run: {root_run * 1e3:7.1f} ms   "
                     f"{root_run / floor:5.2f}x floor ({floor * 1e3:6.1f} ms)   "
