@@ -30,8 +30,8 @@ class Event:
 
 @dataclass
 class _Channel:
+    history: deque[Event]
     subscribers: set[asyncio.Queue[Event]] = field(default_factory=set)
-    history: deque[Event] = field(default_factory=lambda: deque(maxlen=1000))
     sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -44,7 +44,7 @@ class EventHub:
         self._limit = limit
 
     def publish(self, notebook_id: str, type_: str, **data: Any) -> Event:
-        channel = self._channels.setdefault(notebook_id, _Channel())
+        channel = self._channel(notebook_id)
         event = Event(type_, data, next(channel.sequence))
         channel.history.append(event)
         for queue in list(channel.subscribers):
@@ -64,7 +64,7 @@ class EventHub:
 
     async def subscribe(self, notebook_id: str) -> AsyncIterator[Event]:
         """Events of one notebook from now on, until the consumer stops iterating."""
-        channel = self._channels.setdefault(notebook_id, _Channel())
+        channel = self._channel(notebook_id)
         queue: asyncio.Queue[Event] = asyncio.Queue()
         channel.subscribers.add(queue)
         try:
@@ -72,6 +72,12 @@ class EventHub:
                 yield await queue.get()
         finally:
             channel.subscribers.discard(queue)
+
+    def _channel(self, notebook_id: str) -> _Channel:
+        channel = self._channels.get(notebook_id)
+        if channel is None:
+            channel = self._channels[notebook_id] = _Channel(deque(maxlen=self._history))
+        return channel
 
     def forget(self, notebook_id: str) -> None:
         self._channels.pop(notebook_id, None)

@@ -341,3 +341,58 @@ async def test_rich_outputs_reach_the_cell(h: Harness) -> None:
     assert shown["mime_type"] == "application/json"
     assert shown["data"]["type"] == "table"
     assert shown["data"]["rows"][1][1] is None
+
+
+@scenario
+async def test_notebooks_are_listed_renamed_and_their_cells_moved(h: Harness) -> None:
+    a, b, c = await h.new("a = 1", "b = 2", "c = 3")
+    service = h.service
+    assert await service.list_notebooks(USER) == [{"id": h.notebook_id, "name": "scenario"}]
+    await service.rename_notebook(USER, h.notebook_id, "Quarterly numbers")
+    assert (await service.list_notebooks(USER))[0]["name"] == "Quarterly numbers"
+    assert await service.move_cell(USER, h.notebook_id, c, None) == 0
+    assert await service.move_cell(USER, h.notebook_id, a, b) == 2
+    opened = await h.opened()
+    assert [cell.id for cell in opened.notebook.cells] == [c, b, a]
+    assert [cell["id"] for cell in service.describe_notebook(opened)["cells"]] == [c, b, a]
+
+
+@scenario
+async def test_moving_a_redefinition_changes_what_its_readers_see(h: Harness) -> None:
+    first, reader, second = await h.new("x = 1", "print(x)", "x = 2")
+    await h.run(first)
+    assert await h.text(reader) == "1"
+    await h.service.move_cell(USER, h.notebook_id, second, first)  # now x = 2 sits above
+    assert (await h.cell(reader))["stale"] is True
+    await h.run(reader)
+    assert await h.text(reader) == "2"
+
+
+@scenario
+async def test_sql_cells_get_a_result_variable_and_a_new_connection_makes_them_stale(
+    h: Harness,
+) -> None:
+    (source,) = await h.new("min_price = 100")
+    sql = await h.service.create_cell(
+        USER, h.notebook_id, "sql", "select * from items where price > {min_price}"
+    )
+    described = await h.cell(sql.id)
+    assert described["output"] == "df_1"
+    assert described["reads"] == ["min_price"]
+    assert described["writes"] == ["df_1"]
+    await h.service.set_db_connection(USER, h.notebook_id, "duckdb:///:memory:")
+    opened = await h.opened()
+    assert opened.notebook.db_connection == "duckdb:///:memory:"
+    assert source in [c.id for c in opened.notebook.cells]
+
+
+@scenario
+async def test_deleting_a_notebook_shuts_its_kernel_down_and_removes_the_file(h: Harness) -> None:
+    (a,) = await h.new("a = 1")
+    await h.run(a)
+    kernel_id = (await h.opened()).kernel.kernel_id
+    assert kernel_id in h.manager.list_kernel_ids()
+    await h.service.delete_notebook(USER, h.notebook_id)
+    assert kernel_id not in h.manager.list_kernel_ids()
+    assert list(h.root.glob("*.ipynb")) == []
+    assert await h.service.list_notebooks(USER) == []
