@@ -25,6 +25,7 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy reactive_notebook
+	$(BIN)/mypy --strict reactive_notebook/reactive
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest --cov=reactive_notebook --cov-report=term $(PYTEST_ARGS)
