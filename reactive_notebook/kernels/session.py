@@ -81,10 +81,13 @@ class RunResult:
 
 
 def runner_source(max_table_rows: int = 1000) -> str:
-    """The kernel-side code installed at kernel start: the runner and the table formatter."""
+    """The kernel-side code installed at kernel start: runner, table and chart formatters."""
     runner = kernel_source("runner")
     install = "install_reactive_runner(get_ipython())\ndel install_reactive_runner, Any\n"
-    return f"{runner}\n{install}\n{table_formatter_code(max_table_rows)}"
+    charts = kernel_source("charts")
+    install_charts = "install_chart_formatters(get_ipython())\ndel install_chart_formatters\n"
+    tables = table_formatter_code(max_table_rows)
+    return "\n".join((runner, install, tables, charts, install_charts))
 
 
 class KernelSession:

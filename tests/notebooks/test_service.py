@@ -396,3 +396,22 @@ async def test_deleting_a_notebook_shuts_its_kernel_down_and_removes_the_file(h:
     assert kernel_id not in h.manager.list_kernel_ids()
     assert list(h.root.glob("*.ipynb")) == []
     assert await h.service.list_notebooks(USER) == []
+
+
+@scenario
+async def test_plotly_and_altair_charts_arrive_as_their_own_mime_types(h: Harness) -> None:
+    plotly_cell, altair_cell = await h.new(
+        "import plotly.graph_objects as go\nfig = go.Figure(go.Bar(x=['a', 'b'], y=[1, 2]))\nfig",
+        "import altair as alt, pandas as pd\n"
+        "chart = alt.Chart(pd.DataFrame({'x': [1, 2], 'y': [3, 4]})).mark_line()"
+        ".encode(x='x', y='y')\n"
+        "chart",
+    )
+    await h.run(plotly_cell)
+    await h.run(altair_cell)
+    plotly_outputs = (await h.cell(plotly_cell))["outputs"]
+    assert plotly_outputs[0]["mime_type"] == "application/vnd.plotly.v1+json"
+    assert plotly_outputs[0]["data"]["data"][0]["type"] == "bar"
+    altair_outputs = (await h.cell(altair_cell))["outputs"]
+    assert altair_outputs[0]["mime_type"].startswith("application/vnd.vegalite.v")
+    assert altair_outputs[0]["data"]["mark"]["type"] == "line"
