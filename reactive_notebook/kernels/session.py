@@ -67,7 +67,16 @@ class CellOutputEvent:
     output: NbOutput
 
 
-RunEvent = CellStatusEvent | CellOutputEvent
+@dataclass(frozen=True, slots=True)
+class CellClearEvent:
+    """The cell called ``clear_output``: drop its outputs now, or (``wait``) just
+    before its next output arrives, as Jupyter does (progress displays rely on it)."""
+
+    cell_id: str
+    wait: bool = False
+
+
+RunEvent = CellStatusEvent | CellOutputEvent | CellClearEvent
 EventSink = Callable[[RunEvent], Awaitable[None] | None]
 
 
@@ -202,7 +211,10 @@ class KernelSession:
             parent_id = message["parent_header"].get("msg_id", "")
             msg_type = message["msg_type"]
             content = message["content"]
-            if parent_id.startswith(prefix):
+            if parent_id.startswith(prefix) and msg_type == "clear_output":
+                clear = CellClearEvent(parent_id[len(prefix) :], bool(content.get("wait")))
+                await _deliver(on_event, clear)
+            elif parent_id.startswith(prefix):
                 output = nb_output_from_message(msg_type, content)
                 if output is not None:
                     await _deliver(on_event, CellOutputEvent(parent_id[len(prefix) :], output))

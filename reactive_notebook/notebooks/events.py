@@ -2,7 +2,8 @@
 
 Event types mirror the WebSocket protocol (design.md section 4): ``cell_status``,
 ``cell_stdout``, ``cell_output``, ``cell_error``, ``cell_updated``, ``cell_created``,
-``cell_deleted``, ``cell_moved``, ``notebook_updated``, ``kernel_status``, ``error``.
+``cell_deleted``, ``cell_moved``, ``notebook_updated``, ``kernel_status``, ``error``,
+plus ``cell_cleared`` (the cell called ``clear_output``: drop what it showed so far).
 Each carries the notebook's revision and a per-notebook sequence number, so a client
 that reconnects can ask for what it missed.
 """

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..kernels.outputs import add_output, api_output, cap_output
 from ..kernels.session import (
+    CellClearEvent,
     CellOutputEvent,
     KernelDied,
     KernelSession,
@@ -68,6 +69,7 @@ class OpenNotebook:
         self._pending_cleanup: set[str] = set()
         self._steps: dict[str, Any] = {}
         self._started: set[str] = set()
+        self._clear_on_next_output: set[str] = set()
         self._cancelled = False
         self._waiters: list[asyncio.Future[None]] = []
         self._run_task: asyncio.Task[None] | None = None
@@ -192,6 +194,7 @@ class OpenNotebook:
         self._current_plan = plan
         self._steps = {step.cell_id: step for step in plan.steps}
         self._started = set()
+        self._clear_on_next_output = set()
         for cell_id, reason in plan.blocked.items():
             self._set_status(cell_id, CellStatus.BLOCKED, error=reason, stale=True)
         for cell_id in plan.cell_ids:
@@ -256,7 +259,17 @@ class OpenNotebook:
         cell = self._cell(event.cell_id)
         if isinstance(event, CellOutputEvent):
             self._begin(cell)
+            if cell.id in self._clear_on_next_output:
+                self._clear_on_next_output.discard(cell.id)
+                self._clear(cell)
             self._on_output(cell, event)
+            return
+        if isinstance(event, CellClearEvent):
+            self._begin(cell)
+            if event.wait:
+                self._clear_on_next_output.add(cell.id)
+            else:
+                self._clear(cell)
             return
         status = event.status
         if status == "running":
@@ -279,6 +292,10 @@ class OpenNotebook:
             pass  # announced when its provider failed
         elif status == "cancelled":
             self._set_status(cell.id, CellStatus.IDLE, error=None)
+
+    def _clear(self, cell: Cell) -> None:
+        cell.outputs = []
+        self.publish("cell_cleared", cell_id=cell.id)
 
     def _begin(self, cell: Cell) -> None:
         """The first sign of a cell running in this run (statuses come in batches, so an

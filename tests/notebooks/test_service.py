@@ -415,3 +415,16 @@ async def test_plotly_and_altair_charts_arrive_as_their_own_mime_types(h: Harnes
     altair_outputs = (await h.cell(altair_cell))["outputs"]
     assert altair_outputs[0]["mime_type"].startswith("application/vnd.vegalite.v")
     assert altair_outputs[0]["data"]["mark"]["type"] == "line"
+
+
+@scenario
+async def test_clear_output_replaces_what_a_cell_showed(h: Harness) -> None:
+    (progress,) = await h.new(
+        "from IPython.display import clear_output\n"
+        "for step in range(5):\n"
+        "    clear_output(wait=True)\n"
+        "    print(f'step {step}')\n"
+        "print('done')"
+    )
+    await h.run(progress)
+    assert (await h.cell(progress))["stdout"] == "step 4\ndone\n"
