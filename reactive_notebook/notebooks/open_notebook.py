@@ -27,6 +27,7 @@ from ..models import Cell, CellStatus, CellType, Notebook
 from ..reactive.analysis import CellAnalysis, analyze_python, analyze_sql
 from ..reactive.core import ReactiveCore
 from ..reactive.planner import Plan
+from ..reactive.run_state import CellRun
 from .events import EventHub
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class OpenNotebook:
         self._pending: set[str] = set()
         self._pending_cleanup: set[str] = set()
         self._steps: dict[str, Any] = {}
+        self._ran: dict[str, CellRun] = {}  # the code each planned cell runs, for the record
         self._started: set[str] = set()
         self._clear_on_next_output: set[str] = set()
         self._cancelled = False
@@ -193,6 +195,7 @@ class OpenNotebook:
     def _announce_plan(self, plan: Plan) -> None:
         self._current_plan = plan
         self._steps = {step.cell_id: step for step in plan.steps}
+        self._ran = {step.cell_id: self.core.snapshot(step.cell_id) for step in plan.steps}
         self._started = set()
         self._clear_on_next_output = set()
         for cell_id, reason in plan.blocked.items():
@@ -276,11 +279,11 @@ class OpenNotebook:
             self._begin(cell)
         elif status == "success":
             self._begin(cell)
-            self.core.record(cell.id, ok=True)
+            self.core.record(cell.id, ok=True, ran=self._ran.get(cell.id))
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
             self._begin(cell)
-            self.core.record(cell.id, ok=False)
+            self.core.record(cell.id, ok=False, ran=self._ran.get(cell.id))
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
             self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)
             if self._current_plan is not None and status == "error":

@@ -14,7 +14,7 @@ from dataclasses import replace
 from .analysis import CellAnalysis
 from .graph import GraphChange, NotebookGraph
 from .planner import Plan, merge, plan_removal, plan_run
-from .run_state import RunState
+from .run_state import CellRun, RunState
 
 
 class ReactiveCore:
@@ -75,9 +75,13 @@ class ReactiveCore:
     def merge(self, queued: Plan, targets: Iterable[str]) -> Plan:
         return merge(self.graph, self.state, queued, targets)
 
-    def record(self, cell_id: str, *, ok: bool) -> None:
-        """A planned cell finished running."""
-        self.state.record(self.graph, cell_id, ok=ok)
+    def record(self, cell_id: str, *, ok: bool, ran: CellRun | None = None) -> None:
+        """A planned cell finished running; ``ran`` is :meth:`snapshot` taken at planning."""
+        self.state.record(self.graph, cell_id, ok=ok, ran=ran)
+
+    def snapshot(self, cell_id: str) -> CellRun:
+        """The code a plan is about to run, to be recorded when it finishes."""
+        return RunState.snapshot(self.graph, cell_id)
 
     def names_deleted(self, names: Iterable[str]) -> None:
         self.state.deleted(set(names))

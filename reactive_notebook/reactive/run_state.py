@@ -50,19 +50,34 @@ class RunState:
             and cell_id not in self.stale
         )
 
-    def record(self, graph: NotebookGraph, cell_id: str, *, ok: bool) -> None:
+    def record(
+        self,
+        graph: NotebookGraph,
+        cell_id: str,
+        *,
+        ok: bool,
+        ran: CellRun | None = None,
+    ) -> None:
         """A cell finished (``ok``: without raising). Its descendants become stale.
 
-        A failed cell may have written some of its names before raising, so it is
-        taken as the last writer of all of them: readers of an earlier definition then
-        re-run that definition first.
+        ``ran`` describes the code that actually ran (fingerprint and names), when it
+        may differ from the graph's: a cell edited while its run was in flight is not
+        current afterwards. A failed cell may have written some of its names before
+        raising, so it is taken as the last writer of all of them: readers of an
+        earlier definition then re-run that definition first.
         """
-        analysis = graph.analysis(cell_id)
-        self.runs[cell_id] = CellRun(graph.fingerprint(cell_id), analysis.defines, ok)
-        for name in analysis.defines:  # a `del x` is the last word on `x` too
+        if ran is None:
+            ran = CellRun(graph.fingerprint(cell_id), graph.analysis(cell_id).defines, ok)
+        self.runs[cell_id] = CellRun(ran.fingerprint, ran.writes, ok)
+        for name in ran.writes:  # a `del x` is the last word on `x` too
             self.last_writer[name] = cell_id
         self.stale.discard(cell_id)
         self.mark_stale(graph, graph.children(cell_id))
+
+    @staticmethod
+    def snapshot(graph: NotebookGraph, cell_id: str) -> CellRun:
+        """What running the cell's current code will be recorded as (taken at planning)."""
+        return CellRun(graph.fingerprint(cell_id), graph.analysis(cell_id).defines, True)
 
     def deleted(self, names: frozenset[str] | set[str]) -> None:
         """These names were deleted from the kernel before a cell ran."""

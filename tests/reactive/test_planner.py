@@ -793,3 +793,17 @@ def test_importing_something_else_under_the_same_name_is_a_redefinition() -> Non
 
     assert not nb.core.graph.interchangeable("m")
     assert nb.run("c1").ran == ["c1", "c2", "c3", "c4"]
+
+
+def test_a_cell_edited_while_it_ran_is_not_current_afterwards() -> None:
+    nb = Session("a = 1", "b = a + 1")
+    plan = nb.plan("c1")
+    ran = {step.cell_id: nb.core.snapshot(step.cell_id) for step in plan.steps}
+    nb.edit("c1", "a = 5")  # the edit lands while the old code runs
+    for step in plan.steps:
+        exec(nb.code[step.cell_id] if step.cell_id != "c1" else "a = 1", nb.ns)
+        nb.core.record(step.cell_id, ok=True, ran=ran[step.cell_id])
+
+    assert nb.plan("c2").cell_ids == ["c1", "c2"]
+    assert nb.run("c2").ran == ["c1", "c2"]
+    assert nb.ns["b"] == 6
