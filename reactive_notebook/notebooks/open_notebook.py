@@ -120,8 +120,9 @@ class OpenNotebook:
         await asyncio.sleep(self._save_delay)
         try:
             await self._save(self.notebook)
-        except Exception:
+        except Exception as error:  # the next change schedules another save
             log.exception("saving notebook %s failed", self.id)
+            self.publish("error", message=f"saving the notebook failed: {error}")
 
     async def flush(self) -> None:
         """Write now if a save is pending."""
@@ -175,8 +176,13 @@ class OpenNotebook:
                     plan = replace(plan, cleanup=plan.cleanup | cleanup)
                     self._announce_plan(plan)
                 await self._execute(plan)
-            except Exception:
+            except Exception as error:  # e.g. the kernel cannot start: say so, never hang
                 log.exception("run of notebook %s failed", self.id)
+                reason = f"the run failed: {type(error).__name__}: {error}"
+                self.publish("error", message=reason)
+                if self._current_plan is not None:
+                    self._fail_unfinished(self._current_plan, reason)
+                    self._current_plan = None
             finally:
                 for waiter in waiters:
                     if not waiter.done():

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..kernels.outputs import api_error, api_output, api_streams
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
 from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict
 from .events import EventHub
@@ -268,8 +269,6 @@ class NotebookService:
 
     def describe(self, opened: OpenNotebook, cell: Cell) -> dict[str, Any]:
         """A cell as the API shows it (design.md section 4)."""
-        from ..kernels.outputs import api_error, api_output, api_streams
-
         stdout, stderr = api_streams(cell.outputs)
         analysis = opened.core.graph.analysis(cell.id) if cell.type.runs else None
         shown = [o for o in (api_output(out) for out in cell.outputs) if o is not None]

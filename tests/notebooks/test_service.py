@@ -428,3 +428,18 @@ async def test_clear_output_replaces_what_a_cell_showed(h: Harness) -> None:
     )
     await h.run(progress)
     assert (await h.cell(progress))["stdout"] == "step 4\ndone\n"
+
+
+@scenario
+async def test_a_kernel_that_cannot_start_fails_the_run_with_a_reason(h: Harness) -> None:
+    env = kernel_environment(os.environ)
+    h.service.kernel_factory = lambda notebook: KernelSession(
+        h.manager, kernel_name="no-such-kernel", env=env
+    )
+    (a,) = await h.new("a = 1")
+    await h.run(a)
+    events = h.service.hub.since(h.notebook_id, 0) or []
+    errors = [e.data["message"] for e in events if e.type == "error"]
+    assert errors
+    assert "no-such-kernel" in errors[0]
+    assert (await h.cell(a))["status"] != "queued"
