@@ -25,30 +25,13 @@ import itertools
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
 
 from .analysis import CellAnalysis
+from .cycles import find_cycles
+from .edges import CellProblem, Edge, EdgeKind, Label
 from .ordering import PositionIndex
 
-
-class EdgeKind(Enum):
-    DATA = "data"  # the source defines a name the target reads
-    OVERWRITE = "overwrite"  # the target redefines a name the source defined
-    ORDER = "order"  # the source reads a name the target redefines afterwards
-
-
-Label = tuple[EdgeKind, str]
-Edge = tuple[str, str, EdgeKind, str]
-
-
-@dataclass(frozen=True, slots=True)
-class CellProblem:
-    """Why the graph says a cell cannot run. ``kind``: syntax, ambiguous or cycle."""
-
-    kind: str
-    message: str
-    cells: tuple[str, ...] = ()
-    names: tuple[str, ...] = ()
+__all__ = ["CellProblem", "Edge", "EdgeKind", "GraphChange", "Label", "NotebookGraph"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,11 +242,7 @@ class NotebookGraph:
         """Every cell on a cycle, with the cycle it is on. Cached until edges change."""
         if self._cycles_cache is not None and self._cycles_cache[0] == self._version:
             return self._cycles_cache[1]
-        result: dict[str, CellProblem] = {}
-        if self._upward:  # a cycle needs at least one edge pointing up the notebook
-            for component in self._strongly_connected(self._cycle_candidates()):
-                for cell_id in component:
-                    result[cell_id] = self._cycle_problem(cell_id, component)
+        result = find_cycles(self._upward, self._out, self._in, self._key)
         self._cycles_cache = (self._version, result)
         return result
 
@@ -437,76 +416,6 @@ class NotebookGraph:
 
     # -- cycles and order ---------------------------------------------------
 
-    def _cycle_candidates(self) -> set[str]:
-        """Cells that both follow and precede the head and tail of some upward edge."""
-        heads = {target for _, target in self._upward}
-        tails = {source for source, _ in self._upward}
-        forward = _reach(heads, self._out)
-        backward = _reach(tails, self._in)
-        return forward & backward
-
-    def _strongly_connected(self, nodes: set[str]) -> list[list[str]]:
-        """Tarjan's algorithm (iterative) on the subgraph ``nodes``; non-trivial SCCs only."""
-        index: dict[str, int] = {}
-        low: dict[str, int] = {}
-        on_stack: set[str] = set()
-        stack: list[str] = []
-        components: list[list[str]] = []
-        counter = 0
-        for root in self._positions.sort(nodes):
-            if root in index:
-                continue
-            work: list[tuple[str, Iterator[str]]] = []
-            index[root] = low[root] = counter
-            counter += 1
-            stack.append(root)
-            on_stack.add(root)
-            work.append((root, iter([t for t in self._out[root] if t in nodes])))
-            while work:
-                node, successors = work[-1]
-                advanced = False
-                for succ in successors:
-                    if succ not in index:
-                        index[succ] = low[succ] = counter
-                        counter += 1
-                        stack.append(succ)
-                        on_stack.add(succ)
-                        work.append((succ, iter([t for t in self._out[succ] if t in nodes])))
-                        advanced = True
-                        break
-                    if succ in on_stack:
-                        low[node] = min(low[node], index[succ])
-                if advanced:
-                    continue
-                work.pop()
-                if work:
-                    parent = work[-1][0]
-                    low[parent] = min(low[parent], low[node])
-                if low[node] == index[node]:
-                    component: list[str] = []
-                    while True:
-                        member = stack.pop()
-                        on_stack.discard(member)
-                        component.append(member)
-                        if member == node:
-                            break
-                    if len(component) > 1:
-                        components.append(self._positions.sort(component))
-        return components
-
-    def _cycle_problem(self, cell_id: str, component: list[str]) -> CellProblem:
-        """Describe one cycle through ``cell_id`` inside its component, edge by edge."""
-        members = set(component)
-        path = _shortest_cycle(cell_id, members, self._out)
-        steps: list[str] = []
-        names: set[str] = set()
-        for source, target in itertools.pairwise(path):
-            steps.append(_describe_edge(source, target, self._out[source][target]))
-            names.update(name for _, name in self._out[source][target])
-        cycle = " → ".join(path)
-        message = f"cells {cycle} form a cycle: " + "; ".join(steps)
-        return CellProblem("cycle", message, tuple(path[:-1]), tuple(sorted(names)))
-
     def _topological_rank(self) -> dict[str, int]:
         """Kahn's algorithm with notebook position breaking ties; cached until edges change.
 
@@ -564,57 +473,6 @@ def _cascade_closure(
                 seen.add(other)
                 stack.append(other)
     return seen - set(start)
-
-
-def _reach(start: set[str], adjacency: dict[str, dict[str, set[Label]]]) -> set[str]:
-    seen = set(start)
-    stack = list(start)
-    while stack:
-        for other in adjacency[stack.pop()]:
-            if other not in seen:
-                seen.add(other)
-                stack.append(other)
-    return seen
-
-
-def _shortest_cycle(
-    start: str, members: set[str], out: dict[str, dict[str, set[Label]]]
-) -> list[str]:
-    """Breadth-first: the shortest path start → ... → start inside ``members``."""
-    previous: dict[str, str] = {}
-    frontier = [start]
-    while frontier:
-        next_frontier: list[str] = []
-        for node in frontier:
-            for succ in out[node]:
-                if succ not in members:
-                    continue
-                if succ == start:
-                    back = [node]
-                    while back[-1] != start:
-                        back.append(previous[back[-1]])
-                    return [*reversed(back), start]
-                if succ not in previous:
-                    previous[succ] = node
-                    next_frontier.append(succ)
-        frontier = next_frontier
-    return [start, start]
-
-
-def _describe_edge(source: str, target: str, labels: set[Label]) -> str:
-    by_kind: dict[EdgeKind, list[str]] = {}
-    for kind, name in labels:
-        by_kind.setdefault(kind, []).append(name)
-    parts: list[str] = []
-    for kind, names in sorted(by_kind.items(), key=lambda item: item[0].value):
-        listed = ", ".join(sorted(names))
-        if kind is EdgeKind.DATA:
-            parts.append(f"{target} reads {listed} from {source}")
-        elif kind is EdgeKind.OVERWRITE:
-            parts.append(f"{target} redefines {listed} after {source}")
-        else:
-            parts.append(f"{source} must read {listed} before {target} redefines it")
-    return "; ".join(parts)
 
 
 def _ambiguity_problem(ambiguous: dict[str, tuple[str, ...]]) -> CellProblem:

@@ -25,68 +25,21 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from enum import Enum
 from typing import Any
 
 from .ipython_syntax import IPYTHON_METHODS, ipython_effect
 from .names import is_ambient, is_private
-
-
-class ScopeKind(Enum):
-    MODULE = "module"
-    FUNCTION = "function"
-    CLASS = "class"
-    COMPREHENSION = "comprehension"
-
-
-class Scope:
-    """One namespace on the stack.
-
-    ``deferred`` is true for code that runs later than the cell (inside any function
-    body). ``private`` is the class name that mangles ``__x`` names in this scope.
-    """
-
-    __slots__ = (
-        "bound",
-        "deferred",
-        "globals",
-        "kind",
-        "nonlocals",
-        "parent",
-        "pending",
-        "private",
-    )
-
-    def __init__(
-        self,
-        kind: ScopeKind,
-        parent: Scope | None,
-        *,
-        runs_later: bool | None = None,
-        private: str | None = None,
-    ) -> None:
-        self.kind = kind
-        self.parent = parent
-        self.bound: set[str] = set()
-        self.globals: set[str] = set()
-        self.nonlocals: set[str] = set()
-        self.pending: set[str] = set()
-        later = kind is ScopeKind.FUNCTION if runs_later is None else runs_later
-        self.deferred: bool = later or (parent is not None and parent.deferred)
-        inherited = parent.private if parent is not None else None
-        self.private: str | None = private if kind is ScopeKind.CLASS else inherited
-
+from .scopes import (
+    Scope,
+    ScopeKind,
+    all_args,
+    child_fields,
+    has_future_annotations,
+    is_get_ipython_call,
+)
 
 #: Parses the code of ``%%time`` and similar magics (IPython transforms it first).
 EmbeddedParser = Callable[[str], "ast.Module | None"]
-
-
-def _child_fields(node_type: type[ast.AST]) -> tuple[str, ...]:
-    """The fields of a node type that hold child nodes (not names, numbers or flags)."""
-    scalar = {"ctx", "id", "name", "names", "module", "level", "attr", "arg", "asname"}
-    scalar |= {"kind", "conversion", "is_async", "simple", "lineno", "type_comment"}
-    scalar |= {"op", "ops"}  # operators carry no names
-    return tuple(f for f in node_type._fields if f not in scalar)
 
 
 def _parse_plain(code: str) -> ast.Module | None:
@@ -119,7 +72,7 @@ class NameVisitor:
     # -- entry point -------------------------------------------------------
 
     def analyze(self, tree: ast.Module) -> None:
-        self.postponed_annotations = _has_future_annotations(tree)
+        self.postponed_annotations = has_future_annotations(tree)
         self._visit_all(tree.body)
         for name in self.deferred_loads:
             if name not in self.module.bound:
@@ -163,7 +116,7 @@ class NameVisitor:
             return
         fields = _CHILD_FIELDS.get(node_type)
         if fields is None:
-            fields = _CHILD_FIELDS[node_type] = _child_fields(node_type)
+            fields = _CHILD_FIELDS[node_type] = child_fields(node_type)
         for field in fields:
             value = getattr(node, field, None)
             if type(value) is list:
@@ -316,12 +269,12 @@ class NameVisitor:
     def _visit_arguments_annotations(self, args: ast.arguments) -> None:
         if self.postponed_annotations:
             return
-        for arg in _all_args(args):
+        for arg in all_args(args):
             if arg.annotation is not None:
                 self._visit(arg.annotation)
 
     def _bind_parameters(self, args: ast.arguments) -> None:
-        for arg in _all_args(args):
+        for arg in all_args(args):
             self._bind_local(arg.arg)
 
     def _visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
@@ -545,7 +498,7 @@ class NameVisitor:
         if (
             type(func) is ast.Attribute
             and func.attr in IPYTHON_METHODS
-            and _is_get_ipython_call(func.value)
+            and is_get_ipython_call(func.value)
         ):
             self._visit_ipython_call(func.attr, node.args)
 
@@ -580,36 +533,6 @@ class NameVisitor:
 
 def _ignore(visitor: NameVisitor, node: ast.AST) -> None:
     return None
-
-
-def _all_args(args: ast.arguments) -> list[ast.arg]:
-    result = [*args.posonlyargs, *args.args, *args.kwonlyargs]
-    if args.vararg is not None:
-        result.append(args.vararg)
-    if args.kwarg is not None:
-        result.append(args.kwarg)
-    return result
-
-
-def _is_get_ipython_call(node: ast.expr) -> bool:
-    return (
-        isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Name)
-        and node.func.id == "get_ipython"
-        and not node.args
-    )
-
-
-def _has_future_annotations(tree: ast.Module) -> bool:
-    for stmt in tree.body:
-        if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
-            if any(alias.name == "annotations" for alias in stmt.names):
-                return True
-        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-            continue  # a docstring may come first
-        elif not isinstance(stmt, ast.ImportFrom):
-            break
-    return False
 
 
 #: How each node type is visited; other nodes have their children visited in order.
