@@ -209,6 +209,10 @@ class NotebookStore:
             raise NotebookNotFound(notebook_id)
         return path
 
+    def known_path(self, notebook_id: str) -> str | None:
+        """Where the notebook was last seen (no I/O; None if never seen)."""
+        return self._paths.get(notebook_id)
+
     async def load(self, notebook_id: str) -> Notebook:
         """The notebook, with run state reset (every cell idle, not stale)."""
         path, node = await self._read_located(notebook_id)

@@ -1,10 +1,25 @@
 """What can go wrong in a notebook operation, in words a person understands.
 
-Handlers map these to HTTP answers: not found -> 404 (also for another user's notebook,
-so ids do not leak), conflict -> 409 with the current revision, invalid -> 400.
+Handlers map these to HTTP answers: invalid -> 400 (naming the field when there is
+one), not found -> 404 (also for another user's notebook, so ids do not leak),
+conflict -> 409 with the current revision. ``details()`` is what the answer carries
+besides the message.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+#: Ids are echoed in messages; a 10 KB id is shown cut to this many characters.
+MAX_SHOWN_ID = 64
+
+
+def shown_id(value: object) -> str:
+    """An id as a message quotes it: repr'd, and cut when it is absurdly long."""
+    text = repr(value)
+    if len(text) > MAX_SHOWN_ID:
+        text = text[: MAX_SHOWN_ID - 4] + "...'"
+    return text
 
 
 class NotebookError(Exception):
@@ -16,9 +31,24 @@ class NotebookError(Exception):
         super().__init__(message)
         self.message = message
 
+    def details(self) -> dict[str, Any]:
+        """Extra fields of the error answer (besides ``message`` and ``reason``)."""
+        return {}
+
 
 class InvalidRequest(NotebookError):
     """The request names something impossible (an unknown cell type, a bad name...)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def details(self) -> dict[str, Any]:
+        return {"field": self.field} if self.field else {}
+
+
+class RequestTooLarge(NotebookError):
+    status = 413
 
 
 class NotFound(NotebookError):
@@ -27,13 +57,13 @@ class NotFound(NotebookError):
 
 class NotebookNotFound(NotFound):
     def __init__(self, notebook_id: str) -> None:
-        super().__init__(f"notebook {notebook_id!r} not found")
+        super().__init__(f"notebook {shown_id(notebook_id)} not found")
         self.notebook_id = notebook_id
 
 
 class CellNotFound(NotFound):
     def __init__(self, cell_id: str) -> None:
-        super().__init__(f"cell {cell_id!r} not found in this notebook")
+        super().__init__(f"cell {shown_id(cell_id)} not found in this notebook")
         self.cell_id = cell_id
 
 
@@ -49,3 +79,6 @@ class RevisionConflict(NotebookError):
         )
         self.expected = expected
         self.current = current
+
+    def details(self) -> dict[str, Any]:
+        return {"revision": self.current}

@@ -3,9 +3,9 @@
 Event types mirror the WebSocket protocol (design.md section 4): ``cell_status``,
 ``cell_stdout``, ``cell_output``, ``cell_error``, ``cell_updated``, ``cell_created``,
 ``cell_deleted``, ``cell_moved``, ``notebook_updated``, ``kernel_status``, ``error``,
-plus ``cell_cleared`` (the cell called ``clear_output``: drop what it showed so far).
-Each carries the notebook's revision and a per-notebook sequence number, so a client
-that reconnects can ask for what it missed.
+plus ``cell_cleared`` (the cell called ``clear_output``: drop what it showed so far)
+and ``notebook_deleted``. Each carries the notebook's revision and a per-notebook
+sequence number, so a client that reconnects can ask for what it missed.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +29,64 @@ class Event:
         return {"type": self.type, "seq": self.seq, **self.data}
 
 
+class Subscription:
+    """One subscriber's queue of a notebook's events.
+
+    A subscriber that falls ``limit`` events behind is not fed more: its queue is
+    dropped and ``lagged`` set, so it can resynchronise from a fresh snapshot instead
+    of holding the server's memory hostage.
+    """
+
+    def __init__(self, hub: EventHub, notebook_id: str, limit: int) -> None:
+        self.notebook_id = notebook_id
+        self.lagged = False
+        self._hub = hub
+        self._limit = limit
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+
+    def deliver(self, event: Event) -> None:
+        if self.lagged:
+            return
+        if self._queue.qsize() >= self._limit:
+            self.lagged = True
+            self._drain()
+            self._queue.put_nowait(None)  # wake the reader: it must resync
+            return
+        self._queue.put_nowait(event)
+
+    async def get(self) -> Event | None:
+        """The next event, or None once the subscriber has lagged (see ``lagged``)."""
+        return await self._queue.get()
+
+    def pending(self) -> list[Event]:
+        """Events queued now, without waiting (for batching a burst into one write)."""
+        taken: list[Event] = []
+        while not self._queue.empty():
+            event = self._queue.get_nowait()
+            if event is None:
+                break
+            taken.append(event)
+        return taken
+
+    def resume(self) -> None:
+        """Start afresh after a resync: deliver again from the next event on."""
+        self._drain()
+        self.lagged = False
+
+    def close(self) -> None:
+        self._hub._unsubscribe(self)
+
+    def _drain(self) -> None:
+        while not self._queue.empty():
+            self._queue.get_nowait()
+
+
 @dataclass
 class _Channel:
     history: deque[Event]
-    subscribers: set[asyncio.Queue[Event]] = field(default_factory=set)
+    subscribers: set[Subscription] = field(default_factory=set)
     sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    last_seq: int = 0
 
 
 class EventHub:
@@ -43,36 +96,66 @@ class EventHub:
         self._channels: dict[str, _Channel] = {}
         self._history = history
         self._limit = limit
+        self._listeners: list[Callable[[str, Event], None]] = []
+
+    def add_listener(self, listener: Callable[[str, Event], None]) -> None:
+        """Call ``listener(notebook_id, event)`` for every event of every notebook
+        (the app records activity this way, so idle culling sees runs)."""
+        self._listeners.append(listener)
 
     def publish(self, notebook_id: str, type_: str, **data: Any) -> Event:
         channel = self._channel(notebook_id)
         event = Event(type_, data, next(channel.sequence))
+        channel.last_seq = event.seq
         channel.history.append(event)
-        for queue in list(channel.subscribers):
-            if queue.qsize() < self._limit:
-                queue.put_nowait(event)
+        for subscription in list(channel.subscribers):
+            subscription.deliver(event)
+        for listener in self._listeners:
+            listener(notebook_id, event)
         return event
 
-    def since(self, notebook_id: str, seq: int) -> list[Event] | None:
-        """Events after ``seq``, or None when they are no longer all kept."""
+    def last_seq(self, notebook_id: str) -> int:
+        """The sequence number of the notebook's latest event (0 before any)."""
         channel = self._channels.get(notebook_id)
+        return channel.last_seq if channel else 0
+
+    def since(self, notebook_id: str, seq: int) -> list[Event] | None:
+        """Events after ``seq``, or None when they are no longer all kept (or ``seq``
+        is not one this server handed out)."""
+        channel = self._channels.get(notebook_id)
+        last = channel.last_seq if channel else 0
+        if seq < 0 or seq > last:
+            return None
         if channel is None:
-            return [] if seq == 0 else None
+            return []
         kept = list(channel.history)
         if kept and kept[0].seq > seq + 1:
             return None
         return [event for event in kept if event.seq > seq]
 
+    def listen(self, notebook_id: str) -> Subscription:
+        """Subscribe now (synchronously: no event can slip between this call and a
+        snapshot taken right after it). Close the subscription when done."""
+        subscription = Subscription(self, notebook_id, self._limit)
+        self._channel(notebook_id).subscribers.add(subscription)
+        return subscription
+
+    def subscriber_count(self, notebook_id: str) -> int:
+        channel = self._channels.get(notebook_id)
+        return len(channel.subscribers) if channel else 0
+
     async def subscribe(self, notebook_id: str) -> AsyncIterator[Event]:
         """Events of one notebook from now on, until the consumer stops iterating."""
-        channel = self._channel(notebook_id)
-        queue: asyncio.Queue[Event] = asyncio.Queue()
-        channel.subscribers.add(queue)
+        subscription = self.listen(notebook_id)
         try:
             while True:
-                yield await queue.get()
+                event = await subscription.get()
+                if event is None:
+                    subscription.resume()
+                    continue
+                yield event
         finally:
-            channel.subscribers.discard(queue)
+            subscription.close()
 
     def _channel(self, notebook_id: str) -> _Channel:
         channel = self._channels.get(notebook_id)
@@ -80,5 +163,12 @@ class EventHub:
             channel = self._channels[notebook_id] = _Channel(deque(maxlen=self._history))
         return channel
 
+    def _unsubscribe(self, subscription: Subscription) -> None:
+        channel = self._channels.get(subscription.notebook_id)
+        if channel is not None:
+            channel.subscribers.discard(subscription)
+
     def forget(self, notebook_id: str) -> None:
+        """Drop a deleted notebook's history; its subscribers are told by the
+        ``notebook_deleted`` event published just before."""
         self._channels.pop(notebook_id, None)

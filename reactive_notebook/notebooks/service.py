@@ -15,7 +15,8 @@ from typing import Any, Protocol
 
 from ..kernels.outputs import api_error, api_output, api_streams
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
-from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict
+from .connection import is_masked_echo, mask_password
+from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict, shown_id
 from .events import EventHub
 from .open_notebook import OpenNotebook, analyse
 
@@ -94,9 +95,15 @@ class NotebookService:
     ) -> Notebook:
         opened = await self._get(user, notebook_id)
         if not isinstance(connection, str) or len(connection) > 4096:
-            raise InvalidRequest("connection_string must be a string of at most 4096 characters")
+            raise InvalidRequest(
+                "connection_string must be a string of at most 4096 characters",
+                field="connection_string",
+            )
         async with opened.lock:
             self._check_revision(opened, expected_revision)
+            current = opened.notebook.db_connection
+            if connection == current or is_masked_echo(connection, current):
+                return opened.notebook  # unchanged (a client sent back the masked form)
             opened.notebook.db_connection = connection
             for cell in opened.notebook.cells:
                 if cell.type is CellType.SQL:  # a new database: SQL results are stale
@@ -183,11 +190,11 @@ class NotebookService:
         _check_code(code)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
-            cell = self._cell(opened, cell_id)
+            cell = self.cell(opened, cell_id)
             cell.code = code
             if output is not None:
                 if cell.type is not CellType.SQL:
-                    raise InvalidRequest("only SQL cells have an output variable")
+                    raise InvalidRequest("only SQL cells have an output variable", field="output")
                 cell.output = _valid_output(output)
             if cell.type.runs:
                 opened.core.update(cell.id, analyse(cell), fingerprint=opened.fingerprint(cell))
@@ -214,7 +221,9 @@ class NotebookService:
             if after_cell_id is not None:
                 self._index(opened, after_cell_id)  # unknown: CellNotFound, nothing moved
                 if after_cell_id == cell_id:
-                    raise InvalidRequest("a cell cannot be moved after itself")
+                    raise InvalidRequest(
+                        "a cell cannot be moved after itself", field="after_cell_id"
+                    )
             cell = cells.pop(position)
             index = 0 if after_cell_id is None else self._index(opened, after_cell_id) + 1
             cells.insert(index, cell)
@@ -248,7 +257,7 @@ class NotebookService:
     ) -> None:
         """Run a cell and what depends on it; with ``wait``, return when it has finished."""
         opened = await self._get(user, notebook_id)
-        cell = self._cell(opened, cell_id)
+        cell = self.cell(opened, cell_id)
         if not cell.type.runs:
             raise InvalidRequest(f"a {cell.type.value} cell does not run")
         done = opened.request_run({cell_id})
@@ -296,7 +305,7 @@ class NotebookService:
         return {
             "id": notebook.id,
             "name": notebook.name,
-            "db_conn_string": notebook.db_connection,
+            "db_conn_string": mask_password(notebook.db_connection),
             "revision": notebook.revision,
             "cells": [self.describe(opened, cell) for cell in notebook.cells],
         }
@@ -335,7 +344,8 @@ class NotebookService:
         opened.notebook.revision += 1
         opened.schedule_save()
 
-    def _cell(self, opened: OpenNotebook, cell_id: str) -> Cell:
+    def cell(self, opened: OpenNotebook, cell_id: str) -> Cell:
+        """The cell ``cell_id`` of an open notebook, or CellNotFound."""
         try:
             return opened.notebook.cell(cell_id)
         except KeyError:
@@ -358,28 +368,33 @@ class NotebookService:
 
 def _cell_type(value: str) -> CellType:
     if value not in ("python", "sql"):
-        raise InvalidRequest(f"unknown cell type {value!r}: use 'python' or 'sql'")
+        raise InvalidRequest(
+            f"unknown cell type {shown_id(value)}: use 'python' or 'sql'", field="type"
+        )
     return CellType(value)
 
 
 def _check_code(code: str) -> None:
     if not isinstance(code, str):
-        raise InvalidRequest("code must be a string")
+        raise InvalidRequest("code must be a string", field="code")
 
 
 def _valid_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidRequest("a notebook name must be a non-empty string")
+        raise InvalidRequest("a notebook name must be a non-empty string", field="name")
     if len(name) > MAX_NAME_LENGTH or any(ch in name for ch in "/\\\0"):
         raise InvalidRequest(
-            f"a notebook name has at most {MAX_NAME_LENGTH} characters and no / \\ or NUL"
+            f"a notebook name has at most {MAX_NAME_LENGTH} characters and no / \\ or NUL",
+            field="name",
         )
     return name.strip()
 
 
 def _valid_output(name: str) -> str:
     if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
-        raise InvalidRequest(f"{name!r} is not a usable variable name for a SQL result")
+        raise InvalidRequest(
+            f"{shown_id(name)} is not a usable variable name for a SQL result", field="output"
+        )
     return name
 
 

@@ -1,0 +1,171 @@
+"""The ``reactive_notebook`` server extension: configuration and wiring, nothing else.
+
+Every part is built once in ``initialize_settings`` from the server's own managers
+(contents, kernels) and handed to the handlers; ``stop_extension`` shuts the notebooks'
+kernels down. Every trait is configurable: ``--ReactiveNotebook.<trait>=`` or
+``c.ReactiveNotebook.<trait>`` in ``jupyter_server_config.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from datetime import UTC, datetime
+
+from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.serverapp import ServerApp
+from jupyter_server.utils import url_path_join
+from traitlets import Bool, Float, Int, List, Unicode
+
+from . import __version__
+from .contents.store import NotebookStore
+from .handlers import ApiContext, routes
+from .kernels.environment import kernel_environment
+from .kernels.session import KernelSession
+from .models import Notebook
+from .notebooks.events import Event, EventHub
+from .notebooks.service import NotebookService
+
+#: The web-app setting the server reads for its ``/api/status`` last activity (and so
+#: JupyterHub's idle culler): any setting whose name ends in ``_last_activity``.
+ACTIVITY_SETTING = "reactive_notebook_last_activity"
+
+
+class ReactiveNotebook(ExtensionApp):
+    """Reactive notebooks: cells re-run when what they read changes."""
+
+    name = "reactive_notebook"
+    description = __doc__
+    load_other_extensions = True
+
+    notebooks_dir = Unicode(
+        "",
+        config=True,
+        help="""Folder, relative to the server's root_dir, where notebooks created
+        through the API are kept and listed ("" is the root itself). Any .ipynb under it
+        opens as a reactive notebook.""",
+    )
+    per_user_notebooks = Bool(
+        False,
+        config=True,
+        help="""Give each authenticated user their own notebooks, in a sub-folder of
+        notebooks_dir named after them; another user's notebook answers 404. Needs an
+        identity provider that names users (the JWT provider); with the stock shared
+        token every request is the same person, so leave it off.""",
+    )
+    kernel_name = Unicode(
+        "python3",
+        config=True,
+        help="Kernel spec the notebooks' kernels are started with.",
+    )
+    kernel_env_allow = List(
+        Unicode(),
+        default_value=[],
+        config=True,
+        help="""Environment variables passed to kernels even though they look like
+        secrets (AWS_*, *_API_KEY, *SECRET*, *TOKEN*, *PASSWORD*, ...). Everything else
+        of the server's environment is passed as is.""",
+    )
+    kernel_startup_timeout = Float(
+        60.0, config=True, help="Seconds a kernel may take to start before a run fails."
+    )
+    max_output_bytes = Int(
+        2_000_000,
+        config=True,
+        help="""Largest stored output, in bytes; a larger one is replaced by a visible
+        "output truncated" note (the kernel's value is untouched).""",
+    )
+    max_table_rows = Int(
+        1000,
+        config=True,
+        help="Rows of a DataFrame or SQL result shown in a table output (all are kept).",
+    )
+    max_body_bytes = Int(
+        10 * 1024 * 1024,
+        config=True,
+        help="""Largest request body the API accepts, in bytes; larger ones get 413.
+        (Tornado's own limit, ServerApp.max_body_size, is 512 MiB.)""",
+    )
+    save_delay = Float(
+        0.5,
+        config=True,
+        help="""Seconds a change waits before the notebook is written, so a burst of
+        changes costs one atomic write. Runs never wait for a save.""",
+    )
+    event_history = Int(
+        1000,
+        config=True,
+        help="""Events kept per notebook so a reconnecting WebSocket client gets what it
+        missed; a client further behind gets a fresh snapshot.""",
+    )
+
+    service: NotebookService | None = None
+
+    @property
+    def server(self) -> ServerApp:
+        """The server this extension is linked to (always set once initialized)."""
+        assert self.serverapp is not None, "the extension is not linked to a server"
+        return self.serverapp
+
+    # -- wiring ----------------------------------------------------------------------
+
+    def initialize_settings(self) -> None:
+        self.store = self._build_store()
+        self.hub = EventHub(history=self.event_history)
+        self.hub.add_listener(self._record_activity)
+        self.service = NotebookService(
+            self.store,
+            self._kernel_for,
+            hub=self.hub,
+            save_delay=self.save_delay,
+            max_output_bytes=self.max_output_bytes,
+        )
+        self.context = ApiContext(
+            service=self.service,
+            max_body_bytes=self.max_body_bytes,
+            per_user=self.per_user_notebooks,
+        )
+        self.settings.update({"reactive_notebook_service": self.service})
+        self.log.info(
+            "reactive_notebook %s: notebooks in %r, API at %s",
+            __version__,
+            self.notebooks_dir or "/",
+            url_path_join(self.server.base_url, "reactive/api/v1"),
+        )
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend(routes(self.context))
+
+    async def stop_extension(self) -> None:
+        if self.service is not None:
+            await self.service.shutdown()
+
+    # -- the parts -------------------------------------------------------------------
+
+    def _build_store(self) -> NotebookStore:
+        return NotebookStore(
+            self.server.contents_manager,
+            folder=self.notebooks_dir,
+            per_user=self.per_user_notebooks,
+            log=self.log,
+        )
+
+    def _kernel_for(self, notebook: Notebook) -> KernelSession:
+        """A kernel for ``notebook``, started through the server's kernel manager (so it
+        shows in JupyterLab, gets culled, and works through a gateway) in the
+        notebook's folder, without the server's secrets."""
+        path = self.store.known_path(notebook.id)
+        return KernelSession(
+            self.server.kernel_manager,
+            kernel_name=self.kernel_name,
+            env=kernel_environment(os.environ, allow=self.kernel_env_allow),
+            path=posixpath.dirname(path) if path else None,
+            startup_timeout=self.kernel_startup_timeout,
+            max_table_rows=self.max_table_rows,
+        )
+
+    def _record_activity(self, notebook_id: str, event: Event) -> None:
+        self.server.web_app.settings[ACTIVITY_SETTING] = datetime.now(UTC)
+
+
+main = launch_new_instance = ReactiveNotebook.launch_instance

@@ -1,0 +1,49 @@
+"""Thin Tornado handlers over ``NotebookService`` (design.md section 4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import ApiContext
+from .health import HealthHandler, OpenAPIHandler
+from .notebooks import (
+    CellHandler,
+    CellMoveHandler,
+    CellRunHandler,
+    CellsHandler,
+    InterruptHandler,
+    NotebookDbHandler,
+    NotebookHandler,
+    NotebookNameHandler,
+    NotebookRunHandler,
+    NotebooksHandler,
+)
+from .openapi import API_PREFIX
+from .websocket import NotebookSocket
+
+_ID = r"([^/]+)"
+_NOTEBOOK = rf"{API_PREFIX}/notebooks/{_ID}"
+_CELL = rf"{_NOTEBOOK}/cells/{_ID}"
+
+
+def routes(context: ApiContext) -> list[tuple[str, type, dict[str, Any]]]:
+    """The extension's routes, relative to the server's base URL."""
+    api = {"context": context}
+    return [
+        ("/reactive/health", HealthHandler, {}),
+        (f"{API_PREFIX}/openapi.json", OpenAPIHandler, {}),
+        (f"{API_PREFIX}/notebooks", NotebooksHandler, api),
+        (_NOTEBOOK, NotebookHandler, api),
+        (f"{_NOTEBOOK}/name", NotebookNameHandler, api),
+        (f"{_NOTEBOOK}/db", NotebookDbHandler, api),
+        (f"{_NOTEBOOK}/run", NotebookRunHandler, api),
+        (f"{_NOTEBOOK}/interrupt", InterruptHandler, api),
+        (f"{_NOTEBOOK}/ws", NotebookSocket, api),
+        (f"{_NOTEBOOK}/cells", CellsHandler, api),
+        (_CELL, CellHandler, api),
+        (f"{_CELL}/move", CellMoveHandler, api),
+        (f"{_CELL}/run", CellRunHandler, api),
+    ]
+
+
+__all__ = ["ApiContext", "routes"]

@@ -1,0 +1,207 @@
+"""REST handlers for notebooks and cells (design.md section 4): parse, call, serialize."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from .base import ReactiveHandler, authorized_execute
+
+
+class NotebooksHandler(ReactiveHandler):
+    """``/notebooks``: the caller's notebooks; create one."""
+
+    auth_resource = "contents"
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.reply({"notebooks": await self.service.list_notebooks(self.user)})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.body("NotebookCreate")
+        notebook = await self.service.create_notebook(self.user, body.get("name"))
+        self.set_header("Location", self.notebook_url(notebook.id))
+        self.reply(
+            {"notebook_id": notebook.id, "name": notebook.name, "revision": notebook.revision},
+            201,
+        )
+
+    def notebook_url(self, notebook_id: str) -> str:
+        return f"{self.request.path.rstrip('/')}/{notebook_id}"
+
+
+class NotebookHandler(ReactiveHandler):
+    """``/notebooks/{id}``: the whole notebook; delete it (its kernel too)."""
+
+    auth_resource = "contents"
+
+    @web.authenticated
+    @authorized
+    async def get(self, notebook_id: str) -> None:
+        opened = await self.service.get_notebook(self.user, notebook_id)
+        self.reply(self.service.describe_notebook(opened))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, notebook_id: str) -> None:
+        await self.service.delete_notebook(self.user, notebook_id)
+        self.no_content()
+
+
+class NotebookNameHandler(ReactiveHandler):
+    auth_resource = "contents"
+
+    @web.authenticated
+    @authorized
+    async def put(self, notebook_id: str) -> None:
+        body = self.body("NotebookRename")
+        notebook = await self.service.rename_notebook(
+            self.user, notebook_id, body["name"], body.get("expected_revision")
+        )
+        self.reply({"name": notebook.name, "revision": notebook.revision})
+
+
+class NotebookDbHandler(ReactiveHandler):
+    auth_resource = "contents"
+
+    @web.authenticated
+    @authorized
+    async def put(self, notebook_id: str) -> None:
+        body = self.body("DbConnection")
+        await self.service.set_db_connection(
+            self.user, notebook_id, body["connection_string"], body.get("expected_revision")
+        )
+        opened = await self.service.get_notebook(self.user, notebook_id)
+        described = self.service.describe_notebook(opened)
+        self.reply(
+            {"db_conn_string": described["db_conn_string"], "revision": described["revision"]}
+        )
+
+
+class NotebookRunHandler(ReactiveHandler):
+    """``/notebooks/{id}/run``: run every cell (what is current is skipped)."""
+
+    auth_resource = "kernels"
+
+    @web.authenticated
+    @authorized_execute
+    async def post(self, notebook_id: str) -> None:
+        wait = bool(self.body("RunRequest").get("wait"))
+        await self.service.run_all(self.user, notebook_id, wait=wait)
+        await self.reply_run(notebook_id, wait)
+
+    async def reply_run(self, notebook_id: str, wait: bool) -> None:
+        if not wait:
+            self.reply({"status": "queued"}, 202)
+            return
+        opened = await self.service.get_notebook(self.user, notebook_id)
+        self.reply(self.service.describe_notebook(opened))
+
+
+class InterruptHandler(ReactiveHandler):
+    auth_resource = "kernels"
+
+    @web.authenticated
+    @authorized_execute
+    async def post(self, notebook_id: str) -> None:
+        await self.service.interrupt(self.user, notebook_id)
+        self.reply({"status": "interrupted"})
+
+
+class CellsHandler(ReactiveHandler):
+    """``/notebooks/{id}/cells``: add a cell."""
+
+    auth_resource = "contents"
+
+    @web.authenticated
+    @authorized
+    async def post(self, notebook_id: str) -> None:
+        body = self.body("CellCreate")
+        cell = await self.service.create_cell(
+            self.user,
+            notebook_id,
+            body["type"],
+            body.get("code", ""),
+            after_cell_id=body.get("after_cell_id"),
+            at_end="after_cell_id" not in body,
+            output=body.get("output"),
+            expected_revision=body.get("expected_revision"),
+        )
+        opened = await self.service.get_notebook(self.user, notebook_id)
+        self.reply(
+            {
+                "cell_id": cell.id,
+                "index": opened.notebook.index(cell.id),
+                "revision": opened.notebook.revision,
+                "cell": self.service.describe(opened, cell),
+            },
+            201,
+        )
+
+
+class CellHandler(ReactiveHandler):
+    """``/notebooks/{id}/cells/{cell_id}``: read, change (without running) or delete."""
+
+    auth_resource = "contents"
+
+    @web.authenticated
+    @authorized
+    async def get(self, notebook_id: str, cell_id: str) -> None:
+        self.reply(await self.described_cell(notebook_id, cell_id))
+
+    @web.authenticated
+    @authorized
+    async def put(self, notebook_id: str, cell_id: str) -> None:
+        body = self.body("CellUpdate")
+        await self.service.update_cell(
+            self.user,
+            notebook_id,
+            cell_id,
+            body["code"],
+            output=body.get("output"),
+            expected_revision=body.get("expected_revision"),
+        )
+        self.reply(await self.described_cell(notebook_id, cell_id))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, notebook_id: str, cell_id: str) -> None:
+        await self.service.delete_cell(self.user, notebook_id, cell_id)
+        self.no_content()
+
+    async def described_cell(self, notebook_id: str, cell_id: str) -> dict[str, object]:
+        opened = await self.service.get_notebook(self.user, notebook_id)
+        cell = self.service.cell(opened, cell_id)
+        return {**self.service.describe(opened, cell), "revision": opened.notebook.revision}
+
+
+class CellMoveHandler(ReactiveHandler):
+    auth_resource = "contents"
+
+    @web.authenticated
+    @authorized
+    async def post(self, notebook_id: str, cell_id: str) -> None:
+        body = self.body("CellMove")
+        index = await self.service.move_cell(
+            self.user,
+            notebook_id,
+            cell_id,
+            body["after_cell_id"],
+            expected_revision=body.get("expected_revision"),
+        )
+        opened = await self.service.get_notebook(self.user, notebook_id)
+        self.reply({"index": index, "revision": opened.notebook.revision})
+
+
+class CellRunHandler(NotebookRunHandler):
+    """``/notebooks/{id}/cells/{cell_id}/run``: the cell and what depends on it."""
+
+    @web.authenticated
+    @authorized_execute
+    async def post(self, notebook_id: str, cell_id: str) -> None:
+        wait = bool(self.body("RunRequest").get("wait"))
+        await self.service.run_cell(self.user, notebook_id, cell_id, wait=wait)
+        await self.reply_run(notebook_id, wait)

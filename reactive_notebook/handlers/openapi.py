@@ -1,0 +1,215 @@
+"""The OpenAPI 3.1 document of the REST API, assembled from the schemas the handlers
+validate with (``schemas.py``) and the route table (``routes.py``).
+
+A test checks it against the registered routes and against real responses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+from .schemas import REQUEST_BODIES, RESPONSES
+
+API_PREFIX = "/reactive/api/v1"
+
+_NOTEBOOK_ID = {
+    "name": "notebook_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The notebook's id (stable across renames).",
+}
+_CELL_ID = {
+    "name": "cell_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The cell's id (nbformat's cell id).",
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(name: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    meaning = {
+        400: "Malformed JSON or a field of the wrong type or value (`field` names it).",
+        403: "No credentials, or not allowed.",
+        404: "No such notebook or cell (another user's notebook counts as none).",
+        409: "`expected_revision` is stale; `revision` is the current one.",
+        413: "The body is over the configured size limit.",
+    }
+    return {str(code): _json("Error", meaning[code]) for code in (403, *codes)}
+
+
+def _operation(
+    summary: str,
+    answer: tuple[int, str | None, str],
+    *,
+    body: str | None = None,
+    errors: tuple[int, ...] = (404,),
+    parameters: tuple[dict[str, Any], ...] = (_NOTEBOOK_ID,),
+    extra: dict[int, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    status, schema, description = answer
+    responses: dict[str, Any] = {
+        str(status): _json(schema, description) if schema else {"description": description}
+    }
+    for code, (name, text) in (extra or {}).items():
+        responses[str(code)] = _json(name, text)
+    responses.update(_errors(*errors))
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if parameters:
+        operation["parameters"] = list(parameters)
+    if body is not None:
+        required = bool(REQUEST_BODIES[body]["required"])
+        operation["requestBody"] = {
+            "required": required,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
+    return operation
+
+
+_BODY_ERRORS = (400, 404, 409, 413)
+_CELL = (_NOTEBOOK_ID, _CELL_ID)
+
+#: path (relative to the server's base URL) -> method -> operation
+PATHS: dict[str, dict[str, dict[str, Any]]] = {
+    "/reactive/health": {
+        "get": {
+            "summary": "Liveness check (no credentials needed).",
+            "security": [],
+            "responses": {"200": _json("Health", "The extension is up.")},
+        }
+    },
+    f"{API_PREFIX}/notebooks": {
+        "get": _operation(
+            "The caller's notebooks.",
+            (200, "NotebookList", "Id and name of each notebook."),
+            errors=(),
+            parameters=(),
+        ),
+        "post": _operation(
+            "Create a notebook.",
+            (201, "NotebookCreated", "The new notebook's id."),
+            body="NotebookCreate",
+            errors=(400, 413),
+            parameters=(),
+        ),
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}": {
+        "get": _operation("A notebook with its cells.", (200, "Notebook", "The notebook.")),
+        "delete": _operation(
+            "Delete a notebook (its kernel is shut down).", (204, None, "Deleted.")
+        ),
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}/name": {
+        "put": _operation(
+            "Rename a notebook (its id does not change).",
+            (200, "Revision", "Renamed."),
+            body="NotebookRename",
+            errors=_BODY_ERRORS,
+        )
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}/db": {
+        "put": _operation(
+            "Set the database connection of SQL cells (they become stale).",
+            (200, "Revision", "Set; `db_conn_string` comes back with its password masked."),
+            body="DbConnection",
+            errors=_BODY_ERRORS,
+        )
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}/run": {
+        "post": _operation(
+            "Run every cell that is not current.",
+            (202, "RunAccepted", "Queued; follow it on the WebSocket."),
+            body="RunRequest",
+            errors=(400, 404, 413),
+            extra={200: ("Notebook", "With `wait`: the notebook after the run.")},
+        )
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}/interrupt": {
+        "post": _operation(
+            "Interrupt the running cell and cancel the rest of the run.",
+            (200, None, "Interrupted (or nothing was running)."),
+        )
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}/cells": {
+        "post": _operation(
+            "Add a cell (it does not run).",
+            (201, "CellCreated", "The new cell."),
+            body="CellCreate",
+            errors=_BODY_ERRORS,
+        )
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}/cells/{{cell_id}}": {
+        "get": _operation("One cell.", (200, "Cell", "The cell."), parameters=_CELL),
+        "put": _operation(
+            "Change a cell's code (re-analysed; it does not run).",
+            (200, "Cell", "The cell with its new reads and writes."),
+            body="CellUpdate",
+            errors=_BODY_ERRORS,
+            parameters=_CELL,
+        ),
+        "delete": _operation(
+            "Delete a cell: its variables leave the kernel and its dependents re-run.",
+            (204, None, "Deleted."),
+            parameters=_CELL,
+        ),
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}/cells/{{cell_id}}/move": {
+        "post": _operation(
+            "Move a cell after another (`after_cell_id: null` makes it first).",
+            (200, "CellMoved", "Its new index."),
+            body="CellMove",
+            errors=_BODY_ERRORS,
+            parameters=_CELL,
+        )
+    },
+    f"{API_PREFIX}/notebooks/{{notebook_id}}/cells/{{cell_id}}/run": {
+        "post": _operation(
+            "Run a cell and every cell that depends on it (and stale ancestors first).",
+            (202, "RunAccepted", "Queued; follow it on the WebSocket."),
+            body="RunRequest",
+            errors=(400, 404, 413),
+            parameters=_CELL,
+            extra={200: ("Notebook", "With `wait`: the notebook after the run.")},
+        )
+    },
+}
+
+
+def openapi_document(base_url: str = "/") -> dict[str, Any]:
+    """The OpenAPI 3.1 document, with the server's base URL as its server."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "reactive-notebook",
+            "version": __version__,
+            "description": (
+                "Reactive notebooks over REST. Live events and commands travel on the "
+                f"WebSocket `{API_PREFIX}/notebooks/{{notebook_id}}/ws` (not described "
+                "here). Every mutating body may carry `expected_revision`."
+            ),
+        },
+        "servers": [{"url": base_url.rstrip("/") or "/"}],
+        "security": [{"token": []}],
+        "paths": PATHS,
+        "components": {
+            "schemas": {**REQUEST_BODIES, **RESPONSES},
+            "securitySchemes": {
+                "token": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`token <jupyter token>` (or `Bearer <jwt>` with JWT auth).",
+                }
+            },
+        },
+    }

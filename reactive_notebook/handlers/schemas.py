@@ -1,0 +1,298 @@
+"""JSON Schemas of what clients send and what they get back.
+
+One source of truth: request bodies and WebSocket messages are validated against these
+schemas, and the OpenAPI document (``openapi.py``) is assembled from them, so the
+document cannot drift from what the handlers accept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+#: Limits a request body field may not exceed (far beyond any real use).
+MAX_ID_LENGTH = 128
+MAX_CODE_LENGTH = 5_000_000
+MAX_NAME_LENGTH = 200
+MAX_CONNECTION_LENGTH = 4096
+
+ID: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
+CELL_TYPE: Schema = {"type": "string", "enum": ["python", "sql"]}
+EXPECTED_REVISION: Schema = {
+    "type": "integer",
+    "minimum": 0,
+    "description": "The revision this change is based on; a stale one gets 409.",
+}
+CODE: Schema = {"type": "string", "maxLength": MAX_CODE_LENGTH}
+OUTPUT_VARIABLE: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_ID_LENGTH,
+    "description": "The variable a SQL cell's result is bound to (SQL cells only).",
+}
+
+
+def _body(properties: Schema, required: tuple[str, ...] = ()) -> Schema:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required),
+        "additionalProperties": False,
+    }
+
+
+REQUEST_BODIES: dict[str, Schema] = {
+    "NotebookCreate": _body(
+        {"name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH}}
+    ),
+    "NotebookRename": _body(
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH},
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("name",),
+    ),
+    "DbConnection": _body(
+        {
+            "connection_string": {"type": "string", "maxLength": MAX_CONNECTION_LENGTH},
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("connection_string",),
+    ),
+    "CellCreate": _body(
+        {
+            "type": CELL_TYPE,
+            "code": CODE,
+            "after_cell_id": {
+                **ID,
+                "type": ["string", "null"],
+                "description": "Insert after this cell; omitted: at the end; null: first.",
+            },
+            "output": OUTPUT_VARIABLE,
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("type",),
+    ),
+    "CellUpdate": _body(
+        {"code": CODE, "output": OUTPUT_VARIABLE, "expected_revision": EXPECTED_REVISION},
+        ("code",),
+    ),
+    "CellMove": _body(
+        {
+            "after_cell_id": {
+                **ID,
+                "type": ["string", "null"],
+                "description": "Move right after this cell; null: make it the first cell.",
+            },
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("after_cell_id",),
+    ),
+    "RunRequest": _body(
+        {
+            "wait": {
+                "type": "boolean",
+                "description": "Answer 200 with the notebook once the run has finished.",
+            }
+        }
+    ),
+}
+
+
+def _message(type_: str, properties: Schema, required: tuple[str, ...] = ()) -> Schema:
+    return _body(
+        {
+            "type": {"const": type_},
+            "request_id": {
+                "type": ["string", "integer"],
+                "description": "Echoed in the `ack` or `error` answering this message.",
+            },
+            **properties,
+        },
+        ("type", *required),
+    )
+
+
+#: Client -> server WebSocket messages, by ``type``.
+CLIENT_MESSAGES: dict[str, Schema] = {
+    "run_cell": _message("run_cell", {"cell_id": ID}, ("cell_id",)),
+    "run_all": _message("run_all", {}),
+    "cell_update": _message(
+        "cell_update",
+        {
+            "cell_id": ID,
+            "code": CODE,
+            "output": OUTPUT_VARIABLE,
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("cell_id", "code"),
+    ),
+    "create_cell": _message(
+        "create_cell",
+        {
+            "cell_type": CELL_TYPE,
+            "code": CODE,
+            "after_cell_id": {**ID, "type": ["string", "null"]},
+            "output": OUTPUT_VARIABLE,
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("cell_type",),
+    ),
+    "delete_cell": _message(
+        "delete_cell", {"cell_id": ID, "expected_revision": EXPECTED_REVISION}, ("cell_id",)
+    ),
+    "move_cell": _message(
+        "move_cell",
+        {
+            "cell_id": ID,
+            "after_cell_id": {**ID, "type": ["string", "null"]},
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("cell_id", "after_cell_id"),
+    ),
+    "update_db_connection": _message(
+        "update_db_connection",
+        {
+            "connection_string": {"type": "string", "maxLength": MAX_CONNECTION_LENGTH},
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("connection_string",),
+    ),
+    "rename_notebook": _message(
+        "rename_notebook",
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH},
+            "expected_revision": EXPECTED_REVISION,
+        },
+        ("name",),
+    ),
+    "interrupt": _message("interrupt", {}),
+    "sync": _message("sync", {}, ()),  # ask for a fresh snapshot (e.g. after a conflict notice)
+}
+
+OUTPUT: Schema = {
+    "type": "object",
+    "properties": {
+        "mime_type": {"type": "string"},
+        "data": {},
+        "metadata": {"type": "object"},
+    },
+    "required": ["mime_type", "data", "metadata"],
+}
+
+CELL: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"type": "string", "enum": ["python", "sql", "markdown", "raw"]},
+        "code": {"type": "string"},
+        "status": {
+            "type": "string",
+            "enum": ["idle", "queued", "running", "success", "error", "blocked"],
+        },
+        "stale": {"type": "boolean"},
+        "stdout": {"type": "string"},
+        "stderr": {"type": "string"},
+        "outputs": {"type": "array", "items": {"$ref": "#/components/schemas/Output"}},
+        "error": {"type": ["string", "null"]},
+        "reads": {"type": "array", "items": {"type": "string"}},
+        "writes": {"type": "array", "items": {"type": "string"}},
+        "output": {"type": ["string", "null"]},
+    },
+    "required": [
+        "id",
+        "type",
+        "code",
+        "status",
+        "stale",
+        "stdout",
+        "stderr",
+        "outputs",
+        "error",
+        "reads",
+        "writes",
+    ],
+}
+
+RESPONSES: dict[str, Schema] = {
+    "Health": {
+        "type": "object",
+        "properties": {"status": {"const": "ok"}, "version": {"type": "string"}},
+        "required": ["status", "version"],
+    },
+    "NotebookList": {
+        "type": "object",
+        "properties": {
+            "notebooks": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                    "required": ["id", "name"],
+                },
+            }
+        },
+        "required": ["notebooks"],
+    },
+    "NotebookCreated": {
+        "type": "object",
+        "properties": {
+            "notebook_id": {"type": "string"},
+            "name": {"type": "string"},
+            "revision": {"type": "integer"},
+        },
+        "required": ["notebook_id"],
+    },
+    "Notebook": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "db_conn_string": {
+                "type": "string",
+                "description": "The connection string with its password masked.",
+            },
+            "revision": {"type": "integer"},
+            "cells": {"type": "array", "items": {"$ref": "#/components/schemas/Cell"}},
+        },
+        "required": ["id", "name", "db_conn_string", "revision", "cells"],
+    },
+    "CellCreated": {
+        "type": "object",
+        "properties": {
+            "cell_id": {"type": "string"},
+            "index": {"type": "integer"},
+            "revision": {"type": "integer"},
+            "cell": {"$ref": "#/components/schemas/Cell"},
+        },
+        "required": ["cell_id"],
+    },
+    "CellMoved": {
+        "type": "object",
+        "properties": {"index": {"type": "integer"}, "revision": {"type": "integer"}},
+        "required": ["index", "revision"],
+    },
+    "Revision": {
+        "type": "object",
+        "properties": {"revision": {"type": "integer"}},
+        "required": ["revision"],
+    },
+    "RunAccepted": {
+        "type": "object",
+        "properties": {"status": {"const": "queued"}},
+        "required": ["status"],
+    },
+    "Error": {
+        "type": "object",
+        "properties": {
+            "message": {"type": "string", "description": "What went wrong, for a person."},
+            "reason": {"type": ["string", "null"]},
+            "field": {"type": "string", "description": "The body field at fault (400)."},
+            "revision": {"type": "integer", "description": "The current revision (409)."},
+        },
+        "required": ["message"],
+    },
+    "Cell": CELL,
+    "Output": OUTPUT,
+}

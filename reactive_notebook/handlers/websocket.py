@@ -1,0 +1,257 @@
+"""The notebook WebSocket: live events of one notebook, and commands from the client.
+
+On connect the client gets a ``snapshot`` (the whole notebook and the sequence number
+it reflects), or with ``?since=<seq>`` the events it missed (a fresh snapshot when they
+are no longer kept). Events of other notebooks never reach it. Client messages call
+the same service methods as REST; a malformed or unknown message, or one the service
+refuses, is answered by an ``error`` message and the socket stays open. A message may
+carry ``request_id``: the answer (``ack`` or ``error``) echoes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from jupyter_server.auth.decorator import ws_authenticated
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.base.websocket import WebSocketMixin
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from ..notebooks.errors import InvalidRequest, NotebookError
+from ..notebooks.events import Event, Subscription
+from ..notebooks.service import NotebookService
+from .base import ApiContext, dumps
+from .schemas import CLIENT_MESSAGES
+from .validation import parse_json, validate
+
+#: Close code sent when the notebook is deleted under a connected client.
+CLOSE_NOTEBOOK_DELETED = 4404
+
+Command = Callable[["NotebookSocket", dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
+    """``/notebooks/{id}/ws``."""
+
+    auth_resource = "contents"
+    context: ApiContext
+    notebook_id: str
+    subscription: Subscription | None = None
+    relay: asyncio.Task[None] | None = None
+
+    def initialize(self, name: str, context: ApiContext, **kwargs: Any) -> None:
+        super().initialize(name, **kwargs)
+        self.context = context
+
+    @property
+    def service(self) -> NotebookService:
+        return self.context.service
+
+    @property
+    def user(self) -> str:
+        return self.context.owner(self.current_user)
+
+    @ws_authenticated
+    async def get(self, notebook_id: str) -> None:
+        if not self.authorizer.is_authorized(self, self.current_user, "read", "contents"):
+            raise web.HTTPError(403, "not allowed to read notebooks")
+        try:
+            await self.service.get_notebook(self.user, notebook_id)
+        except NotebookError as error:
+            raise web.HTTPError(error.status, error.message) from None
+        self.notebook_id = notebook_id
+        await super().get(notebook_id)
+
+    async def open(self, notebook_id: str) -> None:
+        super().open(notebook_id)  # starts the keep-alive pings
+        self.subscription = self.service.hub.listen(notebook_id)
+        await self.greet(self.get_query_argument("since", None))
+        self.relay = asyncio.create_task(self.relay_events())
+
+    async def greet(self, since: str | None) -> None:
+        """A snapshot, or the events after ``since`` when they are all still kept."""
+        missed = None
+        if since is not None and since.isdigit():
+            missed = self.service.hub.since(self.notebook_id, int(since))
+        if missed is None:
+            await self.send_snapshot()
+            return
+        self.send({"type": "resumed", "seq": self.service.hub.last_seq(self.notebook_id)})
+        for event in missed:
+            self.send(event.message())
+
+    async def send_snapshot(self) -> None:
+        opened = await self.service.get_notebook(self.user, self.notebook_id)
+        # Synchronous from here: the snapshot and its seq describe the same moment, and
+        # the subscription (opened before) holds every event after it.
+        seq = self.service.hub.last_seq(self.notebook_id)
+        if self.subscription is not None:
+            self.subscription.resume()
+        self.send(
+            {"type": "snapshot", "seq": seq, "notebook": self.service.describe_notebook(opened)}
+        )
+
+    async def relay_events(self) -> None:
+        assert self.subscription is not None
+        while True:
+            event = await self.subscription.get()
+            if event is None:  # this client fell too far behind: start it afresh
+                await self.send_snapshot()
+                continue
+            for queued in (event, *self.subscription.pending()):
+                self.relay_one(queued)
+
+    def relay_one(self, event: Event) -> None:
+        self.send(event.message())
+        if event.type == "notebook_deleted":
+            self.close(CLOSE_NOTEBOOK_DELETED, "the notebook was deleted")
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            self.write_message(dumps(message))
+        except WebSocketClosedError:
+            self.stop_relay()
+
+    async def on_message(self, message: str | bytes) -> None:
+        request_id: Any = None
+        try:
+            document = parse_json(message)
+            if isinstance(document, dict):
+                request_id = document.get("request_id")
+            kind = document.get("type") if isinstance(document, dict) else None
+            if not isinstance(kind, str) or kind not in COMMANDS:
+                known = ", ".join(sorted(COMMANDS))
+                raise InvalidRequest(f"unknown message type {kind!r}; known: {known}", field="type")
+            command = validate(document, CLIENT_MESSAGES[kind])
+            action, resource, run = COMMANDS[kind]
+            if not self.authorizer.is_authorized(self, self.current_user, action, resource):
+                raise _Forbidden(f"not allowed to {action} {resource}")
+            result = await run(self, command)
+        except NotebookError as error:
+            self.send(
+                {"type": "error", "message": error.message, **_echo(request_id), **error.details()}
+            )
+            return
+        if request_id is not None:
+            self.send({"type": "ack", "request_id": request_id, "result": result or {}})
+
+    def on_close(self) -> None:
+        self.stop_relay()
+
+    def stop_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.cancel()
+            self.relay = None
+        if self.subscription is not None:
+            self.subscription.close()
+            self.subscription = None
+
+
+class _Forbidden(NotebookError):
+    status = 403
+
+
+def _echo(request_id: Any) -> dict[str, Any]:
+    return {} if request_id is None else {"request_id": request_id}
+
+
+# -- commands: the same service calls REST makes ---------------------------------------
+
+
+async def _run_cell(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    await socket.service.run_cell(socket.user, socket.notebook_id, m["cell_id"])
+    return None
+
+
+async def _run_all(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    await socket.service.run_all(socket.user, socket.notebook_id)
+    return None
+
+
+async def _update_cell(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    await socket.service.update_cell(
+        socket.user,
+        socket.notebook_id,
+        m["cell_id"],
+        m["code"],
+        output=m.get("output"),
+        expected_revision=m.get("expected_revision"),
+    )
+    return None
+
+
+async def _create_cell(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    cell = await socket.service.create_cell(
+        socket.user,
+        socket.notebook_id,
+        m["cell_type"],
+        m.get("code", ""),
+        after_cell_id=m.get("after_cell_id"),
+        at_end="after_cell_id" not in m,
+        output=m.get("output"),
+        expected_revision=m.get("expected_revision"),
+    )
+    return {"cell_id": cell.id}
+
+
+async def _delete_cell(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    await socket.service.delete_cell(
+        socket.user, socket.notebook_id, m["cell_id"], expected_revision=m.get("expected_revision")
+    )
+    return None
+
+
+async def _move_cell(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    index = await socket.service.move_cell(
+        socket.user,
+        socket.notebook_id,
+        m["cell_id"],
+        m["after_cell_id"],
+        expected_revision=m.get("expected_revision"),
+    )
+    return {"index": index}
+
+
+async def _update_db(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    await socket.service.set_db_connection(
+        socket.user, socket.notebook_id, m["connection_string"], m.get("expected_revision")
+    )
+    return None
+
+
+async def _rename(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    await socket.service.rename_notebook(
+        socket.user, socket.notebook_id, m["name"], m.get("expected_revision")
+    )
+    return None
+
+
+async def _interrupt(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    await socket.service.interrupt(socket.user, socket.notebook_id)
+    return None
+
+
+async def _sync(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
+    await socket.send_snapshot()
+    return None
+
+
+#: message type -> (authorizer action, authorizer resource, command)
+COMMANDS: dict[str, tuple[str, str, Command]] = {
+    "run_cell": ("execute", "kernels", _run_cell),
+    "run_all": ("execute", "kernels", _run_all),
+    "interrupt": ("execute", "kernels", _interrupt),
+    "cell_update": ("write", "contents", _update_cell),
+    "create_cell": ("write", "contents", _create_cell),
+    "delete_cell": ("write", "contents", _delete_cell),
+    "move_cell": ("write", "contents", _move_cell),
+    "update_db_connection": ("write", "contents", _update_db),
+    "rename_notebook": ("write", "contents", _rename),
+    "sync": ("read", "contents", _sync),
+}
+
+__all__ = ["COMMANDS", "NotebookSocket"]
