@@ -1,0 +1,53 @@
+"""A real Jupyter server with the extension, under pytest-jupyter's default
+``/a%40b/`` base URL (a JupyterHub-style prefix), and small clients for its API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPResponse
+
+API = ("reactive", "api", "v1")
+
+
+@pytest.fixture
+def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
+    return {
+        "ServerApp": {
+            # Terminals registers a route without auth decorators; leaving it out lets
+            # the auth tests fail on any JupyterServerAuthWarning, which are then ours.
+            "jpserver_extensions": {"reactive_notebook": True, "jupyter_server_terminals": False},
+            "contents_manager_class": (
+                "reactive_notebook.contents.atomic.AtomicFileContentsManager"
+            ),
+            "allow_unauthenticated_access": False,
+        },
+        "ReactiveNotebook": {"save_delay": 0.05, "max_body_bytes": 256 * 1024},
+    }
+
+
+Api = Callable[..., Awaitable[HTTPResponse]]
+
+
+@pytest.fixture
+def api(jp_fetch: Any) -> Api:
+    """``await api("POST", "notebooks", body={...})``: a request to the extension's API
+    that returns the response whatever its status (check ``.code``)."""
+
+    def call(method: str, *parts: str, body: Any = None, raw: bytes | None = None, **kw: Any):
+        payload: Any = raw
+        if body is not None:
+            payload = json.dumps(body)
+        if payload is None and method in ("POST", "PUT"):
+            payload = b""
+        return jp_fetch(*API, *parts, method=method, body=payload, raise_error=False, **kw)
+
+    return call
+
+
+def payload(response: HTTPResponse) -> Any:
+    """The JSON body of a response."""
+    return json.loads(response.body.decode()) if response.body else None
