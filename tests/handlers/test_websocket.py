@@ -1,0 +1,292 @@
+"""The notebook WebSocket protocol against a real server and real kernels: snapshots,
+fan-out to every client of a notebook (and no other), resuming with ``?since=``, bad
+messages answered without closing, ``request_id`` echoes, and the close on deletion."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from tornado.httpclient import HTTPClientError
+
+from reactive_notebook.handlers.websocket import COMMANDS
+from reactive_notebook.notebooks.events import EventHub
+
+from .conftest import Api, payload
+from .wsclient import WsClient, events, kernel_state
+
+#: Events kept per notebook in these tests: small, so "too old to resume" is cheap.
+HISTORY = 12
+
+
+@pytest.fixture
+def jp_server_config(jp_server_config: dict[str, Any]) -> dict[str, Any]:
+    reactive = {**jp_server_config["ReactiveNotebook"], "event_history": HISTORY}
+    return {**jp_server_config, "ReactiveNotebook": reactive}
+
+
+async def new_notebook(api: Api, *codes: str, name: str = "ws") -> tuple[str, list[str]]:
+    """A notebook with Python cells of ``codes``: its id and its cells' ids."""
+    notebook_id = payload(await api("POST", "notebooks", body={"name": name}))["notebook_id"]
+    cell_ids = []
+    for code in codes:
+        created = await api(
+            "POST", "notebooks", notebook_id, "cells", body={"type": "python", "code": code}
+        )
+        assert created.code == 201, created.body
+        cell_ids.append(payload(created)["cell_id"])
+    return notebook_id, cell_ids
+
+
+def seqs(messages: list[dict[str, Any]]) -> list[int]:
+    return [m["seq"] for m in events(messages)]
+
+
+async def test_a_client_first_gets_a_snapshot_of_the_notebook_and_its_seq(
+    api: Api, jp_ws_fetch: Any
+) -> None:
+    notebook_id, cells = await new_notebook(api, "x = 1", "x + 1")
+    async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+        snapshot = await client.next()
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["notebook"] == payload(await api("GET", "notebooks", notebook_id))
+        assert [c["id"] for c in snapshot["notebook"]["cells"]] == cells
+        assert snapshot["seq"] >= 2  # at least the two cell_created events
+        # The next event carries the next sequence number and the new revision.
+        await api("PUT", "notebooks", notebook_id, "name", body={"name": "renamed"})
+        renamed = await client.next()
+        assert renamed["type"] == "notebook_updated"
+        assert renamed["seq"] == snapshot["seq"] + 1
+        assert renamed["revision"] == snapshot["notebook"]["revision"] + 1
+        assert renamed["name"] == "renamed"
+
+
+async def test_every_client_of_a_notebook_sees_every_event_and_others_see_none(
+    api: Api, jp_ws_fetch: Any
+) -> None:
+    notebook_id, (first,) = await new_notebook(api, "a = 1")
+    other_id, _ = await new_notebook(api, "b = 2", name="other")
+    one = await WsClient.connect(jp_ws_fetch, notebook_id)
+    two = await WsClient.connect(jp_ws_fetch, notebook_id)
+    stranger = await WsClient.connect(jp_ws_fetch, other_id)
+    try:
+        start = (await one.next())["seq"]
+        assert (await two.next())["seq"] == start
+        await stranger.next()  # its own snapshot
+
+        # Changes from a socket and from REST, and a run, reach both clients.
+        created = await one.command(
+            {"type": "create_cell", "cell_type": "python", "code": "print(a)"}
+        )
+        second = created["cell_id"]
+        await one.command({"type": "cell_update", "cell_id": first, "code": "a = 2"})
+        moved = await one.command({"type": "move_cell", "cell_id": second, "after_cell_id": None})
+        assert moved == {"index": 0}
+        await api("PUT", "notebooks", notebook_id, "name", body={"name": "shared"})
+        await one.command({"type": "run_all"})
+        await one.run_done()
+        await two.run_done()
+        seen_one, seen_two = one.received[1:], two.received[1:]  # after the snapshots
+
+        assert seqs(seen_one) == seqs(seen_two) == list(range(start + 1, seqs(seen_one)[-1] + 1))
+        assert events(seen_one) == events(seen_two)
+        kinds = [m["type"] for m in events(seen_two)]
+        for kind in (
+            "cell_created",
+            "cell_updated",
+            "cell_moved",
+            "notebook_updated",
+            "cell_stdout",
+        ):
+            assert kind in kinds
+        assert any(m["type"] == "ack" for m in seen_one)
+        assert not any(m["type"] == "ack" for m in seen_two)  # answers go to the asker only
+        stdout = [m for m in seen_two if m["type"] == "cell_stdout"]
+        assert stdout[0]["cell_id"] == second
+        assert stdout[0]["data"] == "2\n"
+        assert await stranger.quiet() == []
+    finally:
+        for client in (one, two, stranger):
+            await client.close()
+
+
+async def test_a_reconnecting_client_gets_exactly_the_events_it_missed(
+    api: Api, jp_ws_fetch: Any
+) -> None:
+    notebook_id, (cell,) = await new_notebook(api, "n = 1")
+    watcher = await WsClient.connect(jp_ws_fetch, notebook_id)
+    leaver = await WsClient.connect(jp_ws_fetch, notebook_id)
+    try:
+        await watcher.next()
+        last_seen = (await leaver.next())["seq"]
+        await leaver.close()
+
+        await api("PUT", "notebooks", notebook_id, "cells", cell, body={"code": "n = 2"})
+        await api("POST", "notebooks", notebook_id, "cells", body={"type": "python", "code": "n"})
+        await api("PUT", "notebooks", notebook_id, "name", body={"name": "later"})
+        missed = await watcher.until(lambda m: m["type"] == "notebook_updated")
+
+        async with await WsClient.connect(jp_ws_fetch, notebook_id, since=last_seen) as back:
+            resumed = await back.next()
+            assert resumed == {"type": "resumed", "seq": missed[-1]["seq"]}
+            replayed = [await back.next() for _ in missed]
+            assert replayed == missed
+            assert await back.quiet() == []
+            # Live events follow the replayed ones.
+            await api("PUT", "notebooks", notebook_id, "name", body={"name": "live"})
+            live = await back.next()
+            assert live["type"] == "notebook_updated"
+            assert live["seq"] == resumed["seq"] + 1
+
+        # Up to date already: resumed, and nothing replayed.
+        now = (await watcher.next())["seq"]
+        async with await WsClient.connect(jp_ws_fetch, notebook_id, since=now) as current:
+            assert await current.next() == {"type": "resumed", "seq": now}
+            assert await current.quiet() == []
+    finally:
+        await watcher.close()
+
+
+@pytest.mark.parametrize("since", ["too old", "abc", "-1", "", "99999", "1.5"])
+async def test_resuming_from_an_unknown_or_forgotten_seq_gets_a_snapshot(
+    api: Api, jp_ws_fetch: Any, since: str
+) -> None:
+    notebook_id, (cell,) = await new_notebook(api, "n = 0")
+    for n in range(HISTORY + 2):  # the first events are no longer kept
+        await api("PUT", "notebooks", notebook_id, "cells", cell, body={"code": f"n = {n}"})
+    asked = "1" if since == "too old" else since
+    async with await WsClient.connect(jp_ws_fetch, notebook_id, since=asked) as client:
+        snapshot = await client.next()
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["notebook"]["cells"][0]["code"] == f"n = {HISTORY + 1}"
+        assert await client.quiet() == []
+
+
+@pytest.mark.parametrize(
+    ("message", "names"),
+    [
+        ("{not json", ["not valid JSON"]),
+        ("", ["JSON"]),
+        ("[1, 2]", ["unknown message type"]),
+        ('"run_cell"', ["unknown message type"]),
+        ({"type": "explode"}, ["unknown message type", "'explode'", "run_cell"]),
+        ({"cell_id": "x"}, ["unknown message type", "None"]),
+        ({"type": "run_cell"}, ["missing required field 'cell_id'"]),
+        ({"type": "run_cell", "cell_id": 7}, ["'cell_id'", "a string", "a number"]),
+        ({"type": "cell_update", "cell_id": "x", "code": None}, ["'code'", "a string", "null"]),
+        ({"type": "interrupt", "extra": 1}, ["unknown field 'extra'"]),
+        ({"type": "run_cell", "cell_id": "nope"}, ["cell 'nope' not found"]),
+        ({"type": "create_cell", "cell_type": "cobol"}, ["'cell_type'", "'python'", "'sql'"]),
+        ({"type": "move_cell", "cell_id": "nope", "after_cell_id": None}, ["'nope' not found"]),
+        (b"\xff\xfe binary", ["not valid JSON"]),
+    ],
+)
+async def test_a_bad_message_gets_an_error_naming_the_problem_and_the_socket_stays_open(
+    api: Api, jp_ws_fetch: Any, message: Any, names: list[str]
+) -> None:
+    notebook_id, _ = await new_notebook(api)
+    async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+        await client.next()
+        client.send(message)
+        error = await client.next()
+        assert error["type"] == "error", error
+        for name in names:
+            assert name in error["message"]
+        # Still open, and a valid message works.
+        assert await client.command({"type": "rename_notebook", "name": "still here"}) == {}
+        assert (await api("GET", "notebooks", notebook_id)).code == 200
+
+
+async def test_request_ids_are_echoed_in_acks_and_errors(api: Api, jp_ws_fetch: Any) -> None:
+    notebook_id, (cell,) = await new_notebook(api, "x = 1")
+    async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+        snapshot = await client.next()
+        revision = snapshot["notebook"]["revision"]
+
+        client.send({"type": "cell_update", "cell_id": cell, "code": "x = 2", "request_id": 41})
+        taken = await client.until(lambda m: m["type"] == "ack")
+        assert taken[-1] == {"type": "ack", "request_id": 41, "result": {}}
+        assert [m["type"] for m in taken] == ["cell_updated", "ack"]  # the event comes first
+
+        client.send({"type": "explode", "request_id": "abc"})
+        assert await client.next() == {
+            "type": "error",
+            "message": f"unknown message type 'explode'; known: {', '.join(sorted(COMMANDS))}",
+            "request_id": "abc",
+            "field": "type",
+        }
+
+        client.send({"type": "run_cell", "request_id": "no-cell"})
+        missing = await client.next()
+        assert missing["request_id"] == "no-cell"
+        assert missing["field"] == "cell_id"
+
+        # A stale expected_revision is refused with the current revision; nothing changes.
+        stale = {
+            "type": "cell_update",
+            "cell_id": cell,
+            "code": "x = 3",
+            "expected_revision": revision,
+        }
+        conflict = await client.request(stale)
+        assert conflict["type"] == "error"
+        assert conflict["revision"] == revision + 1
+        assert "revision" in conflict["message"]
+        assert await client.quiet() == []
+
+        # sync: a fresh snapshot, then the ack.
+        client.send({"type": "sync", "request_id": "s"})
+        fresh = await client.next()
+        assert fresh["type"] == "snapshot"
+        assert fresh["notebook"]["cells"][0]["code"] == "x = 2"
+        assert await client.next() == {"type": "ack", "request_id": "s", "result": {}}
+
+        # Without a request_id a success is silent: only the event arrives.
+        client.send({"type": "rename_notebook", "name": "quiet"})
+        assert (await client.next())["type"] == "notebook_updated"
+        assert await client.quiet() == []
+
+
+async def test_deleting_a_notebook_closes_its_sockets_with_4404(api: Api, jp_ws_fetch: Any) -> None:
+    notebook_id, _ = await new_notebook(api, "import time", "time.sleep(0.01)")
+    other_id, _ = await new_notebook(api, name="kept")
+    clients = [await WsClient.connect(jp_ws_fetch, notebook_id) for _ in range(2)]
+    bystander = await WsClient.connect(jp_ws_fetch, other_id)
+    try:
+        for client in clients:
+            await client.next()
+        await bystander.next()
+        await clients[0].command({"type": "run_all"})
+        await clients[0].until(lambda m: kernel_state(m) == "idle")
+
+        assert (await api("DELETE", "notebooks", notebook_id)).code == 204
+        for client in clients:
+            taken = await client.until(lambda m: m["type"] == "notebook_deleted")
+            assert taken[-1]["seq"] > 0
+            assert await client.wait_closed() == 4404
+        assert await bystander.quiet() == []
+        assert await bystander.command({"type": "rename_notebook", "name": "alive"}) == {}
+
+        with pytest.raises(HTTPClientError) as refused:
+            await WsClient.connect(jp_ws_fetch, notebook_id)
+        assert refused.value.code == 404
+    finally:
+        for client in (*clients, bystander):
+            await client.close()
+
+
+async def test_a_lagging_subscription_keeps_its_resync_marker_for_the_relay() -> None:
+    # The socket's relay and its flush before an answer both take ``pending()``: once
+    # the subscriber has lagged, that must leave the marker for ``get`` (else the relay
+    # would wait forever and the client never get its fresh snapshot).
+    hub = EventHub(limit=2)
+    subscription = hub.listen("nb")
+    for n in range(3):
+        hub.publish("nb", "cell_updated", cell_id=str(n))
+    assert subscription.lagged
+    assert subscription.pending() == []
+    assert await asyncio.wait_for(subscription.get(), 1) is None
+    subscription.resume()
+    hub.publish("nb", "cell_updated", cell_id="after")
+    assert [e.data["cell_id"] for e in subscription.pending()] == ["after"]
