@@ -105,6 +105,14 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
             for queued in (event, *self.subscription.pending()):
                 self.relay_one(queued)
 
+    def flush_events(self) -> None:
+        """Send the events queued for this client now: an answer sent next then follows
+        every event its command published (a client that gets the ``ack`` of
+        ``create_cell`` already has the ``cell_created``)."""
+        if self.subscription is not None:
+            for queued in self.subscription.pending():
+                self.relay_one(queued)
+
     def relay_one(self, event: Event) -> None:
         self.send(event.message())
         if event.type == "notebook_deleted":
@@ -132,10 +140,12 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
                 raise _Forbidden(f"not allowed to {action} {resource}")
             result = await run(self, command)
         except NotebookError as error:
+            self.flush_events()
             self.send(
                 {"type": "error", "message": error.message, **_echo(request_id), **error.details()}
             )
             return
+        self.flush_events()
         if request_id is not None:
             self.send({"type": "ack", "request_id": request_id, "result": result or {}})
 

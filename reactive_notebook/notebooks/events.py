@@ -59,8 +59,11 @@ class Subscription:
         return await self._queue.get()
 
     def pending(self) -> list[Event]:
-        """Events queued now, without waiting (for batching a burst into one write)."""
+        """Events queued now, without waiting (for batching a burst into one write).
+        Nothing once lagged: the lag marker stays queued for ``get`` to report."""
         taken: list[Event] = []
+        if self.lagged:
+            return taken
         while not self._queue.empty():
             event = self._queue.get_nowait()
             if event is None:
