@@ -42,6 +42,7 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
     notebook_id: str
     subscription: Subscription | None = None
     relay: asyncio.Task[None] | None = None
+    batching = False
 
     def initialize(self, name: str, context: ApiContext, **kwargs: Any) -> None:
         super().initialize(name, **kwargs)
@@ -68,6 +69,9 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
 
     async def open(self, notebook_id: str) -> None:
         super().open(notebook_id)  # starts the keep-alive pings
+        # ?batch=1: events queued together travel in one {"type":"batch","events":[...]}
+        # frame (a run's burst of statuses costs one frame per client, not hundreds).
+        self.batching = self.get_query_argument("batch", "0") in ("1", "true")
         self.subscription = self.service.hub.listen(notebook_id)
         await self.greet(self.get_query_argument("since", None))
         self.relay = asyncio.create_task(self.relay_events())
@@ -82,7 +86,7 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
             return
         self.send({"type": "resumed", "seq": self.service.hub.last_seq(self.notebook_id)})
         for event in missed:
-            self.send(event.message())
+            self.send_text(event.encoded)
 
     async def send_snapshot(self) -> None:
         opened = await self.service.get_notebook(self.user, self.notebook_id)
@@ -102,25 +106,33 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
             if event is None:  # this client fell too far behind: start it afresh
                 await self.send_snapshot()
                 continue
-            for queued in (event, *self.subscription.pending()):
-                self.relay_one(queued)
+            self.send_events([event, *self.subscription.pending()])
 
     def flush_events(self) -> None:
         """Send the events queued for this client now: an answer sent next then follows
         every event its command published (a client that gets the ``ack`` of
         ``create_cell`` already has the ``cell_created``)."""
         if self.subscription is not None:
-            for queued in self.subscription.pending():
-                self.relay_one(queued)
+            self.send_events(self.subscription.pending())
 
-    def relay_one(self, event: Event) -> None:
-        self.send(event.message())
-        if event.type == "notebook_deleted":
+    def send_events(self, burst: list[Event]) -> None:
+        if not burst:
+            return
+        if self.batching and len(burst) > 1:
+            events = ",".join(queued.encoded for queued in burst)
+            self.send_text(f'{{"type":"batch","events":[{events}]}}')
+        else:
+            for queued in burst:
+                self.send_text(queued.encoded)
+        if burst[-1].type == "notebook_deleted":
             self.close(CLOSE_NOTEBOOK_DELETED, "the notebook was deleted")
 
     def send(self, message: dict[str, Any]) -> None:
+        self.send_text(dumps(message))
+
+    def send_text(self, text: str) -> None:
         try:
-            self.write_message(dumps(message))
+            self.write_message(text)
         except WebSocketClosedError:
             self.stop_relay()
 

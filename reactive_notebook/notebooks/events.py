@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from ..kernels.outputs import json_safe
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(frozen=True)
 class Event:
     type: str
     data: dict[str, Any]
@@ -27,6 +31,15 @@ class Event:
     def message(self) -> dict[str, Any]:
         """The WebSocket message: ``{"type", "seq", ...data}``."""
         return {"type": self.type, "seq": self.seq, **self.data}
+
+    @cached_property
+    def encoded(self) -> str:
+        """The message as strict JSON, encoded once however many clients receive it."""
+        message = self.message()
+        try:
+            return json.dumps(message, allow_nan=False)
+        except (TypeError, ValueError):
+            return json.dumps(json_safe(message), allow_nan=False)
 
 
 class Subscription:
