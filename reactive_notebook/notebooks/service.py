@@ -110,7 +110,7 @@ class NotebookService:
                     opened.core.update(cell.id, analyse(cell), fingerprint=opened.fingerprint(cell))
             opened.refresh_stale()
             self._bump(opened)
-            opened.publish("notebook_updated", db_connection_changed=True)
+            opened.publish("notebook_updated", db_conn_string=mask_password(connection))
         return opened.notebook
 
     async def delete_notebook(self, user: str, notebook_id: str) -> None:
