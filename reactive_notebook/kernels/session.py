@@ -14,7 +14,6 @@ kernel's ``idle`` for the request.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -23,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_server.utils import ensure_async
+from tornado.web import HTTPError
 
 from ..models import NbOutput
 from .kernel_side import kernel_source, table_formatter_code
@@ -32,6 +32,14 @@ log = logging.getLogger(__name__)
 
 #: How often a run waiting on the kernel checks that the kernel is still alive.
 LIVENESS_INTERVAL = 0.5
+
+#: What kernel managers raise for a kernel id they do not know (any more): jupyter_client's
+#: a KeyError, the server's (``serverapp.kernel_manager``) an HTTP 404 (see ``_is_gone``).
+_UNKNOWN_KERNEL = (KeyError, HTTPError)
+
+
+def _is_gone(error: Exception) -> bool:
+    return isinstance(error, KeyError) or getattr(error, "status_code", None) == 404
 
 
 class KernelDied(RuntimeError):
@@ -151,7 +159,9 @@ class KernelSession:
             return False
         try:
             kernel = self.manager.get_kernel(self.kernel_id)
-        except KeyError:
+        except _UNKNOWN_KERNEL as error:
+            if not _is_gone(error):
+                raise
             return False  # shut down behind our back: culled, or from JupyterLab
         return bool(await ensure_async(kernel.is_alive()))
 
@@ -243,7 +253,9 @@ class KernelSession:
         assert self.kernel_id is not None
         try:
             self.manager.get_kernel(self.kernel_id)
-        except KeyError:  # gone for good (culled): start a new one
+        except _UNKNOWN_KERNEL as error:  # gone for good (culled): start a new one
+            if not _is_gone(error):
+                raise
             self._drop_client()
             self.kernel_id = None
             await self.start()
@@ -279,8 +291,11 @@ class KernelSession:
             return
         kernel_id, self.kernel_id = self.kernel_id, None
         self._drop_client()
-        with contextlib.suppress(KeyError):  # already gone (culled, or shut down in JupyterLab)
+        try:
             await ensure_async(self.manager.shutdown_kernel(kernel_id, now=True))
+        except _UNKNOWN_KERNEL as error:  # already gone (culled, or shut down in JupyterLab)
+            if not _is_gone(error):
+                raise
 
     # -- internals -------------------------------------------------------------
 
