@@ -14,7 +14,7 @@ from reactive_notebook.handlers.websocket import COMMANDS
 from reactive_notebook.notebooks.events import EventHub
 
 from .conftest import Api, payload
-from .wsclient import WsClient, events, kernel_state
+from .wsclient import WsClient, events
 
 #: Events kept per notebook in these tests: small, so "too old to resume" is cheap.
 HISTORY = 12
@@ -69,10 +69,12 @@ async def test_every_client_of_a_notebook_sees_every_event_and_others_see_none(
     other_id, _ = await new_notebook(api, "b = 2", name="other")
     one = await WsClient.connect(jp_ws_fetch, notebook_id)
     two = await WsClient.connect(jp_ws_fetch, notebook_id)
+    batched = await WsClient.connect(jp_ws_fetch, notebook_id, batch=True)
     stranger = await WsClient.connect(jp_ws_fetch, other_id)
     try:
         start = (await one.next())["seq"]
         assert (await two.next())["seq"] == start
+        assert (await batched.next())["seq"] == start
         await stranger.next()  # its own snapshot
 
         # Changes from a socket and from REST, and a run, reach both clients.
@@ -87,10 +89,12 @@ async def test_every_client_of_a_notebook_sees_every_event_and_others_see_none(
         await one.command({"type": "run_all"})
         await one.run_done()
         await two.run_done()
+        await batched.run_done()
         seen_one, seen_two = one.received[1:], two.received[1:]  # after the snapshots
 
         assert seqs(seen_one) == seqs(seen_two) == list(range(start + 1, seqs(seen_one)[-1] + 1))
-        assert events(seen_one) == events(seen_two)
+        assert events(seen_one) == events(seen_two) == events(batched.received)
+        assert batched.batch_frames > 0  # the run's bursts came as batch frames
         kinds = [m["type"] for m in events(seen_two)]
         for kind in (
             "cell_created",
@@ -107,7 +111,7 @@ async def test_every_client_of_a_notebook_sees_every_event_and_others_see_none(
         assert stdout[0]["data"] == "2\n"
         assert await stranger.quiet() == []
     finally:
-        for client in (one, two, stranger):
+        for client in (one, two, batched, stranger):
             await client.close()
 
 
@@ -249,22 +253,30 @@ async def test_request_ids_are_echoed_in_acks_and_errors(api: Api, jp_ws_fetch: 
 
 
 async def test_deleting_a_notebook_closes_its_sockets_with_4404(api: Api, jp_ws_fetch: Any) -> None:
-    notebook_id, _ = await new_notebook(api, "import time", "time.sleep(0.01)")
+    # Deleted mid-run: the endless loop is stopped, then the sockets are told and closed.
+    notebook_id, (loop,) = await new_notebook(api, "while True: pass")
     other_id, _ = await new_notebook(api, name="kept")
-    clients = [await WsClient.connect(jp_ws_fetch, notebook_id) for _ in range(2)]
+    clients = [
+        await WsClient.connect(jp_ws_fetch, notebook_id),
+        await WsClient.connect(jp_ws_fetch, notebook_id, batch=True),
+    ]
     bystander = await WsClient.connect(jp_ws_fetch, other_id)
     try:
         for client in clients:
             await client.next()
         await bystander.next()
-        await clients[0].command({"type": "run_all"})
-        await clients[0].until(lambda m: kernel_state(m) == "idle")
+        await clients[0].command({"type": "run_cell", "cell_id": loop})
+        for client in clients:
+            await client.until(lambda m: m.get("status") == "running")
 
         assert (await api("DELETE", "notebooks", notebook_id)).code == 204
         for client in clients:
-            taken = await client.until(lambda m: m["type"] == "notebook_deleted")
-            assert taken[-1]["seq"] > 0
             assert await client.wait_closed() == 4404
+            deleted = client.received[-1]  # the last message: nothing follows it
+            assert deleted["type"] == "notebook_deleted"
+            assert deleted["seq"] == client.received[-2]["seq"] + 1
+            assert deleted["revision"] >= client.received[-2]["revision"]
+        assert events(clients[0].received) == events(clients[1].received)
         assert await bystander.quiet() == []
         assert await bystander.command({"type": "rename_notebook", "name": "alive"}) == {}
 

@@ -35,6 +35,8 @@ class WsClient:
         self.connection = connection
         #: Every message received so far, in order.
         self.received: list[Message] = []
+        #: How many ``batch`` frames arrived (their events are in ``received``).
+        self.batch_frames = 0
         self._queue: asyncio.Queue[Message | None] = asyncio.Queue()
         self._closed = asyncio.Event()
         self._reader = asyncio.create_task(self._read())
@@ -46,11 +48,15 @@ class WsClient:
         notebook_id: str,
         *,
         since: int | str | None = None,
+        batch: bool = False,
         headers: dict[str, str] | None = None,
     ) -> WsClient:
         """Open a socket (``jp_ws_fetch`` adds the token header unless ``headers`` has
-        its own ``Authorization``)."""
+        its own ``Authorization``). With ``batch``, the server's batch frames are
+        unpacked into their events (and counted in ``batch_frames``)."""
         params = {} if since is None else {"since": str(since)}
+        if batch:
+            params["batch"] = "1"
         connection = await ws_fetch(
             *API, "notebooks", notebook_id, "ws", params=params, headers=dict(headers or {})
         )
@@ -64,8 +70,13 @@ class WsClient:
                 await self._queue.put(None)
                 return
             message = json.loads(raw)
-            self.received.append(message)
-            await self._queue.put(message)
+            unpacked = [message]
+            if message.get("type") == "batch":
+                self.batch_frames += 1
+                unpacked = message["events"]
+            for one in unpacked:
+                self.received.append(one)
+                await self._queue.put(one)
 
     # -- receiving -------------------------------------------------------------------
 
@@ -126,12 +137,16 @@ class WsClient:
         text = message if isinstance(message, str | bytes) else json.dumps(message)
         self.connection.write_message(text, binary=isinstance(text, bytes))
 
-    async def request(self, message: Message, timeout: float = TIMEOUT) -> Message:
-        """Send ``message`` with a fresh ``request_id``; its ``ack`` or ``error``."""
+    async def exchange(self, message: Message, timeout: float = TIMEOUT) -> list[Message]:
+        """Send ``message`` with a fresh ``request_id``; the messages taken up to and
+        including its ``ack`` or ``error``."""
         request_id = f"r{next(_request_ids)}"
         self.send({**message, "request_id": request_id})
-        taken = await self.until(lambda m: answers(m, request_id), timeout)
-        return taken[-1]
+        return await self.until(lambda m: answers(m, request_id), timeout)
+
+    async def request(self, message: Message, timeout: float = TIMEOUT) -> Message:
+        """Send ``message`` with a fresh ``request_id``; its ``ack`` or ``error``."""
+        return (await self.exchange(message, timeout))[-1]
 
     async def command(self, message: Message, timeout: float = TIMEOUT) -> Any:
         """``request`` that must succeed: the ``ack``'s result."""
@@ -181,8 +196,16 @@ def answers(message: Message, request_id: str) -> bool:
 
 
 def events(messages: Iterable[Message], *types: str) -> list[Message]:
-    """The messages of the given types (all events when none given)."""
-    return [m for m in messages if "seq" in m and (not types or m["type"] in types)]
+    """The events (not snapshots, answers...) of the given types, or all of them."""
+    return [
+        m
+        for m in messages
+        if "seq" in m and m["type"] not in NOT_EVENTS and (not types or m["type"] in types)
+    ]
+
+
+#: Messages that carry a ``seq`` but are not events.
+NOT_EVENTS = frozenset({"snapshot", "resumed"})
 
 
 def statuses(messages: Iterable[Message], cell_id: str) -> list[str]:
@@ -194,3 +217,71 @@ def statuses(messages: Iterable[Message], cell_id: str) -> list[str]:
         if mine and (not seen or seen[-1] != message["status"]):
             seen.append(message["status"])
     return seen
+
+
+class Mirror:
+    """A notebook as a client keeps it: the snapshot, then every event applied the way
+    docs/websocket.md describes them. After a run it must agree with REST."""
+
+    def __init__(self, snapshot: Message) -> None:
+        self.notebook: dict[str, Any] = {}
+        self.seq = 0
+        self.reset(snapshot)
+
+    def reset(self, snapshot: Message) -> None:
+        assert snapshot["type"] == "snapshot", snapshot
+        self.notebook = json.loads(json.dumps(snapshot["notebook"]))
+        self.seq = snapshot["seq"]
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        cells: list[dict[str, Any]] = self.notebook["cells"]
+        return cells
+
+    def cell(self, cell_id: str) -> dict[str, Any]:
+        return next(c for c in self.cells if c["id"] == cell_id)
+
+    def apply_all(self, messages: Iterable[Message]) -> None:
+        for message in messages:
+            self.apply(message)
+
+    def apply(self, message: Message) -> None:
+        if message["type"] == "snapshot":
+            self.reset(message)
+            return
+        if "seq" not in message or message["seq"] <= self.seq:
+            return  # not an event, or one the snapshot already holds
+        assert message["seq"] == self.seq + 1, f"a gap before {message}"
+        self.seq = message["seq"]
+        kind = message["type"]
+        if "revision" in message:
+            self.notebook["revision"] = max(self.notebook["revision"], message["revision"])
+        if kind == "cell_status":
+            cell = self.cell(message["cell_id"])
+            cell["status"] = message["status"]
+            cell["stale"] = message.get("stale", cell["stale"])
+            cell["error"] = message.get("error")  # no reason given: none
+        elif kind in ("cell_created", "cell_updated"):
+            if kind == "cell_created":
+                self.cells.insert(message["index"], message["cell"])
+            else:
+                self.cells[self.cells.index(self.cell(message["cell_id"]))] = message["cell"]
+        elif kind == "cell_deleted":
+            self.cells.remove(self.cell(message["cell_id"]))
+        elif kind == "cell_moved":
+            cell = self.cell(message["cell_id"])
+            self.cells.remove(cell)
+            self.cells.insert(message["index"], cell)
+        elif kind == "notebook_updated":
+            self.notebook.update(
+                {k: message[k] for k in ("name", "db_conn_string") if k in message}
+            )
+
+    def states(self) -> list[tuple[str, str, bool, str | None, str]]:
+        """``(id, status, stale, error, code)`` of every cell, in order."""
+        return [(c["id"], c["status"], c["stale"], c["error"], c["code"]) for c in self.cells]
+
+
+def states(notebook: dict[str, Any]) -> list[tuple[str, str, bool, str | None, str]]:
+    """``Mirror.states`` of a notebook as REST returns it."""
+    return [(c["id"], c["status"], c["stale"], c["error"], c["code"]) for c in notebook["cells"]]
