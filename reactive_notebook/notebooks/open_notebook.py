@@ -107,7 +107,10 @@ class OpenNotebook:
             stale = cell.type.runs and self.core.is_stale(cell.id)
             if stale != cell.stale:
                 cell.stale = stale
-                self.publish("cell_status", cell_id=cell.id, status=cell.status, stale=stale)
+                reason = {} if cell.error is None else {"error": cell.error}  # still why
+                self.publish(
+                    "cell_status", cell_id=cell.id, status=cell.status, stale=stale, **reason
+                )
 
     # -- saving ----------------------------------------------------------------------
 
