@@ -118,7 +118,7 @@ class NotebookService:
         self._open.pop(notebook_id, None)
         await opened.close()
         await self.store.delete(notebook_id)
-        self.hub.publish(notebook_id, "notebook_deleted")
+        self.hub.publish(notebook_id, "notebook_deleted", revision=opened.notebook.revision)
         self.hub.forget(notebook_id)
 
     async def close_notebook(self, notebook_id: str) -> None:
