@@ -112,7 +112,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     f"{API_PREFIX}/notebooks/{{notebook_id}}/name": {
         "put": _operation(
             "Rename a notebook (its id does not change).",
-            (200, "Revision", "Renamed."),
+            (200, "Renamed", "Renamed."),
             body="NotebookRename",
             errors=_BODY_ERRORS,
         )
@@ -120,7 +120,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     f"{API_PREFIX}/notebooks/{{notebook_id}}/db": {
         "put": _operation(
             "Set the database connection of SQL cells (they become stale).",
-            (200, "Revision", "Set; `db_conn_string` comes back with its password masked."),
+            (200, "DbConnectionSet", "Set; `db_conn_string` comes back with its password masked."),
             body="DbConnection",
             errors=_BODY_ERRORS,
         )
@@ -137,7 +137,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     f"{API_PREFIX}/notebooks/{{notebook_id}}/interrupt": {
         "post": _operation(
             "Interrupt the running cell and cancel the rest of the run.",
-            (200, None, "Interrupted (or nothing was running)."),
+            (200, "Interrupted", "Interrupted (or nothing was running)."),
         )
     },
     f"{API_PREFIX}/notebooks/{{notebook_id}}/cells": {
@@ -149,10 +149,10 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
         )
     },
     f"{API_PREFIX}/notebooks/{{notebook_id}}/cells/{{cell_id}}": {
-        "get": _operation("One cell.", (200, "Cell", "The cell."), parameters=_CELL),
+        "get": _operation("One cell.", (200, "CellWithRevision", "The cell."), parameters=_CELL),
         "put": _operation(
             "Change a cell's code (re-analysed; it does not run).",
-            (200, "Cell", "The cell with its new reads and writes."),
+            (200, "CellWithRevision", "The cell with its new reads and writes."),
             body="CellUpdate",
             errors=_BODY_ERRORS,
             parameters=_CELL,

@@ -273,10 +273,41 @@ RESPONSES: dict[str, Schema] = {
         "properties": {"index": {"type": "integer"}, "revision": {"type": "integer"}},
         "required": ["index", "revision"],
     },
-    "Revision": {
+    "Renamed": {
         "type": "object",
-        "properties": {"revision": {"type": "integer"}},
-        "required": ["revision"],
+        "properties": {"name": {"type": "string"}, "revision": {"type": "integer"}},
+        "required": ["name", "revision"],
+    },
+    "DbConnectionSet": {
+        "type": "object",
+        "properties": {
+            "db_conn_string": {
+                "type": "string",
+                "description": "The connection string with its password masked.",
+            },
+            "revision": {"type": "integer"},
+        },
+        "required": ["db_conn_string", "revision"],
+    },
+    "CellWithRevision": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Cell"},
+            {
+                "type": "object",
+                "properties": {
+                    "revision": {
+                        "type": "integer",
+                        "description": "The notebook's revision this cell belongs to.",
+                    }
+                },
+                "required": ["revision"],
+            },
+        ]
+    },
+    "Interrupted": {
+        "type": "object",
+        "properties": {"status": {"const": "interrupted"}},
+        "required": ["status"],
     },
     "RunAccepted": {
         "type": "object",

@@ -9,6 +9,7 @@ that notebook's subscribers only, and schedules a debounced, atomic save.
 from __future__ import annotations
 
 import asyncio
+import keyword
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -150,6 +151,10 @@ class NotebookService:
         opened = await self._get(user, notebook_id)
         kind = _cell_type(cell_type)
         _check_code(code)
+        if output is not None:
+            if kind is not CellType.SQL:
+                raise InvalidRequest("only SQL cells have an output variable", field="output")
+            output = _valid_output(output)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             cells = opened.notebook.cells
@@ -159,7 +164,7 @@ class NotebookService:
                 index = len(cells) if at_end else 0
             cell = Cell(id=new_cell_id(), type=kind, code=code)
             if kind is CellType.SQL:
-                cell.output = _valid_output(output) if output else self._next_output(opened)
+                cell.output = output or self._next_output(opened)
             cells.insert(index, cell)
             if kind.runs:
                 opened.core.insert(
@@ -191,11 +196,13 @@ class NotebookService:
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             cell = self.cell(opened, cell_id)
-            cell.code = code
-            if output is not None:
+            if output is not None:  # checked before anything changes
                 if cell.type is not CellType.SQL:
                     raise InvalidRequest("only SQL cells have an output variable", field="output")
-                cell.output = _valid_output(output)
+                output = _valid_output(output)
+            cell.code = code
+            if output is not None:
+                cell.output = output
             if cell.type.runs:
                 opened.core.update(cell.id, analyse(cell), fingerprint=opened.fingerprint(cell))
             opened.refresh_stale()
@@ -222,7 +229,9 @@ class NotebookService:
                 self._index(opened, after_cell_id)  # unknown: CellNotFound, nothing moved
                 if after_cell_id == cell_id:
                     raise InvalidRequest(
-                        "a cell cannot be moved after itself", field="after_cell_id"
+                        "after_cell_id names the cell being moved: a cell cannot be moved "
+                        "after itself",
+                        field="after_cell_id",
                     )
             cell = cells.pop(position)
             index = 0 if after_cell_id is None else self._index(opened, after_cell_id) + 1
@@ -391,9 +400,16 @@ def _valid_name(name: str) -> str:
 
 
 def _valid_output(name: str) -> str:
-    if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
+    if (
+        not isinstance(name, str)
+        or not name.isidentifier()
+        or keyword.iskeyword(name)
+        or name.startswith("_")
+    ):
         raise InvalidRequest(
-            f"{shown_id(name)} is not a usable variable name for a SQL result", field="output"
+            f"output {shown_id(name)} is not a usable variable name for a SQL result "
+            "(a Python identifier, not a keyword, not starting with _)",
+            field="output",
         )
     return name
 
