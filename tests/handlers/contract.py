@@ -207,3 +207,15 @@ async def stored(api: Any, root: Path, notebook_id: str) -> Stored:
             break
     files = tuple(sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()))
     return Stored(notebook, listing, data, files)
+
+
+async def notebook_when(api: Any, notebook_id: str, done: Any, timeout: float = 60) -> Any:
+    """The notebook (GET) once ``done(notebook)`` holds; fails after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        notebook = conforms(await api("GET", "notebooks", notebook_id))
+        if done(notebook):
+            return notebook
+        assert loop.time() < deadline, f"gave up waiting; the notebook is {notebook}"
+        await asyncio.sleep(0.05)
