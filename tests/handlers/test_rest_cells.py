@@ -1,0 +1,272 @@
+"""The cell endpoints of the REST API (design.md section 4): add, read, change, move,
+delete and run cells; every answer checked against the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import Api
+from .contract import conforms, new_notebook, notebook_when
+
+
+async def codes(api: Api, notebook_id: str) -> list[str]:
+    notebook = conforms(await api("GET", "notebooks", notebook_id))
+    return [cell["code"] for cell in notebook["cells"]]
+
+
+async def ids(api: Api, notebook_id: str) -> list[str]:
+    notebook = conforms(await api("GET", "notebooks", notebook_id))
+    return [cell["id"] for cell in notebook["cells"]]
+
+
+# -- add -------------------------------------------------------------------------------
+
+
+async def test_a_new_cell_answers_201_with_its_id_index_revision_and_the_cell(api: Api) -> None:
+    notebook_id = await new_notebook(api, "cells", ("a = 1",))
+    response = await api(
+        "POST", "notebooks", notebook_id, "cells", body={"type": "python", "code": "b = a + 1"}
+    )
+    assert response.code == 201
+    created = conforms(response)
+    assert created["index"] == 1
+    assert created["revision"] == 3
+    cell = created["cell"]
+    assert cell["id"] == created["cell_id"]
+    assert (cell["type"], cell["code"], cell["status"]) == ("python", "b = a + 1", "idle")
+    assert (cell["reads"], cell["writes"]) == (["a"], ["b"])
+    assert (cell["stdout"], cell["stderr"], cell["outputs"], cell["error"]) == ("", "", [], None)
+    assert await codes(api, notebook_id) == ["a = 1", "b = a + 1"]
+
+
+@pytest.mark.parametrize(
+    ("where", "expected_index", "expected_codes"),
+    [
+        ({}, 2, ["first", "second", "new"]),
+        ({"after_cell_id": None}, 0, ["new", "first", "second"]),
+        ({"after_cell_id": 0}, 1, ["first", "new", "second"]),
+        ({"after_cell_id": 1}, 2, ["first", "second", "new"]),
+    ],
+    ids=["omitted: at the end", "null: first", "after the first", "after the last"],
+)
+async def test_a_new_cell_goes_where_after_cell_id_says(
+    api: Api, where: dict[str, Any], expected_index: int, expected_codes: list[str]
+) -> None:
+    notebook_id = await new_notebook(api, "where", ("first", "second"))
+    cell_ids = await ids(api, notebook_id)
+    body = {"type": "python", "code": "new"}
+    if "after_cell_id" in where:
+        after = where["after_cell_id"]
+        body["after_cell_id"] = None if after is None else cell_ids[after]
+    created = conforms(await api("POST", "notebooks", notebook_id, "cells", body=body))
+    assert created["index"] == expected_index
+    assert await codes(api, notebook_id) == expected_codes
+
+
+async def test_a_cell_with_no_code_is_empty(api: Api) -> None:
+    notebook_id = await new_notebook(api, "empty")
+    created = conforms(
+        await api("POST", "notebooks", notebook_id, "cells", body={"type": "python"})
+    )
+    assert created["cell"]["code"] == ""
+
+
+async def test_sql_cells_get_a_result_variable_of_their_own_or_the_one_given(api: Api) -> None:
+    notebook_id = await new_notebook(api, "sql")
+    first = conforms(
+        await api(
+            "POST", "notebooks", notebook_id, "cells", body={"type": "sql", "code": "select 1"}
+        )
+    )
+    second = conforms(await api("POST", "notebooks", notebook_id, "cells", body={"type": "sql"}))
+    named = conforms(
+        await api(
+            "POST", "notebooks", notebook_id, "cells", body={"type": "sql", "output": "sales"}
+        )
+    )
+    assert [c["cell"]["output"] for c in (first, second, named)] == ["df_1", "df_2", "sales"]
+    assert first["cell"]["type"] == "sql"
+    assert first["cell"]["writes"] == ["df_1"]
+
+
+# -- read, change ----------------------------------------------------------------------
+
+
+async def test_a_cell_reads_back_with_the_notebook_revision(api: Api) -> None:
+    notebook_id = await new_notebook(api, "read", ("total = 3",))
+    (cell_id,) = await ids(api, notebook_id)
+    response = await api("GET", "notebooks", notebook_id, "cells", cell_id)
+    assert response.code == 200
+    cell = conforms(response)
+    assert (cell["id"], cell["code"], cell["writes"], cell["revision"]) == (
+        cell_id,
+        "total = 3",
+        ["total"],
+        2,
+    )
+
+
+async def test_changing_a_cell_recomputes_reads_and_writes_and_does_not_run_it(
+    api: Api,
+) -> None:
+    notebook_id = await new_notebook(api, "edit", ("a = 1", "b = 2", "c = a"))
+    ran = conforms(await api("POST", "notebooks", notebook_id, "run", body={"wait": True}))
+    first, _, third = (cell["id"] for cell in ran["cells"])
+    response = await api(
+        "PUT", "notebooks", notebook_id, "cells", third, body={"code": "c = b * 10"}
+    )
+    assert response.code == 200
+    cell = conforms(response)
+    assert (cell["code"], cell["reads"], cell["writes"]) == ("c = b * 10", ["b"], ["c"])
+    assert cell["revision"] == ran["revision"] + 1
+    assert cell["stale"] is True  # its code changed since it ran: not current
+    assert cell["status"] == "success"  # ... but it did not run again
+    assert cell["outputs"] == ran["cells"][2]["outputs"]
+    untouched = conforms(await api("GET", "notebooks", notebook_id, "cells", first))
+    assert untouched["stale"] is False
+
+
+async def test_an_sql_cell_may_get_a_new_result_variable(api: Api) -> None:
+    notebook_id = await new_notebook(api, "sql")
+    created = conforms(await api("POST", "notebooks", notebook_id, "cells", body={"type": "sql"}))
+    response = await api(
+        "PUT",
+        "notebooks",
+        notebook_id,
+        "cells",
+        created["cell_id"],
+        body={"code": "select 2", "output": "result"},
+    )
+    cell = conforms(response)
+    assert (cell["code"], cell["output"], cell["writes"]) == ("select 2", "result", ["result"])
+
+
+# -- move ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moved", "after", "expected_index", "expected_codes"),
+    [
+        (2, None, 0, ["c", "a", "b"]),
+        (0, 2, 2, ["b", "c", "a"]),
+        (0, 1, 1, ["b", "a", "c"]),
+        (1, 0, 1, ["a", "b", "c"]),
+    ],
+    ids=["last to first", "first to last", "first after second", "in place"],
+)
+async def test_moving_a_cell_puts_it_right_after_the_one_named(
+    api: Api, moved: int, after: int | None, expected_index: int, expected_codes: list[str]
+) -> None:
+    notebook_id = await new_notebook(api, "move", ("a", "b", "c"))
+    cell_ids = await ids(api, notebook_id)
+    target = None if after is None else cell_ids[after]
+    response = await api(
+        "POST",
+        "notebooks",
+        notebook_id,
+        "cells",
+        cell_ids[moved],
+        "move",
+        body={"after_cell_id": target},
+    )
+    assert response.code == 200
+    answer = conforms(response)
+    assert answer == {"index": expected_index, "revision": 5}
+    assert await codes(api, notebook_id) == expected_codes
+
+
+async def test_a_moved_cell_is_read_by_the_cells_below_it_now(api: Api) -> None:
+    notebook_id = await new_notebook(api, "order", ("x = 1", "x = 100", "x + 1"))
+    before = conforms(await api("POST", "notebooks", notebook_id, "run", body={"wait": True}))
+    assert before["cells"][2]["outputs"][0]["data"] == "101"
+    first, second, _ = (cell["id"] for cell in before["cells"])
+    moved = await api(
+        "POST", "notebooks", notebook_id, "cells", first, "move", body={"after_cell_id": second}
+    )
+    assert conforms(moved)["index"] == 1
+    after = conforms(await api("POST", "notebooks", notebook_id, "run", body={"wait": True}))
+    assert [c["code"] for c in after["cells"]] == ["x = 100", "x = 1", "x + 1"]
+    assert after["cells"][2]["outputs"][0]["data"] == "2"
+
+
+# -- delete ----------------------------------------------------------------------------
+
+
+async def test_deleting_a_cell_answers_204_and_its_dependents_rerun_without_it(
+    api: Api,
+) -> None:
+    notebook_id = await new_notebook(api, "delete", ("x = 1", "y = x + 1", "z = 5"))
+    ran = conforms(await api("POST", "notebooks", notebook_id, "run", body={"wait": True}))
+    first, second, third = (cell["id"] for cell in ran["cells"])
+    response = await api("DELETE", "notebooks", notebook_id, "cells", first)
+    assert response.code == 204
+    assert conforms(response) is None
+    assert (await api("GET", "notebooks", notebook_id, "cells", first)).code == 404
+    notebook = await notebook_when(
+        api, notebook_id, lambda nb: nb["cells"][0]["status"] == "error", 30
+    )
+    assert [c["id"] for c in notebook["cells"]] == [second, third]
+    assert "NameError" in notebook["cells"][0]["error"]
+    assert notebook["cells"][1]["status"] == "success"  # did not depend on it
+    assert notebook["revision"] == ran["revision"] + 1
+
+
+# -- run -------------------------------------------------------------------------------
+
+
+async def test_running_a_cell_with_wait_answers_200_with_the_notebook_after_the_run(
+    api: Api,
+) -> None:
+    notebook_id = await new_notebook(api, "run", ("x = 20", "y = x + 1", "y * 2", "other = 0"))
+    first, *_ = await ids(api, notebook_id)
+    response = await api(
+        "POST", "notebooks", notebook_id, "cells", first, "run", body={"wait": True}
+    )
+    assert response.code == 200
+    notebook = conforms(response)
+    statuses = [c["status"] for c in notebook["cells"]]
+    assert statuses == ["success", "success", "success", "idle"]  # it and its dependents
+    result = notebook["cells"][2]["outputs"]
+    assert result == [{"mime_type": "text/plain", "data": "42", "metadata": {}}]
+
+
+@pytest.mark.parametrize("body", [None, {}, {"wait": False}], ids=["no body", "{}", "wait false"])
+async def test_running_a_cell_without_wait_answers_202_queued_and_it_runs(
+    api: Api, body: Any
+) -> None:
+    notebook_id = await new_notebook(api, "run", ("print('hello')",))
+    (cell_id,) = await ids(api, notebook_id)
+    response = await api("POST", "notebooks", notebook_id, "cells", cell_id, "run", body=body)
+    assert response.code == 202
+    assert conforms(response) == {"status": "queued"}
+    notebook = await notebook_when(
+        api, notebook_id, lambda nb: nb["cells"][0]["status"] == "success"
+    )
+    assert notebook["cells"][0]["stdout"] == "hello\n"
+
+
+async def test_running_a_failing_cell_reports_its_error_and_blocks_its_dependents(
+    api: Api,
+) -> None:
+    notebook_id = await new_notebook(api, "fails", ("x = 1 / 0", "y = x"))
+    first, _ = await ids(api, notebook_id)
+    response = await api(
+        "POST", "notebooks", notebook_id, "cells", first, "run", body={"wait": True}
+    )
+    assert response.code == 200
+    failed, blocked = conforms(response)["cells"]
+    assert failed["status"] == "error"
+    assert failed["error"].startswith("ZeroDivisionError")
+    assert blocked["status"] == "blocked"
+
+
+async def test_running_a_cell_runs_its_stale_ancestors_first(api: Api) -> None:
+    notebook_id = await new_notebook(api, "ancestors", ("base = 2", "top = base ** 5"))
+    _, second = await ids(api, notebook_id)
+    response = await api(
+        "POST", "notebooks", notebook_id, "cells", second, "run", body={"wait": True}
+    )
+    notebook = conforms(response)
+    assert [c["status"] for c in notebook["cells"]] == ["success", "success"]
