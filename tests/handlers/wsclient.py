@@ -50,11 +50,14 @@ class WsClient:
         since: int | str | None = None,
         batch: bool = False,
         headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> WsClient:
         """Open a socket (``jp_ws_fetch`` adds the token header unless ``headers`` has
         its own ``Authorization``). With ``batch``, the server's batch frames are
         unpacked into their events (and counted in ``batch_frames``)."""
-        params = {} if since is None else {"since": str(since)}
+        params = dict(params or {})
+        if since is not None:
+            params["since"] = str(since)
         if batch:
             params["batch"] = "1"
         connection = await ws_fetch(
