@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import posixpath
 from datetime import UTC, datetime
+from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
 from traitlets import Bool, Float, Int, List, Unicode
+from traitlets.config import Config
 
 from . import __version__
 from .contents.store import NotebookStore
@@ -29,6 +31,17 @@ from .notebooks.service import NotebookService
 #: The web-app setting the server reads for its ``/api/status`` last activity (and so
 #: JupyterHub's idle culler): any setting whose name ends in ``_last_activity``.
 ACTIVITY_SETTING = "reactive_notebook_last_activity"
+
+#: What the extension sets on the server unless the server's own configuration (its
+#: config files, its command line) says otherwise: atomic saves. It has to come through
+#: the extension's config, which the server reads back when it links the extension,
+#: before it builds its contents manager: a ``jupyter_server_config.d`` file only
+#: enables extensions.
+SERVER_DEFAULTS = {
+    "ServerApp": {
+        "contents_manager_class": "reactive_notebook.contents.atomic.AtomicFileContentsManager",
+    },
+}
 
 
 class ReactiveNotebook(ExtensionApp):
@@ -108,6 +121,13 @@ class ReactiveNotebook(ExtensionApp):
         return self.serverapp
 
     # -- wiring ----------------------------------------------------------------------
+
+    def load_config_file(self, *args: Any, **kwargs: Any) -> None:
+        """Our config files over ``SERVER_DEFAULTS``. When the extension is linked, the
+        server's configuration is merged over the result (so it wins) and the result
+        is handed back to the server."""
+        self.update_config(Config(SERVER_DEFAULTS))
+        super().load_config_file(*args, **kwargs)
 
     def initialize_settings(self) -> None:
         self.store = self._build_store()

@@ -22,28 +22,35 @@ import nbformat
 import pytest
 
 from reactive_notebook.app import ACTIVITY_SETTING
+from reactive_notebook.contents.atomic import AtomicFileContentsManager
 
 from .conftest import Api, payload
 
 #: Notebooks go to a sub-folder of the root, so "the notebook's folder" is not the root.
 FOLDER = "projects"
-CULLING = {"cull_idle_timeout": 2, "cull_interval": 1}
+CULLING = {"MappingKernelManager": {"cull_idle_timeout": 2, "cull_interval": 1}}
+#: No contents manager in the server's configuration (``None`` drops a setting).
+NO_CONTENTS_MANAGER = {"ServerApp": {"contents_manager_class": None}}
+PLAIN_FILES = "jupyter_server.services.contents.filemanager.AsyncFileContentsManager"
 
 
 @pytest.fixture
 def jp_server_config(
     jp_server_config: dict[str, Any], request: pytest.FixtureRequest, monkeypatch: Any
 ) -> dict[str, Any]:
-    """The shared server config, with notebooks in ``FOLDER``, two secrets in the
-    server's environment (one of them allowed through to kernels) and, for tests
-    parametrized with ``CULLING``, an idle culler that acts within seconds."""
+    """The shared server config, with notebooks in ``FOLDER`` and two secrets in the
+    server's environment (one of them allowed through to kernels); a test changes it
+    more by parametrizing this fixture (indirectly) with settings to merge."""
     monkeypatch.setenv("MY_SERVICE_TOKEN", "server-only-token")
     monkeypatch.setenv("SOME_API_KEY", "allowed-key")
     config = copy.deepcopy(jp_server_config)
     config["ReactiveNotebook"].update(notebooks_dir=FOLDER, kernel_env_allow=["SOME_API_KEY"])
-    culling = getattr(request, "param", None)
-    if culling:
-        config["MappingKernelManager"] = dict(culling)
+    for section, settings in getattr(request, "param", {}).items():
+        for name, value in settings.items():
+            if value is None:
+                config.get(section, {}).pop(name, None)
+            else:
+                config.setdefault(section, {})[name] = value
     return config
 
 
@@ -213,3 +220,22 @@ async def test_deleting_a_notebook_shuts_its_kernel_down(api: Api, jp_fetch: Any
     listing = payload(await jp_fetch("api", "contents", FOLDER, params={"content": 1}))
     assert [item["name"] for item in listing["content"]] == ["kept.ipynb"]
     assert json.loads((await api("GET", "notebooks", keep_id)).body)["id"] == keep_id
+
+
+@pytest.mark.parametrize("jp_server_config", [NO_CONTENTS_MANAGER], indirect=True, ids=["none"])
+async def test_the_extension_brings_atomic_saves_to_a_server_configured_without(
+    jp_server_config: dict[str, Any], jp_serverapp: Any
+) -> None:
+    # As after `pip install .` then `jupyter lab`: the server's config names no manager.
+    assert "contents_manager_class" not in jp_server_config["ServerApp"]
+    assert isinstance(jp_serverapp.contents_manager, AtomicFileContentsManager)
+
+
+@pytest.mark.parametrize(
+    "jp_server_config",
+    [{"ServerApp": {"contents_manager_class": PLAIN_FILES}}],
+    indirect=True,
+    ids=["plain"],
+)
+async def test_a_contents_manager_chosen_in_the_servers_config_wins(jp_serverapp: Any) -> None:
+    assert type(jp_serverapp.contents_manager).__name__ == "AsyncFileContentsManager"
