@@ -104,7 +104,11 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
         while True:
             event = await self.subscription.get()
             if event is None:  # this client fell too far behind: start it afresh
-                await self.send_snapshot()
+                try:
+                    await self.send_snapshot()
+                except NotebookError:  # deleted meanwhile (its event was dropped)
+                    self.close(CLOSE_NOTEBOOK_DELETED, "the notebook was deleted")
+                    return
                 continue
             self.send_events([event, *self.subscription.pending()])
 
@@ -156,6 +160,12 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
             self.send(
                 {"type": "error", "message": error.message, **_echo(request_id), **error.details()}
             )
+            return
+        except Exception:  # a bug or a failing store: say so, and keep the socket open
+            self.log.exception("WebSocket message on notebook %s failed", self.notebook_id)
+            self.flush_events()
+            message = "internal server error: see the server log"
+            self.send({"type": "error", "message": message, **_echo(request_id)})
             return
         self.flush_events()
         if request_id is not None:
