@@ -30,9 +30,16 @@ def parse_json(raw: bytes | str) -> Any:
     if not raw:
         raise InvalidRequest("the request needs a JSON body")
     try:
-        return json.loads(raw)
+        document = json.loads(raw)
+        # JSON lets "\ud800" through; such text can never be saved (UTF-8 refuses it).
+        json.dumps(document, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise InvalidRequest(
+            "the body has text that is not valid Unicode (a lone surrogate)"
+        ) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequest(f"the body is not valid JSON: {error}") from None
+    return document
 
 
 def validate(document: Any, schema: Schema) -> dict[str, Any]:
