@@ -184,6 +184,9 @@ async def test_resuming_from_an_unknown_or_forgotten_seq_gets_a_snapshot(
         ({"type": "create_cell", "cell_type": "cobol"}, ["'cell_type'", "'python'", "'sql'"]),
         ({"type": "move_cell", "cell_id": "nope", "after_cell_id": None}, ["'nope' not found"]),
         (b"\xff\xfe binary", ["not valid JSON"]),
+        # Valid JSON, but text no file can hold: refused before it poisons every save.
+        ('{"type": "rename_notebook", "name": "\\ud800"}', ["not valid Unicode"]),
+        ('{"type": "create_cell", "cell_type": "python", "code": "\\udfff"}', ["Unicode"]),
     ],
 )
 async def test_a_bad_message_gets_an_error_naming_the_problem_and_the_socket_stays_open(
@@ -200,6 +203,22 @@ async def test_a_bad_message_gets_an_error_naming_the_problem_and_the_socket_sta
         # Still open, and a valid message works.
         assert await client.command({"type": "rename_notebook", "name": "still here"}) == {}
         assert (await api("GET", "notebooks", notebook_id)).code == 200
+
+
+async def test_a_command_the_server_fails_on_gets_an_error_and_the_socket_stays_open(
+    api: Api, jp_ws_fetch: Any, jp_root_dir: Any
+) -> None:
+    notebook_id, (cell,) = await new_notebook(api, "x = 1")
+    async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+        await client.next()
+        for file in jp_root_dir.glob("*.ipynb"):
+            file.unlink()  # deleted behind the server's back (say, in JupyterLab)
+        failed = await client.request({"type": "rename_notebook", "name": "renamed"})
+        assert failed["type"] == "error"
+        assert "server log" in failed["message"]
+        updated = await client.exchange({"type": "cell_update", "cell_id": cell, "code": "x = 2"})
+        assert [m["type"] for m in updated][-2:] == ["cell_updated", "ack"]
+        await client.until(lambda m: "saving the notebook failed" in m.get("message", ""))
 
 
 async def test_request_ids_are_echoed_in_acks_and_errors(api: Api, jp_ws_fetch: Any) -> None:
