@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -131,7 +132,9 @@ class ReactiveNotebook(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self.store = self._build_store()
-        self.hub = EventHub(history=self.event_history)
+        # Sequence numbers from the clock (µs): a restarted server's are beyond the old
+        # ones, so a client resuming from before the restart gets a fresh snapshot.
+        self.hub = EventHub(history=self.event_history, first_seq=time.time_ns() // 1000)
         self.hub.add_listener(self._record_activity)
         self.service = NotebookService(
             self.store,

@@ -100,18 +100,31 @@ class Subscription:
 @dataclass
 class _Channel:
     history: deque[Event]
+    #: The seq before this channel's first event (what a client saw before any).
+    base: int
     subscribers: set[Subscription] = field(default_factory=set)
-    sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    last_seq: int = 0
+    sequence: itertools.count[int] = field(init=False)
+    last_seq: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sequence = itertools.count(self.base + 1)
+        self.last_seq = self.base
 
 
 class EventHub:
-    """Fan-out of events per notebook. Slow subscribers lose nothing up to ``limit``."""
+    """Fan-out of events per notebook. Slow subscribers lose nothing up to ``limit``.
 
-    def __init__(self, *, history: int = 1000, limit: int = 10_000) -> None:
+    Sequence numbers start at ``first_seq``. The app starts them from the clock, so
+    that those of a restarted server are beyond any the previous process handed out:
+    a client resuming with an old ``since`` then gets a snapshot, not a replay of the
+    new process's events as if they were the ones it missed.
+    """
+
+    def __init__(self, *, history: int = 1000, limit: int = 10_000, first_seq: int = 1) -> None:
         self._channels: dict[str, _Channel] = {}
         self._history = history
         self._limit = limit
+        self._base = first_seq - 1
         self._listeners: list[Callable[[str, Event], None]] = []
 
     def add_listener(self, listener: Callable[[str, Event], None]) -> None:
@@ -131,19 +144,19 @@ class EventHub:
         return event
 
     def last_seq(self, notebook_id: str) -> int:
-        """The sequence number of the notebook's latest event (0 before any)."""
+        """The sequence number of the notebook's latest event (``first_seq - 1``
+        before any)."""
         channel = self._channels.get(notebook_id)
-        return channel.last_seq if channel else 0
+        return channel.last_seq if channel else self._base
 
     def since(self, notebook_id: str, seq: int) -> list[Event] | None:
         """Events after ``seq``, or None when they are no longer all kept (or ``seq``
         is not one this server handed out)."""
         channel = self._channels.get(notebook_id)
-        last = channel.last_seq if channel else 0
-        if seq < 0 or seq > last:
-            return None
         if channel is None:
-            return []
+            return [] if seq == self._base else None
+        if seq < channel.base or seq > channel.last_seq:
+            return None
         kept = list(channel.history)
         if kept and kept[0].seq > seq + 1:
             return None
@@ -176,7 +189,8 @@ class EventHub:
     def _channel(self, notebook_id: str) -> _Channel:
         channel = self._channels.get(notebook_id)
         if channel is None:
-            channel = self._channels[notebook_id] = _Channel(deque(maxlen=self._history))
+            channel = _Channel(deque(maxlen=self._history), self._base)
+            self._channels[notebook_id] = channel
         return channel
 
     def _unsubscribe(self, subscription: Subscription) -> None:
