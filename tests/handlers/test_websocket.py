@@ -5,6 +5,7 @@ messages answered without closing, ``request_id`` echoes, and the close on delet
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -321,3 +322,35 @@ async def test_a_lagging_subscription_keeps_its_resync_marker_for_the_relay() ->
     subscription.resume()
     hub.publish("nb", "cell_updated", cell_id="after")
     assert [e.data["cell_id"] for e in subscription.pending()] == ["after"]
+
+
+def test_sequence_numbers_of_a_restarted_server_do_not_overlap_the_old_ones() -> None:
+    # The app starts each process's numbers from the clock; a client resuming with a
+    # seq of the previous process must get a snapshot, not the new events as if they
+    # were the ones it missed.
+    before = EventHub(first_seq=1_000)
+    for n in range(5):
+        before.publish("nb", "cell_updated", cell_id=str(n))
+    seen = before.last_seq("nb")
+    after = EventHub(first_seq=2_000)
+    assert after.since("nb", seen) is None  # nothing published yet
+    for n in range(5):
+        after.publish("nb", "cell_updated", cell_id=str(n))
+    assert after.since("nb", seen) is None
+    assert after.since("nb", 1_999) is not None
+    assert [e.seq for e in after.since("nb", 2_002) or []] == [2_003, 2_004]
+    assert after.since("other", after.last_seq("other")) == []
+
+
+async def test_a_servers_sequence_numbers_start_from_its_start_time(
+    api: Api, jp_ws_fetch: Any
+) -> None:
+    now = time.time_ns() // 1000  # µs, like the server's numbers
+    notebook_id, _ = await new_notebook(api, "x = 1")
+    async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+        snapshot = await client.next()
+    # Numbers from a process that started earlier are all below; asking for them
+    # gets a snapshot.
+    assert now - 600_000_000 < snapshot["seq"] < now  # the server started just before
+    async with await WsClient.connect(jp_ws_fetch, notebook_id, since=5) as client:
+        assert (await client.next())["type"] == "snapshot"
