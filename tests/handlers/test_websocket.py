@@ -15,10 +15,10 @@ from reactive_notebook.handlers.websocket import COMMANDS
 from reactive_notebook.notebooks.events import EventHub
 
 from .conftest import Api, payload
-from .wsclient import WsClient, events
+from .wsclient import Mirror, WsClient, events, states
 
 #: Events kept per notebook in these tests: small, so "too old to resume" is cheap.
-HISTORY = 12
+HISTORY = 40
 
 
 @pytest.fixture
@@ -111,6 +111,12 @@ async def test_every_client_of_a_notebook_sees_every_event_and_others_see_none(
         assert stdout[0]["cell_id"] == second
         assert stdout[0]["data"] == "2\n"
         assert await stranger.quiet() == []
+        # A cell of this notebook cannot be reached through another notebook's socket.
+        for command in ("run_cell", "delete_cell"):
+            refused = await stranger.request({"type": command, "cell_id": first})
+            assert refused["type"] == "error"
+            assert "not found" in refused["message"]
+        assert await one.quiet() == []
     finally:
         for client in (one, two, batched, stranger):
             await client.close()
@@ -124,20 +130,31 @@ async def test_a_reconnecting_client_gets_exactly_the_events_it_missed(
     leaver = await WsClient.connect(jp_ws_fetch, notebook_id)
     try:
         await watcher.next()
-        last_seen = (await leaver.next())["seq"]
+        snapshot = await leaver.next()
         await leaver.close()
 
+        # Missed: edits, a new cell, a whole run (statuses, outputs) and a rename.
         await api("PUT", "notebooks", notebook_id, "cells", cell, body={"code": "n = 2"})
         await api("POST", "notebooks", notebook_id, "cells", body={"type": "python", "code": "n"})
+        await api("POST", "notebooks", notebook_id, "run", body={"wait": True})
         await api("PUT", "notebooks", notebook_id, "name", body={"name": "later"})
         missed = await watcher.until(lambda m: m["type"] == "notebook_updated")
+        assert len(missed) < HISTORY
 
-        async with await WsClient.connect(jp_ws_fetch, notebook_id, since=last_seen) as back:
+        since = snapshot["seq"]
+        async with await WsClient.connect(jp_ws_fetch, notebook_id, since=since) as back:
             resumed = await back.next()
             assert resumed == {"type": "resumed", "seq": missed[-1]["seq"]}
             replayed = [await back.next() for _ in missed]
             assert replayed == missed
             assert await back.quiet() == []
+            # The old snapshot plus what was replayed is the notebook as it is now.
+            mirror = Mirror(snapshot)
+            mirror.apply_all(replayed)
+            now = payload(await api("GET", "notebooks", notebook_id))
+            assert mirror.states() == states(now)
+            assert mirror.notebook["name"] == now["name"] == "later"
+            assert mirror.notebook["revision"] == now["revision"]
             # Live events follow the replayed ones.
             await api("PUT", "notebooks", notebook_id, "name", body={"name": "live"})
             live = await back.next()
@@ -145,23 +162,25 @@ async def test_a_reconnecting_client_gets_exactly_the_events_it_missed(
             assert live["seq"] == resumed["seq"] + 1
 
         # Up to date already: resumed, and nothing replayed.
-        now = (await watcher.next())["seq"]
-        async with await WsClient.connect(jp_ws_fetch, notebook_id, since=now) as current:
-            assert await current.next() == {"type": "resumed", "seq": now}
+        latest = (await watcher.next())["seq"]
+        async with await WsClient.connect(jp_ws_fetch, notebook_id, since=latest) as current:
+            assert await current.next() == {"type": "resumed", "seq": latest}
             assert await current.quiet() == []
     finally:
         await watcher.close()
 
 
-@pytest.mark.parametrize("since", ["too old", "abc", "-1", "", "99999", "1.5"])
+@pytest.mark.parametrize("since", ["forgotten", "abc", "-1", "", "99999", "1.5", "12e3"])
 async def test_resuming_from_an_unknown_or_forgotten_seq_gets_a_snapshot(
     api: Api, jp_ws_fetch: Any, since: str
 ) -> None:
     notebook_id, (cell,) = await new_notebook(api, "n = 0")
-    for n in range(HISTORY + 2):  # the first events are no longer kept
+    if since == "forgotten":  # a seq this server handed out, whose successors are gone
+        async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+            since = str((await client.next())["seq"])
+    for n in range(HISTORY + 2):
         await api("PUT", "notebooks", notebook_id, "cells", cell, body={"code": f"n = {n}"})
-    asked = "1" if since == "too old" else since
-    async with await WsClient.connect(jp_ws_fetch, notebook_id, since=asked) as client:
+    async with await WsClient.connect(jp_ws_fetch, notebook_id, since=since) as client:
         snapshot = await client.next()
         assert snapshot["type"] == "snapshot"
         assert snapshot["notebook"]["cells"][0]["code"] == f"n = {HISTORY + 1}"
