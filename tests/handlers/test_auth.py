@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from jupyter_server.auth.authorizer import Authorizer
 from jupyter_server.auth.identity import PasswordIdentityProvider, User
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import JupyterServerAuthWarning
@@ -22,7 +23,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from reactive_notebook.handlers.openapi import API_PREFIX
 
 from .conftest import Api, payload
-from .wsclient import WsClient
+from .wsclient import WsClient, events
 
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 USER_HEADER = "X-Test-User"
@@ -301,3 +302,64 @@ class TestSharedNotebooks:
         assert [n["id"] for n in payload(await api("GET", "notebooks"))["notebooks"]] == [
             notebook_id
         ]
+
+
+class ReadOnlyAuthorizer(Authorizer):
+    """A real authorizer plugged into the server: everyone may read, nobody may change
+    or run anything (as a JupyterHub "read-only" role would)."""
+
+    def is_authorized(
+        self, handler: web.RequestHandler, user: User, action: str, resource: str
+    ) -> bool:
+        return action == "read"
+
+
+class TestReadOnlyUsers:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any]) -> dict[str, Any]:
+        server = {**jp_server_config["ServerApp"], "authorizer_class": ReadOnlyAuthorizer}
+        return {**jp_server_config, "ServerApp": server}
+
+    async def test_socket_commands_are_authorized_like_their_rest_twins(
+        self, api: Api, jp_ws_fetch: Any, jp_root_dir: Any
+    ) -> None:
+        # The notebook is made on disk (nobody may create one through the API here).
+        (jp_root_dir / "seen.ipynb").write_text(
+            json.dumps(
+                {
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                    "metadata": {},
+                    "cells": [
+                        {
+                            "cell_type": "code",
+                            "id": "c1",
+                            "source": "x = 1",
+                            "metadata": {},
+                            "outputs": [],
+                            "execution_count": None,
+                        }
+                    ],
+                }
+            )
+        )
+        (listed,) = payload(await api("GET", "notebooks"))["notebooks"]
+        notebook_id = listed["id"]
+        assert (await api("POST", "notebooks", body={})).code == 403
+        assert (await api("POST", "notebooks", notebook_id, "run", body={})).code == 403
+
+        async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+            snapshot = await client.next()
+            (cell,) = snapshot["notebook"]["cells"]
+            for command, refusal in (
+                ({"type": "run_cell", "cell_id": cell["id"]}, "not allowed to execute"),
+                ({"type": "run_all"}, "not allowed to execute"),
+                ({"type": "interrupt"}, "not allowed to execute"),
+                ({"type": "cell_update", "cell_id": cell["id"], "code": "x = 2"}, "to write"),
+                ({"type": "rename_notebook", "name": "mine now"}, "not allowed to write"),
+            ):
+                answer = await client.request(command)
+                assert answer["type"] == "error", command
+                assert refusal in answer["message"]
+            assert (await client.request({"type": "sync"}))["type"] == "ack"
+            assert events(client.received) == []  # nothing changed, nothing ran
