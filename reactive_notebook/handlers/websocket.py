@@ -79,8 +79,8 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
     async def greet(self, since: str | None) -> None:
         """A snapshot, or the events after ``since`` when they are all still kept."""
         missed = None
-        if since is not None and since.isdigit():
-            missed = self.service.hub.since(self.notebook_id, int(since))
+        if since is not None and since.isascii() and since.isdigit() and len(since) < 30:
+            missed = self.service.hub.since(self.notebook_id, int(since))  # else: a snapshot
         if missed is None:
             await self.send_snapshot()
             return
