@@ -178,7 +178,7 @@ async def test_resuming_from_an_unknown_or_forgotten_seq_gets_a_snapshot(
         handed_out = (await client.next())["seq"]
     for n in range(HISTORY + 2):  # the events after ``handed_out`` are no longer kept
         await api("PUT", "notebooks", notebook_id, "cells", cell, body={"code": f"n = {n}"})
-    for since in (handed_out, "abc", "-1", "", "99999", "1.5", "12e3", 10**30):
+    for since in (handed_out, "abc", "-1", "", "99999", "1.5", "12e3", 10**30, "²", "9" * 5000):
         async with await WsClient.connect(jp_ws_fetch, notebook_id, since=since) as client:
             snapshot = await client.next()
             assert snapshot["type"] == "snapshot", since
