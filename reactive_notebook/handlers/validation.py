@@ -39,6 +39,8 @@ def parse_json(raw: bytes | str) -> Any:
         ) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidRequest(f"the body is not valid JSON: {error}") from None
+    except RecursionError:  # "[[[[...": the decoder gives up (a 500 otherwise)
+        raise InvalidRequest("the body is nested too deeply to be a request") from None
     return document
 
 

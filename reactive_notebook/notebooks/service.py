@@ -391,9 +391,10 @@ def _check_code(code: str) -> None:
 def _valid_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequest("a notebook name must be a non-empty string", field="name")
-    if len(name) > MAX_NAME_LENGTH or any(ch in name for ch in "/\\\0"):
+    if len(name) > MAX_NAME_LENGTH or any(ch in "/\\" or ch < " " or ch == "\x7f" for ch in name):
         raise InvalidRequest(
-            f"a notebook name has at most {MAX_NAME_LENGTH} characters and no / \\ or NUL",
+            f"a notebook name has at most {MAX_NAME_LENGTH} characters, no / or \\ and no "
+            "control characters",
             field="name",
         )
     return name.strip()

@@ -127,6 +127,7 @@ def _for_every_endpoint() -> list[Any]:
         cases += [
             _case(endpoint, '{"name": ', None, "not valid JSON", raw=True),
             _case(endpoint, "\xff\xfe", None, "not valid JSON", raw=True),
+            _case(endpoint, "[" * 50_000 + "]" * 50_000, None, "nested too deeply", raw=True),
             _case(endpoint, [1, 2], None, "must be a JSON object, not a list"),
             _case(endpoint, "text", None, "must be a JSON object, not a string"),
             _case(endpoint, None, None, "must be a JSON object, not null"),
@@ -143,6 +144,8 @@ BAD_BODIES = [
     _case("create notebook", {"name": "n" * 201}, "name", "too long"),
     _case("create notebook", {"name": "   "}, "name", "non-empty"),
     _case("create notebook", {"name": "a/../b"}, "name", "no /"),
+    _case("create notebook", {"name": "line\nbreak"}, "name", "control characters"),
+    _case("create notebook", {"name": "\u0001"}, "name", "control characters"),
     # rename
     _case("rename", {}, "name", "missing required field 'name'"),
     _case("rename", {"name": None}, "name", "must be a string, not null"),
