@@ -100,9 +100,12 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
         )
 
     async def relay_events(self) -> None:
-        assert self.subscription is not None
+        # Held here: a write to a closed socket calls stop_relay, which clears the
+        # attribute and cancels this task (its next await ends it).
+        subscription = self.subscription
+        assert subscription is not None
         while True:
-            event = await self.subscription.get()
+            event = await subscription.get()
             if event is None:  # this client fell too far behind: start it afresh
                 try:
                     await self.send_snapshot()
@@ -110,7 +113,7 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, Ju
                     self.close(CLOSE_NOTEBOOK_DELETED, "the notebook was deleted")
                     return
                 continue
-            self.send_events([event, *self.subscription.pending()])
+            self.send_events([event, *subscription.pending()])
 
     def flush_events(self) -> None:
         """Send the events queued for this client now: an answer sent next then follows
