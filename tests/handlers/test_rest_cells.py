@@ -3,6 +3,8 @@ delete and run cells; every answer checked against the OpenAPI document."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -270,3 +272,50 @@ async def test_running_a_cell_runs_its_stale_ancestors_first(api: Api) -> None:
     )
     notebook = conforms(response)
     assert [c["status"] for c in notebook["cells"]] == ["success", "success"]
+
+
+# -- a plain .ipynb dropped into the contents root -------------------------------------
+
+PLAIN_NOTEBOOK = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {},
+    "cells": [
+        {"id": "title", "cell_type": "markdown", "metadata": {}, "source": "# Dropped"},
+        {
+            "id": "code",
+            "cell_type": "code",
+            "metadata": {},
+            "source": "n = 6 * 7\nn",
+            "outputs": [],
+            "execution_count": None,
+        },
+        {"id": "notes", "cell_type": "raw", "metadata": {}, "source": "raw text"},
+    ],
+}
+
+
+async def test_a_plain_ipynb_opens_and_its_markdown_and_raw_cells_do_not_run(
+    api: Api, jp_root_dir: Path
+) -> None:
+    (jp_root_dir / "dropped.ipynb").write_text(json.dumps(PLAIN_NOTEBOOK))
+    listed = conforms(await api("GET", "notebooks"))["notebooks"]
+    (notebook_id,) = [n["id"] for n in listed if n["name"] == "dropped"]
+    notebook = conforms(await api("GET", "notebooks", notebook_id))
+    assert [(c["id"], c["type"]) for c in notebook["cells"]] == [
+        ("title", "markdown"),
+        ("code", "python"),
+        ("notes", "raw"),
+    ]
+    for cell_id, kind in (("title", "markdown"), ("notes", "raw")):
+        refused = await api("POST", "notebooks", notebook_id, "cells", cell_id, "run", body={})
+        assert refused.code == 400
+        assert conforms(refused)["message"] == f"a {kind} cell does not run"
+    assert conforms(await api("GET", "notebooks", notebook_id)) == notebook  # unchanged
+    ran = conforms(await api("POST", "notebooks", notebook_id, "run", body={"wait": True}))
+    assert [c["status"] for c in ran["cells"]] == ["idle", "success", "idle"]
+    assert ran["cells"][1]["outputs"][0]["data"] == "42"
+    edited = await api(
+        "PUT", "notebooks", notebook_id, "cells", "title", body={"code": "# Renamed"}
+    )
+    assert conforms(edited)["code"] == "# Renamed"
