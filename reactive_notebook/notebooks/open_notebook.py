@@ -186,6 +186,10 @@ class OpenNotebook:
                 if self._current_plan is not None:
                     self._fail_unfinished(self._current_plan, reason)
                     self._current_plan = None
+                else:  # nothing was planned (the kernel did not start): the request failed
+                    for cell_id in targets:
+                        if cell_id in self.core.graph:
+                            self._set_status(cell_id, CellStatus.ERROR, error=reason)
             finally:
                 for waiter in waiters:
                     if not waiter.done():

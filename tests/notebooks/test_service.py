@@ -442,4 +442,6 @@ async def test_a_kernel_that_cannot_start_fails_the_run_with_a_reason(h: Harness
     errors = [e.data["message"] for e in events if e.type == "error"]
     assert errors
     assert "no-such-kernel" in errors[0]
-    assert (await h.cell(a))["status"] != "queued"
+    cell = await h.cell(a)
+    assert cell["status"] == "error"  # a run waited on says it failed, not its old status
+    assert "no-such-kernel" in cell["error"]
