@@ -17,6 +17,7 @@ from .notebooks import (
     NotebookNameHandler,
     NotebookRunHandler,
     NotebooksHandler,
+    UnknownPathHandler,
 )
 from .openapi import API_PREFIX
 from .websocket import NotebookSocket
@@ -43,6 +44,7 @@ def routes(context: ApiContext) -> list[tuple[str, type, dict[str, Any]]]:
         (_CELL, CellHandler, api),
         (f"{_CELL}/move", CellMoveHandler, api),
         (f"{_CELL}/run", CellRunHandler, api),
+        (f"{API_PREFIX}/(.*)", UnknownPathHandler, api),  # last: what nothing above matched
     ]
 
 

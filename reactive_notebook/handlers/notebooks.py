@@ -5,7 +5,9 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..notebooks.errors import NotFound, shown_id
 from .base import ReactiveHandler, authorized_execute
+from .openapi import API_PREFIX
 
 
 class NotebooksHandler(ReactiveHandler):
@@ -205,3 +207,16 @@ class CellRunHandler(NotebookRunHandler):
         wait = bool(self.body("RunRequest").get("wait"))
         await self.service.run_cell(self.user, notebook_id, cell_id, wait=wait)
         await self.reply_run(notebook_id, wait)
+
+
+class UnknownPathHandler(ReactiveHandler):
+    """Anything else under ``/reactive/api/v1``: a JSON 404 (not Jupyter's HTML page),
+    so a client with a typo in a path reads what went wrong."""
+
+    auth_resource = "contents"
+
+    @web.authenticated
+    def get(self, path: str) -> None:
+        raise NotFound(f"no such API path: {shown_id(path)}; see {API_PREFIX}/openapi.json")
+
+    post = put = delete = patch = get

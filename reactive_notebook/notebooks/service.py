@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from ..kernels.outputs import api_error, api_output, api_streams
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
+from ..reactive.analysis import CellAnalysis
 from .connection import is_masked_echo, mask_password
 from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict, shown_id
 from .events import EventHub
@@ -299,9 +300,7 @@ class NotebookService:
             "stdout": stdout,
             "stderr": stderr,
             "outputs": shown,
-            "error": cell.error
-            if cell.error is not None
-            else _error_message(api_error(cell.outputs)),
+            "error": _shown_error(cell, analysis),
             "reads": sorted(analysis.reads) if analysis else [],
             "writes": sorted(analysis.writes) if analysis else [],
         }
@@ -413,6 +412,19 @@ def _valid_output(name: str) -> str:
             field="output",
         )
     return name
+
+
+def _shown_error(cell: Cell, analysis: CellAnalysis | None) -> str | None:
+    """Why the cell failed or is blocked; else the error its outputs hold; else, for code
+    that does not parse, the syntax error (shown before any run, as an editor would)."""
+    if cell.error is not None:
+        return cell.error
+    from_outputs = _error_message(api_error(cell.outputs))
+    if from_outputs is not None:
+        return from_outputs
+    if analysis is not None and analysis.error is not None:
+        return f"SyntaxError: {analysis.error}"
+    return None
 
 
 def _error_message(error: dict[str, Any] | None) -> str | None:

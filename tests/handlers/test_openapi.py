@@ -43,6 +43,8 @@ UNDOCUMENTED = {
     # The document does not describe itself: that would be circular, and a client that
     # can read it already knows where it is.
     f"{openapi.API_PREFIX}/openapi.json": "the document itself",
+    # The catch-all that answers a JSON 404 for paths the API does not have.
+    f"{openapi.API_PREFIX}/(.*)": "the JSON 404 of unknown paths",
 }
 
 

@@ -359,11 +359,6 @@ async def test_an_unescaped_dot_dot_in_the_path_reaches_nothing_and_nothing_chan
     await assert_unchanged(api, sample, before)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no catch-all route under /reactive/api/v1: Jupyter's HTML 404 page answers "
-    "(a route table change in reactive_notebook/handlers/__init__.py)",
-)
 @pytest.mark.parametrize("path", ["nope", "notebooks/{nb}/nope", "notebooks/../x"])
 async def test_a_path_the_api_does_not_have_gets_a_json_404(
     api: Api,

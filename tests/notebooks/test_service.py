@@ -445,3 +445,13 @@ async def test_a_kernel_that_cannot_start_fails_the_run_with_a_reason(h: Harness
     cell = await h.cell(a)
     assert cell["status"] == "error"  # a run waited on says it failed, not its old status
     assert "no-such-kernel" in cell["error"]
+
+
+@scenario
+async def test_code_that_does_not_parse_says_so_before_any_run(h: Harness) -> None:
+    (broken,) = await h.new("def f(:\n    pass")
+    cell = await h.cell(broken)
+    assert cell["status"] == "idle"
+    assert cell["error"].startswith("SyntaxError: line 1")
+    await h.service.update_cell(USER, h.notebook_id, broken, "def f():\n    pass")
+    assert (await h.cell(broken))["error"] is None
