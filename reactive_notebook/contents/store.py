@@ -233,13 +233,14 @@ class NotebookStore:
         is kept. The notebook must exist: use :meth:`create` for a new one.
         """
         node = notebook_to_nbformat(nb)  # bad input fails before the disk is touched
-        path, current = await self._read_located(nb.id)
-        if expected_revision is not None:
-            revision = read_reactive_metadata(current).revision
-            if revision != expected_revision:
-                raise RevisionConflict(revision)
-        carry_over_foreign_fields(node, current)
-        await self._write(path, node, stored_id=nb.id, name=nb.name)
+        async with self._naming_lock:  # a rename must not move the file mid-save
+            path, current = await self._read_located(nb.id)
+            if expected_revision is not None:
+                revision = read_reactive_metadata(current).revision
+                if revision != expected_revision:
+                    raise RevisionConflict(revision)
+            carry_over_foreign_fields(node, current)
+            await self._write(path, node, stored_id=nb.id, name=nb.name)
 
     async def create(self, nb: Notebook) -> None:
         """Write a new notebook, named after ``nb.name`` (made safe and unique) in its
