@@ -5,6 +5,7 @@ messages answered without closing, ``request_id`` echoes, and the close on delet
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -375,3 +376,36 @@ async def test_a_servers_sequence_numbers_start_from_its_start_time(
     assert now - 600_000_000 < snapshot["seq"] < now  # the server started just before
     async with await WsClient.connect(jp_ws_fetch, notebook_id, since=5) as client:
         assert (await client.next())["type"] == "snapshot"
+
+
+async def test_renames_between_saves_lose_nothing(
+    api: Api, jp_ws_fetch: Any, jp_root_dir: Any
+) -> None:
+    # Each change schedules a save (ReactiveNotebook.save_delay is 0.05 s here) while
+    # renames move the file: a save must never write where the file was.
+    notebook_id, (cell,) = await new_notebook(api, "n = 0")
+    async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+        await client.next()
+        for n in range(40):  # sent without waiting: renames back to back
+            client.send({"type": "cell_update", "cell_id": cell, "code": f"n = {n}"})
+            client.send({"type": "rename_notebook", "name": f"name {n}", "request_id": n})
+        await client.until(lambda m: m.get("request_id") == 39)
+
+        def saved() -> list[str]:
+            return [
+                f"{file.name}: {''.join(json.loads(file.read_text())['cells'][0]['source'])}"
+                for file in jp_root_dir.glob("*.ipynb")
+            ]
+
+        await eventually(lambda: saved() == ["name 39.ipynb: n = 39"], saved)
+        assert events(client.received, "error") == []  # no save failed on the way
+
+
+async def eventually(condition: Any, show: Any, timeout: float = 10.0) -> None:
+    """Wait until ``condition()`` holds (polling the disk: no event says "saved")."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"still {show()} after {timeout} s")
+        await asyncio.sleep(0.02)
