@@ -10,7 +10,9 @@ import time
 from typing import Any
 
 import pytest
-from tornado.httpclient import HTTPClientError
+from tornado.httpclient import HTTPClientError, HTTPRequest, _RequestProxy
+from tornado.httputil import HTTPHeaders
+from tornado.websocket import WebSocketClientConnection
 
 from reactive_notebook.handlers.websocket import COMMANDS
 from reactive_notebook.notebooks.events import EventHub
@@ -409,3 +411,38 @@ async def eventually(condition: Any, show: Any, timeout: float = 10.0) -> None:
         if loop.time() > deadline:
             raise AssertionError(f"still {show()} after {timeout} s")
         await asyncio.sleep(0.02)
+
+
+class PingCounter(WebSocketClientConnection):
+    """A client that notes the server's pings (tornado answers them itself)."""
+
+    pinged: asyncio.Event
+
+    def on_ping(self, data: bytes) -> None:
+        self.pinged.set()
+
+
+class TestKeepAlive:
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any]) -> dict[str, Any]:
+        # The setting the server's own kernel sockets are pinged by (milliseconds).
+        server = {**jp_server_config["ServerApp"], "tornado_settings": {"ws_ping_interval": 50}}
+        return {**jp_server_config, "ServerApp": server}
+
+    async def test_the_server_pings_its_clients(
+        self, api: Api, jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]
+    ) -> None:
+        notebook_id, _ = await new_notebook(api)
+        path = f"{jp_base_url}reactive/api/v1/notebooks/{notebook_id}/ws"
+        request = HTTPRequest(
+            f"ws://localhost:{jp_http_port}{path}", headers=HTTPHeaders(jp_auth_header)
+        )
+        # What websocket_connect does, with our connection class (to see the pings).
+        connection = PingCounter(_RequestProxy(request, HTTPRequest._DEFAULTS))  # type: ignore[arg-type]
+        connection.pinged = asyncio.Event()
+        client = WsClient(await connection.connect_future)
+        async with client:
+            assert (await client.next())["type"] == "snapshot"
+            await asyncio.wait_for(connection.pinged.wait(), 5)
+            # Answered, so still open and working.
+            assert await client.command({"type": "rename_notebook", "name": "alive"}) == {}
