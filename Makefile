@@ -15,7 +15,7 @@ TOKEN ?=
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: test lint typecheck unit bench run labextension clean
+.PHONY: test lint typecheck unit postgres bench run labextension clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,8 +38,31 @@ typecheck: $(STAMP)
 	$(BIN)/mypy reactive_notebook
 	$(BIN)/mypy --strict reactive_notebook/reactive
 
-unit: $(STAMP)
+unit: $(STAMP) postgres
 	$(BIN)/python -m pytest --cov=reactive_notebook --cov-report=term $(PYTEST_ARGS)
+
+## postgres: PostgreSQL's server programs, with which the tests start a throwaway server
+## (tests/postgres.py). When neither $(PG_LIBDIR)/<version>/bin nor PATH has them, installs
+## Debian's postgresql package (apt-get update only if the install fails without it).
+PG_LIBDIR ?= /usr/lib/postgresql
+APT_GET := env DEBIAN_FRONTEND=noninteractive apt-get -y -qq -o Dpkg::Use-Pty=0
+postgres:
+	@for bin in $(PG_LIBDIR)/*/bin; do \
+	   [ -x "$$bin/initdb" ] && [ -x "$$bin/pg_ctl" ] && [ -x "$$bin/postgres" ] && exit 0; \
+	 done; \
+	 for program in initdb pg_ctl postgres; do command -v $$program >/dev/null || break; \
+	   [ $$program = postgres ] && exit 0; done; \
+	 command -v apt-get >/dev/null || { echo "PostgreSQL's server programs (initdb, pg_ctl," \
+	   "postgres) are missing and there is no apt-get: install PostgreSQL" >&2; exit 1; }; \
+	 sudo=; [ "$$(id -u)" = 0 ] || if sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	   else echo "PostgreSQL is missing: sudo apt-get install postgresql" >&2; exit 1; fi; \
+	 echo "Installing PostgreSQL for the SQL tests (apt-get install postgresql)"; \
+	 log=$$(mktemp); \
+	 $$sudo $(APT_GET) install --no-install-recommends postgresql >"$$log" 2>&1 || \
+	 { $$sudo $(APT_GET) update >>"$$log" 2>&1 && \
+	   $$sudo $(APT_GET) install --no-install-recommends postgresql >>"$$log" 2>&1; } || \
+	 { cat "$$log" >&2; rm -f "$$log"; echo "Installing postgresql failed" >&2; exit 1; }; \
+	 rm -f "$$log"
 
 ## bench: the speed figures recorded in bench/README.md
 bench: $(STAMP)
