@@ -21,7 +21,11 @@ def postgres() -> Iterator[pg.PostgresServer]:
     try:
         server = pg.start()
     except pg.PostgresUnavailable as error:
-        pytest.fail(f"no PostgreSQL server for the tests: {error}", pytrace=False)
+        unavailable = str(error)
+    else:
+        unavailable = ""
+    if unavailable:
+        pytest.fail(f"no PostgreSQL server for the tests: {unavailable}", pytrace=False)
     try:
         yield server
     finally:
