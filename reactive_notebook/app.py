@@ -17,7 +17,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Float, Int, List, Unicode
+from traitlets import Bool, Enum, Float, Int, List, Unicode
 from traitlets.config import Config
 
 from . import __version__
@@ -28,6 +28,7 @@ from .kernels.session import KernelSession
 from .models import Notebook
 from .notebooks.events import Event, EventHub
 from .notebooks.service import NotebookService
+from .notebooks.sql_cells import SqlOptions
 
 #: The web-app setting the server reads for its ``/api/status`` last activity (and so
 #: JupyterHub's idle culler): any setting whose name ends in ``_last_activity``.
@@ -113,6 +114,22 @@ class ReactiveNotebook(ExtensionApp):
         missed; a client further behind gets a fresh snapshot.""",
     )
 
+    sql_allowed_hosts = List(
+        Unicode(),
+        default_value=None,
+        allow_none=True,
+        config=True,
+        help="""Hosts SQL cells may connect to (e.g. ["db.internal", "127.0.0.1"]);
+        None, the default, allows any. For multi-user servers: it restricts SQL cells,
+        not Python code in the kernel, so pair it with network policy.""",
+    )
+    sql_result_type = Enum(
+        ["pandas", "polars"],
+        default_value="pandas",
+        config=True,
+        help="The DataFrame type a SQL cell's result variable holds.",
+    )
+
     service: NotebookService | None = None
 
     @property
@@ -142,6 +159,12 @@ class ReactiveNotebook(ExtensionApp):
             hub=self.hub,
             save_delay=self.save_delay,
             max_output_bytes=self.max_output_bytes,
+            sql=SqlOptions(
+                allowed_hosts=None
+                if self.sql_allowed_hosts is None
+                else tuple(self.sql_allowed_hosts),
+                frame=self.sql_result_type,
+            ),
         )
         self.context = ApiContext(
             service=self.service,

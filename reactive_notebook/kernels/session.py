@@ -104,7 +104,9 @@ def runner_source(max_table_rows: int = 1000) -> str:
     charts = kernel_source("charts")
     install_charts = "install_chart_formatters(get_ipython())\ndel install_chart_formatters\n"
     tables = table_formatter_code(max_table_rows)
-    return "\n".join((runner, install, tables, charts, install_charts))
+    sql = kernel_source("sql")
+    install_sql = "install_sql_runner(get_ipython())\ndel install_sql_runner, Any\n"
+    return "\n".join((runner, install, tables, charts, install_charts, sql, install_sql))
 
 
 class KernelSession:

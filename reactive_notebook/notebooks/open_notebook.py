@@ -24,24 +24,14 @@ from ..kernels.session import (
     RunStep,
 )
 from ..models import Cell, CellStatus, CellType, Notebook
-from ..reactive.analysis import CellAnalysis, analyze_python, analyze_sql
+from ..reactive.analysis import CellAnalysis, analyze_python
 from ..reactive.core import ReactiveCore
 from ..reactive.planner import Plan
 from ..reactive.run_state import CellRun
 from .events import EventHub
+from .sql_cells import SqlOptions, analyse_sql_cell, sql_run_code
 
 log = logging.getLogger(__name__)
-
-SQL_NOT_YET = (
-    "raise NotImplementedError("
-    "'SQL cells are analysed but cannot run yet: SQL execution arrives with SQL support')"
-)
-
-
-def analyse(cell: Cell) -> CellAnalysis:
-    if cell.type is CellType.SQL:
-        return analyze_sql(cell.code, cell.output)
-    return analyze_python(cell.code)
 
 
 class OpenNotebook:
@@ -56,8 +46,10 @@ class OpenNotebook:
         save: Callable[[Notebook], Awaitable[None]],
         save_delay: float = 0.5,
         max_output_bytes: int = 2_000_000,
+        sql: SqlOptions | None = None,
     ) -> None:
         self.notebook = notebook
+        self.sql = sql or SqlOptions()
         self.kernel = kernel
         self.hub = hub
         self.lock = asyncio.Lock()
@@ -80,13 +72,23 @@ class OpenNotebook:
         self._kernel_generation = 0
         for cell in notebook.cells:
             if cell.type.runs:
-                self.core.append(cell.id, analyse(cell), fingerprint=self.fingerprint(cell))
+                self.core.append(cell.id, self.analyse(cell), fingerprint=self.fingerprint(cell))
 
     # -- helpers used by the service -------------------------------------------------
 
     @property
     def id(self) -> str:
         return self.notebook.id
+
+    def analyse(self, cell: Cell) -> CellAnalysis:
+        """What the cell reads and writes (a SQL cell's reads depend on the database)."""
+        if cell.type is CellType.SQL:
+            return analyse_sql_cell(cell, self.notebook.db_connection)
+        return analyze_python(cell.code)
+
+    def reanalyse(self, cell: Cell) -> None:
+        """Re-link a cell whose code, output variable or database changed."""
+        self.core.update(cell.id, self.analyse(cell), fingerprint=self.fingerprint(cell))
 
     def fingerprint(self, cell: Cell) -> str:
         return cell.fingerprint(self.notebook.db_connection)
@@ -220,7 +222,9 @@ class OpenNotebook:
         steps = []
         for step in plan.steps:
             cell = self._cell(step.cell_id)
-            code = SQL_NOT_YET if cell.type is CellType.SQL else cell.code
+            code = cell.code
+            if cell.type is CellType.SQL:
+                code = sql_run_code(cell, self.notebook.db_connection, self.sql)
             steps.append(RunStep(cell.id, code, step.delete_before, step.after))
         self.publish("kernel_status", state="busy")
         try:

@@ -20,7 +20,8 @@ from ..reactive.analysis import CellAnalysis
 from .connection import is_masked_echo, mask_password
 from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict, shown_id
 from .events import EventHub
-from .open_notebook import OpenNotebook, analyse
+from .open_notebook import OpenNotebook
+from .sql_cells import SqlOptions
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ class NotebookService:
         hub: EventHub | None = None,
         save_delay: float = 0.5,
         max_output_bytes: int = 2_000_000,
+        sql: SqlOptions | None = None,
     ) -> None:
         self.store = store
+        self.sql = sql or SqlOptions()
         self.kernel_factory = kernel_factory
         self.hub = hub or EventHub()
         self.save_delay = save_delay
@@ -109,7 +112,9 @@ class NotebookService:
             opened.notebook.db_connection = connection
             for cell in opened.notebook.cells:
                 if cell.type is CellType.SQL:  # a new database: SQL results are stale
-                    opened.core.update(cell.id, analyse(cell), fingerprint=opened.fingerprint(cell))
+                    opened.core.update(
+                        cell.id, opened.analyse(cell), fingerprint=opened.fingerprint(cell)
+                    )
             opened.refresh_stale()
             self._bump(opened)
             opened.publish("notebook_updated", db_conn_string=mask_password(connection))
@@ -170,7 +175,7 @@ class NotebookService:
             if kind.runs:
                 opened.core.insert(
                     cell.id,
-                    analyse(cell),
+                    opened.analyse(cell),
                     after=opened.graph_predecessor(index),
                     fingerprint=opened.fingerprint(cell),
                 )
@@ -205,7 +210,9 @@ class NotebookService:
             if output is not None:
                 cell.output = output
             if cell.type.runs:
-                opened.core.update(cell.id, analyse(cell), fingerprint=opened.fingerprint(cell))
+                opened.core.update(
+                    cell.id, opened.analyse(cell), fingerprint=opened.fingerprint(cell)
+                )
             opened.refresh_stale()
             self._bump(opened)
             opened.publish("cell_updated", cell_id=cell.id, cell=self.describe(opened, cell))
@@ -338,6 +345,7 @@ class NotebookService:
                         save=self.store.save,
                         save_delay=self.save_delay,
                         max_output_bytes=self.max_output_bytes,
+                        sql=self.sql,
                     )
                     self._open[notebook_id] = opened
         if opened.notebook.owner and opened.notebook.owner != user:

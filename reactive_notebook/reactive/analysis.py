@@ -117,18 +117,20 @@ def _public(names: Iterable[str]) -> frozenset[str]:
     return frozenset({n for n in names if n[0] != "_" or n[:2] == "__"})
 
 
-def analyze_sql(sql: str, output: str | None) -> CellAnalysis:
+def analyze_sql(sql: str, output: str | None, *, tables: Iterable[str] = ()) -> CellAnalysis:
     """Analyse a SQL cell: ``{name}`` placeholders are reads, ``output`` is the write.
 
-    The query runs before its result is bound, so ``{df}`` with output ``df`` reads the
-    previous ``df`` (like ``df = df.dropna()``). Builtin and kernel-injected names are
-    ambient reads, as in Python cells.
+    ``tables`` are the table names the query reads where a table may be a Python
+    variable (DuckDB's replacement scans): they are reads too. The query runs before its
+    result is bound, so ``{df}`` with output ``df`` reads the previous ``df`` (like
+    ``df = df.dropna()``). Builtin and kernel-injected names are ambient reads, as in
+    Python cells.
     """
     if output is not None and not _is_python_name(output):
         error = AnalysisError(1, 0, f"the output variable {output!r} is not a Python name")
         return CellAnalysis(error=error)
     writes = frozenset() if output is None or is_private(output) else frozenset({output})
-    placeholders = placeholder_names(sql)
+    placeholders = frozenset(placeholder_names(sql)) | frozenset(tables)
     return CellAnalysis(
         reads=frozenset(n for n in placeholders if not is_ambient(n) and not is_private(n)),
         writes=writes,

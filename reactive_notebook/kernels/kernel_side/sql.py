@@ -1,0 +1,285 @@
+"""SQL cells, executed INSIDE the kernel: the source is sent at kernel start.
+
+The result of a SQL cell must live in the kernel, so Python cells can read it; this
+file is self-contained (stdlib at the top; duckdb, sqlalchemy, pandas and polars looked
+up lazily) and attaches ``get_ipython().reactive_sql``. The server turns a SQL cell into
+``get_ipython().reactive_sql.run({...})`` with a spec:
+
+``segments``  the SQL split by the server into text and ``{"name": ...}`` placeholders;
+              each placeholder becomes a bind parameter of the driver, never text; a
+              list or tuple value expands to a parameter list (for ``IN {ids}``).
+``output``    the variable the result is bound to (a DataFrame).
+``connection`` "" (an in-memory DuckDB per kernel), ``duckdb:///<file>``, or any
+              SQLAlchemy URL; ``${VAR}`` is expanded from the kernel's environment.
+``tables``    table names the query reads: with DuckDB, one that names a DataFrame
+              variable reads that variable.
+``allowed_hosts`` None (any) or the hosts a connection may reach.
+``frame``     "pandas" or "polars".
+
+One connection (DuckDB) or engine (SQLAlchemy, pooled) per connection string, reused
+across runs; a new connection string closes the others. Errors read like the database's
+own and never show the password.
+"""
+
+from typing import Any
+
+# Closures defined while a query runs annotate with the string "Any": the name ``Any``
+# is deleted from the user namespace after install, and a ``def`` statement evaluates
+# its annotations each time it runs.
+
+
+def install_sql_runner(shell: Any) -> None:
+    import os
+    import re
+
+    env_reference = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+    class SQLError(Exception):
+        """A database error, shown as the database said it (no Python traceback)."""
+
+        def _render_traceback_(self) -> list[str]:
+            return [f"{type(self).__name__}: {self}"]
+
+    SQLError.__module__ = "builtins"  # the error reads "SQLError: ...", no module path
+    SQLError.__qualname__ = "SQLError"
+
+    def expand(connection: str) -> str:
+        def value(match: "Any") -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise SQLError(
+                    f"the connection string uses ${{{name}}}, which is not set in the "
+                    "kernel's environment (secret-looking variables reach kernels only "
+                    "when listed in ReactiveNotebook.kernel_env_allow)"
+                )
+            return os.environ[name]
+
+        return env_reference.sub(value, connection)
+
+    def scrub(message: str, secrets: list[str]) -> str:
+        for secret in secrets:
+            if secret:
+                message = message.replace(secret, "********")
+        return message
+
+    def is_duckdb(connection: str) -> bool:
+        return connection in ("", "duckdb", ":memory:") or connection.startswith("duckdb:")
+
+    def duckdb_path(connection: str) -> str:
+        if connection in ("", "duckdb", ":memory:"):
+            return ":memory:"
+        path = connection[len("duckdb:") :]
+        path = path[3:] if path.startswith("///") else path.lstrip("/")
+        return path or ":memory:"
+
+    def frame_of(rows: Any, columns: list[str], kind: str) -> Any:
+        if kind == "polars":
+            import polars
+
+            return polars.DataFrame(
+                [list(row) for row in rows], schema=columns, orient="row", strict=False
+            )
+        import pandas
+
+        return pandas.DataFrame.from_records([tuple(row) for row in rows], columns=columns)
+
+    def is_frame(value: Any) -> bool:
+        kind = type(value)
+        return (kind.__module__.split(".")[0], kind.__name__) in (
+            ("pandas", "DataFrame"),
+            ("polars", "DataFrame"),
+            ("pyarrow", "Table"),
+        )
+
+    class Connections:
+        """One open connection or engine per connection string (the latest only)."""
+
+        def __init__(self) -> None:
+            self._open: dict[str, Any] = {}
+
+        def get(self, connection: str, expanded: str) -> Any:
+            existing = self._open.get(connection)
+            if existing is not None:
+                return existing
+            self.close_all()
+            handle: Any
+            if is_duckdb(expanded):
+                import duckdb
+
+                handle = duckdb.connect(duckdb_path(expanded))
+            else:
+                import sqlalchemy
+
+                url = sqlalchemy.engine.make_url(expanded)
+                if url.drivername in ("postgresql", "postgres"):
+                    url = url.set(drivername="postgresql+psycopg")
+                handle = sqlalchemy.create_engine(url, pool_pre_ping=True)
+            self._open[connection] = handle
+            return handle
+
+        def close_all(self) -> None:
+            for handle in self._open.values():
+                try:
+                    if hasattr(handle, "dispose"):
+                        handle.dispose()
+                    else:
+                        handle.close()
+                except Exception:
+                    pass
+            self._open.clear()
+
+    def check_host(expanded: str, allowed: Any) -> None:
+        if allowed is None or is_duckdb(expanded):
+            return
+        import sqlalchemy
+
+        url = sqlalchemy.engine.make_url(expanded)
+        hosts = [url.host] if url.host else []
+        query_host = url.query.get("host")
+        if isinstance(query_host, str):
+            hosts.append(query_host)
+        elif query_host:
+            hosts.extend(query_host)
+        hosts = hosts or ["localhost"]
+        for host in hosts:
+            if host not in allowed:
+                raise SQLError(
+                    f"SQL cells may not connect to {host!r}: the server allows only "
+                    f"{', '.join(allowed) or 'no hosts'} (ReactiveNotebook.sql_allowed_hosts)"
+                )
+
+    def bind(segments: list[Any], namespace: dict[str, Any], style: str) -> tuple[str, Any]:
+        """The SQL text with the driver's placeholders, and its parameters."""
+        parts: list[str] = []
+        named: dict[str, Any] = {}
+        positional: list[Any] = []
+        has_params = any(isinstance(segment, dict) for segment in segments)
+
+        def marker(value: "Any") -> str:
+            key = f"p{len(named) + len(positional)}"
+            if style in ("qmark", "format"):
+                positional.append(value)
+                return "?" if style == "qmark" else "%s"
+            named[key] = value
+            if style == "pyformat":
+                return f"%({key})s"
+            if style == "dollar":
+                return f"${key}"
+            return f":{key}"
+
+        for segment in segments:
+            if not isinstance(segment, dict):
+                text = segment
+                if has_params and style in ("pyformat", "format"):
+                    text = text.replace("%", "%%")
+                parts.append(text)
+                continue
+            name = segment["name"]
+            if name not in namespace:
+                raise NameError(f"{{{name}}} in the query: name {name!r} is not defined")
+            value = namespace[name]
+            if isinstance(value, list | tuple | set | frozenset):
+                items = list(value)
+                inner = ", ".join(marker(item) for item in items) if items else "NULL"
+                parts.append(f"({inner})")
+            else:
+                parts.append(marker(value))
+        sql = "".join(parts)
+        if style in ("qmark", "format"):
+            return sql, positional or None
+        return sql, named or None
+
+    def describe_count(count: Any) -> str:
+        if count is None or count < 0:
+            return "OK"
+        return f"{count} row{'s' if count != 1 else ''} affected"
+
+    class SqlRunner:
+        def __init__(self) -> None:
+            self.connections = Connections()
+
+        def run(self, spec: dict[str, Any]) -> None:
+            from IPython.display import display
+
+            connection = spec.get("connection") or ""
+            expanded = expand(connection)
+            secrets = secrets_of(expanded)
+            try:
+                check_host(expanded, spec.get("allowed_hosts"))
+                handle = self.connections.get(connection, expanded)
+                if is_duckdb(expanded):
+                    result, count = self._duckdb(handle, spec)
+                else:
+                    result, count = self._sqlalchemy(handle, spec)
+            except (SQLError, NameError):
+                raise
+            except Exception as error:
+                raise SQLError(scrub(database_message(error), secrets)) from None
+            output = spec.get("output")
+            if result is None:
+                if output:
+                    shell.user_ns[output] = None
+                display({"text/plain": describe_count(count)}, raw=True)  # type: ignore[no-untyped-call]
+                return
+            if output:
+                shell.user_ns[output] = result
+            display(result)  # type: ignore[no-untyped-call]
+
+        def _duckdb(self, con: Any, spec: dict[str, Any]) -> tuple[Any, Any]:
+            sql, params = bind(spec["segments"], shell.user_ns, "dollar")
+            registered = []
+            for name in spec.get("tables", ()):
+                value = shell.user_ns.get(name)
+                if value is not None and is_frame(value):
+                    con.register(name, value)
+                    registered.append(name)
+            try:
+                cursor = con.execute(sql, params) if params else con.execute(sql)
+                if cursor.description is None:
+                    return None, None
+                if spec.get("frame") == "polars":
+                    return cursor.pl(), None
+                return cursor.df(), None
+            finally:
+                for name in registered:
+                    con.unregister(name)
+
+        def _sqlalchemy(self, engine: Any, spec: dict[str, Any]) -> tuple[Any, Any]:
+            style = engine.dialect.paramstyle
+            sql, params = bind(spec["segments"], shell.user_ns, style)
+            with engine.connect() as connection:
+                result = (
+                    connection.exec_driver_sql(sql, params)
+                    if params
+                    else (connection.exec_driver_sql(sql))
+                )
+                if result.returns_rows:
+                    columns = list(result.keys())
+                    frame = frame_of(result.fetchall(), columns, spec.get("frame", "pandas"))
+                    connection.commit()
+                    return frame, None
+                count = result.rowcount
+                connection.commit()
+                return None, count
+
+    def secrets_of(expanded: str) -> list[str]:
+        found = []
+        try:
+            import sqlalchemy
+
+            password = sqlalchemy.engine.make_url(expanded).password
+            if password:
+                found.append(str(password))
+        except Exception:
+            pass
+        found.extend(re.findall(r"(?i)\bpassword\s*=\s*'?([^'\s&]+)", expanded))
+        return found
+
+    def database_message(error: Exception) -> str:
+        """What the database said: the driver's message without SQLAlchemy's wrapping
+        (its statement echo and link to the docs)."""
+        original = getattr(error, "orig", None)
+        message = str(original if original is not None else error).strip()
+        return message or type(error).__name__
+
+    shell.reactive_sql = SqlRunner()

@@ -1,0 +1,75 @@
+"""SQL cells on the server side: what they read, and the call that runs them.
+
+The query itself runs in the kernel (``kernels/kernel_side/sql.py``) so its result lives
+there for Python cells. Here the SQL text is split into text and ``{name}`` placeholders
+(``reactive.sql_template``) and the tables a DuckDB query reads are found with DuckDB's
+own parser: on DuckDB a table named like a DataFrame variable reads that variable, so
+the cell depends on the cell defining it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ..models import Cell
+from ..reactive.analysis import CellAnalysis, analyze_sql
+from ..reactive.sql_template import Placeholder, parse_sql_template
+
+
+@dataclass(frozen=True)
+class SqlOptions:
+    """How SQL cells run (``ReactiveNotebook.sql_allowed_hosts`` / ``sql_result_type``)."""
+
+    #: None: any host; else the only hosts a connection string may name.
+    allowed_hosts: tuple[str, ...] | None = None
+    #: "pandas" or "polars": the type of the DataFrame a SQL cell's variable holds.
+    frame: str = "pandas"
+
+
+def is_duckdb(connection: str) -> bool:
+    """The embedded DuckDB (no connection string) or a ``duckdb:`` one."""
+    return connection.strip() in ("", "duckdb", ":memory:") or connection.startswith("duckdb:")
+
+
+@lru_cache(maxsize=4096)
+def table_references(sql: str) -> frozenset[str]:
+    """Unqualified table names the query reads (DuckDB's parser), or none when it does
+    not parse: the run will say why."""
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a dependency
+        return frozenset()
+    parsable = "".join(
+        "(NULL)" if isinstance(segment, Placeholder) else segment
+        for segment in parse_sql_template(sql)
+    )
+    try:
+        names = duckdb.get_table_names(parsable, qualified=True)
+    except Exception:  # a syntax error: no reads from tables
+        return frozenset()
+    return frozenset(name for name in names if name.isidentifier())
+
+
+def analyse_sql_cell(cell: Cell, connection: str) -> CellAnalysis:
+    """Placeholders are reads, the output variable the write; with DuckDB, tables too."""
+    tables = table_references(cell.code) if is_duckdb(connection) else frozenset()
+    return analyze_sql(cell.code, cell.output, tables=tables)
+
+
+def sql_run_code(cell: Cell, connection: str, options: SqlOptions = SqlOptions()) -> str:
+    """The Python the runner executes for a SQL cell: one call with the cell's spec."""
+    segments: list[Any] = [
+        {"name": segment.name} if isinstance(segment, Placeholder) else segment
+        for segment in parse_sql_template(cell.code)
+    ]
+    spec = {
+        "segments": segments,
+        "output": cell.output,
+        "connection": connection,
+        "tables": sorted(table_references(cell.code)) if is_duckdb(connection) else [],
+        "allowed_hosts": None if options.allowed_hosts is None else list(options.allowed_hosts),
+        "frame": options.frame,
+    }
+    return f"get_ipython().reactive_sql.run({spec!r})"
