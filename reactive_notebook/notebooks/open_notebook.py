@@ -161,13 +161,19 @@ class OpenNotebook:
         if self._run_task is not None and not self._run_task.done() and self.kernel.started:
             await self.kernel.interrupt()
 
-    async def close(self) -> None:
+    async def close(self, *, save: bool = True) -> None:
+        """Stop the run, save (unless the notebook is being deleted), stop the kernel."""
         if self._run_task is not None and not self._run_task.done():
             await self.kernel.interrupt()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._run_task, timeout=5)
-        await self.flush()
-        await self.kernel.shutdown()
+        try:
+            if save:
+                await self.flush()
+            elif self._save_task is not None:
+                self._save_task.cancel()
+        finally:
+            await self.kernel.shutdown()
 
     async def _run_loop(self) -> None:
         while self._pending or self._pending_cleanup:

@@ -9,6 +9,7 @@ that notebook's subscribers only, and schedules a debounced, atomic save.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import keyword
 import logging
 from collections.abc import Callable
@@ -85,7 +86,11 @@ class NotebookService:
         name = _valid_name(name)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
-            await self.store.rename(notebook_id, name)
+            try:
+                await self.store.rename(notebook_id, name)
+            except KeyError:  # its file was deleted behind our back: it is gone
+                await self._drop(notebook_id)
+                raise NotebookNotFound(notebook_id) from None
             opened.notebook.name = name
             self._bump(opened)
             opened.publish("notebook_updated", name=name)
@@ -123,8 +128,9 @@ class NotebookService:
     async def delete_notebook(self, user: str, notebook_id: str) -> None:
         opened = await self._get(user, notebook_id)
         self._open.pop(notebook_id, None)
-        await opened.close()
-        await self.store.delete(notebook_id)
+        await opened.close(save=False)
+        with contextlib.suppress(KeyError):  # already deleted behind our back: fine
+            await self.store.delete(notebook_id)
         self.hub.publish(notebook_id, "notebook_deleted", revision=opened.notebook.revision)
         self.hub.forget(notebook_id)
 
@@ -133,6 +139,14 @@ class NotebookService:
         opened = self._open.pop(notebook_id, None)
         if opened is not None:
             await opened.close()
+
+    async def _drop(self, notebook_id: str) -> None:
+        """Forget a notebook whose file is gone: its kernel stops, nothing is saved."""
+        opened = self._open.pop(notebook_id, None)
+        if opened is not None:
+            await opened.close(save=False)
+        revision = opened.notebook.revision if opened is not None else 0
+        self.hub.publish(notebook_id, "notebook_deleted", revision=revision)
 
     async def shutdown(self) -> None:
         for notebook_id in list(self._open):

@@ -16,7 +16,12 @@ import pytest
 
 from reactive_notebook.kernels.environment import kernel_environment
 from reactive_notebook.kernels.session import KernelSession
-from reactive_notebook.notebooks.errors import CellNotFound, InvalidRequest, RevisionConflict
+from reactive_notebook.notebooks.errors import (
+    CellNotFound,
+    InvalidRequest,
+    NotebookNotFound,
+    RevisionConflict,
+)
 
 from .harness import USER, Harness, scenario
 
@@ -383,3 +388,20 @@ async def test_code_that_does_not_parse_says_so_before_any_run(h: Harness) -> No
     assert cell["error"].startswith("SyntaxError: line 1")
     await h.service.update_cell(USER, h.notebook_id, broken, "def f():\n    pass")
     assert (await h.cell(broken))["error"] is None
+
+
+@scenario
+async def test_a_notebook_whose_file_was_deleted_behind_the_server_is_not_found(
+    h: Harness,
+) -> None:
+    (a,) = await h.new("a = 1")
+    await h.run(a)
+    await asyncio.sleep(0.2)  # the debounced save has written the file
+    for path in h.root.glob("*.ipynb"):
+        path.unlink()
+    with pytest.raises(NotebookNotFound):
+        await h.service.rename_notebook(USER, h.notebook_id, "elsewhere")
+    assert list(h.root.glob("*.ipynb")) == []  # nothing brought it back
+    other = await h.service.create_notebook(USER, "other")
+    await h.service.delete_notebook(USER, other.id)
+    assert list(h.root.glob("*.ipynb")) == []
