@@ -115,11 +115,14 @@ class NotebookService:
             if connection == current or is_masked_echo(connection, current):
                 return opened.notebook  # unchanged (a client sent back the masked form)
             opened.notebook.db_connection = connection
-            for cell in opened.notebook.cells:
-                if cell.type is CellType.SQL:  # a new database: SQL results are stale
-                    opened.core.update(
-                        cell.id, opened.analyse(cell), fingerprint=opened.fingerprint(cell)
-                    )
+            sql_cells = [cell for cell in opened.notebook.cells if cell.type is CellType.SQL]
+            for cell in sql_cells:
+                opened.core.update(
+                    cell.id, opened.analyse(cell), fingerprint=opened.fingerprint(cell)
+                )
+            # A new database: SQL results are stale, and what read them (re-analysis
+            # alone marks only the cells whose reads changed).
+            opened.core.state.mark_stale(opened.core.graph, [cell.id for cell in sql_cells])
             opened.refresh_stale()
             self._bump(opened)
             opened.publish("notebook_updated", db_conn_string=mask_password(connection))
