@@ -29,6 +29,7 @@ from typing import Any
 
 
 def install_sql_runner(shell: Any) -> None:
+    import contextlib
     import os
     import re
 
@@ -148,8 +149,12 @@ def install_sql_runner(shell: Any) -> None:
                     f"{', '.join(allowed) or 'no hosts'} (ReactiveNotebook.sql_allowed_hosts)"
                 )
 
-    def bind(segments: list[Any], namespace: dict[str, Any], style: str) -> tuple[str, Any]:
-        """The SQL text with the driver's placeholders, and its parameters."""
+    def bind(
+        segments: list[Any], namespace: dict[str, Any], style: str, empty: str = "(NULL)"
+    ) -> tuple[str, Any]:
+        """The SQL text with the driver's placeholders, and its parameters. An empty list
+        becomes ``empty``: ``(NULL)`` matches nothing but makes ``NOT IN`` NULL too; an
+        empty subquery is right for both where the database types it (not PostgreSQL)."""
         parts: list[str] = []
         named: dict[str, Any] = {}
         positional: list[Any] = []
@@ -180,14 +185,30 @@ def install_sql_runner(shell: Any) -> None:
             value = namespace[name]
             if isinstance(value, list | tuple | set | frozenset):
                 items = list(value)
-                inner = ", ".join(marker(item) for item in items) if items else "NULL"
-                parts.append(f"({inner})")
+                if items:
+                    parts.append(f"({', '.join(marker(item) for item in items)})")
+                else:
+                    parts.append(empty)
             else:
                 parts.append(marker(value))
         sql = "".join(parts)
         if style in ("qmark", "format"):
             return sql, positional or None
         return sql, named or None
+
+    # Statement types whose one-column result is rows, even a column named "Count".
+    queries = frozenset({"SELECT", "EXPLAIN", "PRAGMA", "CALL", "EXECUTE"})
+
+    def returns_rows(con: Any, sql: str) -> bool:
+        """Whether DuckDB's last statement is a query, not a change reporting a count
+        ("Count") or nothing ("Success") as a one-column result."""
+        try:
+            statement = con.extract_statements(sql)[-1]
+        except Exception:
+            return True
+        return statement.type.name in queries
+
+    empty_set = "(SELECT NULL WHERE FALSE)"
 
     def describe_count(count: Any) -> str:
         if count is None or count < 0:
@@ -199,9 +220,22 @@ def install_sql_runner(shell: Any) -> None:
             self.connections = Connections()
 
         def run(self, spec: dict[str, Any]) -> None:
+            connection = spec.get("connection") or ""
+            try:
+                self._run(spec, connection)
+            except BaseException as error:
+                # IPython's traceback would show the call, connection string included:
+                # anything escaping (a missing placeholder, an interrupt) reads as one line.
+                if not hasattr(error, "_render_traceback_"):
+                    name, message = type(error).__name__, str(error)
+                    line = scrub(f"{name}: {message}" if message else name, hidden(connection))
+                    with contextlib.suppress(Exception):
+                        error._render_traceback_ = lambda: [line]  # type: ignore[attr-defined]
+                raise
+
+        def _run(self, spec: dict[str, Any], connection: str) -> None:
             from IPython.display import display
 
-            connection = spec.get("connection") or ""
             expanded = expand(connection)
             secrets = secrets_of(expanded)
             try:
@@ -226,7 +260,7 @@ def install_sql_runner(shell: Any) -> None:
             display(result)  # type: ignore[no-untyped-call]
 
         def _duckdb(self, con: Any, spec: dict[str, Any]) -> tuple[Any, Any]:
-            sql, params = bind(spec["segments"], shell.user_ns, "dollar")
+            sql, params = bind(spec["segments"], shell.user_ns, "dollar", empty_set)
             registered = []
             for name in spec.get("tables", ()):
                 value = shell.user_ns.get(name)
@@ -237,8 +271,12 @@ def install_sql_runner(shell: Any) -> None:
                 cursor = con.execute(sql, params) if params else con.execute(sql)
                 if cursor.description is None:
                     return None, None
-                if spec.get("frame") == "polars":
-                    return cursor.pl(), None
+                columns = [column[0] for column in cursor.description]
+                if columns in (["Count"], ["Success"]) and not returns_rows(con, sql):
+                    row = cursor.fetchone()  # DuckDB's count of changed rows, if any
+                    return None, row[0] if row and columns == ["Count"] else None
+                if spec.get("frame") == "polars":  # DuckDB's own .pl() needs pyarrow
+                    return frame_of(cursor.fetchall(), columns, "polars"), None
                 return cursor.df(), None
             finally:
                 for name in registered:
@@ -246,7 +284,8 @@ def install_sql_runner(shell: Any) -> None:
 
         def _sqlalchemy(self, engine: Any, spec: dict[str, Any]) -> tuple[Any, Any]:
             style = engine.dialect.paramstyle
-            sql, params = bind(spec["segments"], shell.user_ns, style)
+            empty = empty_set if engine.dialect.name in ("duckdb", "sqlite") else "(NULL)"
+            sql, params = bind(spec["segments"], shell.user_ns, style, empty)
             with engine.connect() as connection:
                 result = (
                     connection.exec_driver_sql(sql, params)
@@ -274,6 +313,11 @@ def install_sql_runner(shell: Any) -> None:
             pass
         found.extend(re.findall(r"(?i)\bpassword\s*=\s*'?([^'\s&]+)", expanded))
         return found
+
+    def hidden(connection: str) -> list[str]:
+        """The passwords of ``connection``, as written and as expanded."""
+        expanded = env_reference.sub(lambda m: os.environ.get(m[1], ""), connection)
+        return [*secrets_of(connection), *secrets_of(expanded)]
 
     def database_message(error: Exception) -> str:
         """What the database said: the driver's message without SQLAlchemy's wrapping
