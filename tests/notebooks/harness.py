@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 
@@ -16,25 +17,46 @@ from reactive_notebook.kernels.environment import kernel_environment
 from reactive_notebook.kernels.session import KernelSession
 from reactive_notebook.notebooks.open_notebook import OpenNotebook
 from reactive_notebook.notebooks.service import NotebookService
+from reactive_notebook.notebooks.sql_cells import SqlOptions
 
 USER = "ada"
-Scenario = Callable[["Harness"], Awaitable[None]]
+Scenario = Callable[..., Awaitable[None]]
 
 
 class Harness:
-    """A service over a real folder and real kernels, plus shortcuts for the tests."""
+    """A service over a real folder and real kernels, plus shortcuts for the tests.
 
-    def __init__(self, root: Path) -> None:
+    ``sql`` is the service's ``SqlOptions`` (``ReactiveNotebook.sql_allowed_hosts`` /
+    ``sql_result_type``); kernels get ``env`` (default: this process's environment)
+    without its secret-looking names, except those in ``env_allow``
+    (``ReactiveNotebook.kernel_env_allow``).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        sql: SqlOptions | None = None,
+        env: Mapping[str, str] | None = None,
+        env_allow: Iterable[str] = (),
+    ) -> None:
         self.root = root
+        self.sql = sql or SqlOptions()
+        self.kernel_env = kernel_environment(
+            os.environ if env is None else env, allow=tuple(env_allow)
+        )
         self.manager = AsyncMultiKernelManager()
         self.service = self._service()
         self.notebook_id = ""
 
     def _service(self) -> NotebookService:
-        store = NotebookStore(AtomicFileContentsManager(root_dir=str(self.root)))
-        env = kernel_environment(os.environ)
+        self.store = NotebookStore(AtomicFileContentsManager(root_dir=str(self.root)))
+        env = self.kernel_env
         return NotebookService(
-            store, lambda notebook: KernelSession(self.manager, env=env), save_delay=0.05
+            self.store,
+            lambda notebook: KernelSession(self.manager, env=env),
+            save_delay=0.05,
+            sql=self.sql,
         )
 
     async def restart_service(self) -> None:
@@ -64,12 +86,28 @@ class Harness:
     async def run(self, cell_id: str) -> None:
         await self.service.run_cell(USER, self.notebook_id, cell_id, wait=True)
 
+    async def run_all(self) -> None:
+        await self.service.run_all(USER, self.notebook_id, wait=True)
+
     async def opened(self) -> OpenNotebook:
         return await self.service.get_notebook(USER, self.notebook_id)
 
     async def cell(self, cell_id: str) -> dict[str, Any]:
         opened = await self.opened()
         return self.service.describe(opened, opened.notebook.cell(cell_id))
+
+    async def view(self) -> dict[str, Any]:
+        """The notebook as the API shows it (GET /notebooks/{id})."""
+        return self.service.describe_notebook(await self.opened())
+
+    async def saved(self) -> Path:
+        """The notebook's file, once the pending debounced save (if any) has written it."""
+        opened = await self.opened()
+        while opened._save_task is not None and not opened._save_task.done():
+            await asyncio.sleep(0.01)
+        path = self.store.known_path(self.notebook_id)
+        assert path is not None, "the notebook was never saved"
+        return self.root / path
 
     async def text(self, cell_id: str) -> str:
         """What the cell shows as plain text: its stdout, or its last result."""
@@ -80,14 +118,40 @@ class Harness:
         return str(plain[-1]) if plain else ""
 
 
-def scenario(test: Scenario) -> Callable[[Path], None]:
-    """Run an async scenario with a fresh harness; always shut its kernels down."""
+@overload
+def scenario(test: Scenario) -> Callable[..., None]: ...
 
-    def run(tmp_path: Path) -> None:
+
+@overload
+def scenario(
+    *,
+    sql: SqlOptions | None = None,
+    env: Mapping[str, str] | None = None,
+    env_allow: Iterable[str] = (),
+) -> Callable[[Scenario], Callable[..., None]]: ...
+
+
+def scenario(
+    test: Scenario | None = None,
+    *,
+    sql: SqlOptions | None = None,
+    env: Mapping[str, str] | None = None,
+    env_allow: Iterable[str] = (),
+) -> Any:
+    """Run an async scenario with a fresh harness; always shut its kernels down.
+
+    ``@scenario`` or ``@scenario(sql=..., env=..., env_allow=...)`` (see ``Harness``).
+    Parameters of the test after the harness are pytest fixtures, passed on.
+    """
+    if test is None:
+        return lambda test: scenario(test, sql=sql, env=env, env_allow=env_allow)
+    fixtures = list(inspect.signature(test).parameters.values())[1:]
+
+    def run(tmp_path: Path, **kwargs: Any) -> None:
         async def main() -> None:
-            harness = Harness(tmp_path)
+            harness = Harness(tmp_path, sql=sql, env=env, env_allow=env_allow)
             try:
-                await asyncio.wait_for(test(harness), timeout=120)
+                await asyncio.wait_for(test(harness, **kwargs), timeout=120)
             finally:
                 await harness.service.shutdown()
                 await harness.manager.shutdown_all(now=True)
@@ -96,4 +160,7 @@ def scenario(test: Scenario) -> Callable[[Path], None]:
 
     run.__name__ = test.__name__
     run.__doc__ = test.__doc__
+    tmp = inspect.Parameter("tmp_path", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    params = [tmp, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in fixtures)]
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     return run
