@@ -209,6 +209,7 @@ def install_sql_runner(shell: Any) -> None:
         return statement.type.name in queries
 
     empty_set = "(SELECT NULL WHERE FALSE)"
+    no_parameters = {"no_parameters": True}
 
     def describe_count(count: Any) -> str:
         if count is None or count < 0:
@@ -287,10 +288,12 @@ def install_sql_runner(shell: Any) -> None:
             empty = empty_set if engine.dialect.name in ("duckdb", "sqlite") else "(NULL)"
             sql, params = bind(spec["segments"], shell.user_ns, style, empty)
             with engine.connect() as connection:
+                # Without parameters the driver gets the text alone: psycopg reads "%"
+                # as a placeholder whenever parameters are passed, even none.
                 result = (
                     connection.exec_driver_sql(sql, params)
                     if params
-                    else (connection.exec_driver_sql(sql))
+                    else connection.exec_driver_sql(sql, execution_options=no_parameters)
                 )
                 if result.returns_rows:
                     columns = list(result.keys())
