@@ -42,22 +42,24 @@ class Harness:
     ) -> None:
         self.root = root
         self.sql = sql or SqlOptions()
-        self.kernel_env = kernel_environment(
-            os.environ if env is None else env, allow=tuple(env_allow)
-        )
+        self.configure_kernels(os.environ if env is None else env, env_allow)
         self.manager = AsyncMultiKernelManager()
         self.service = self._service()
         self.notebook_id = ""
 
     def _service(self) -> NotebookService:
         self.store = NotebookStore(AtomicFileContentsManager(root_dir=str(self.root)))
-        env = self.kernel_env
         return NotebookService(
             self.store,
-            lambda notebook: KernelSession(self.manager, env=env),
+            lambda notebook: KernelSession(self.manager, env=self.kernel_env),
             save_delay=0.05,
             sql=self.sql,
         )
+
+    def configure_kernels(self, env: Mapping[str, str], allow: Iterable[str] = ()) -> None:
+        """The environment of kernels started from now on (``env`` without its secrets,
+        except the names in ``allow``: ``ReactiveNotebook.kernel_env_allow``)."""
+        self.kernel_env = kernel_environment(env, allow=tuple(allow))
 
     async def restart_service(self) -> None:
         """A server restart: everything saved, kernels gone, a fresh service."""

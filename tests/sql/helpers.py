@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import psycopg
+
 from tests.notebooks.harness import Harness
+from tests.postgres import PostgresServer
 
 
 def table(cell: dict[str, Any]) -> dict[str, Any]:
@@ -47,3 +50,15 @@ async def failed(h: Harness, cell_id: str) -> str:
     assert cell["status"] == "error", cell
     assert cell["outputs"] == [], cell
     return str(cell["error"])
+
+
+def pg_execute(server: PostgresServer, *statements: str) -> list[tuple[Any, ...]]:
+    """Run statements on the test server directly (psycopg, autocommit): the rows of
+    the last one that returns rows."""
+    rows: list[tuple[Any, ...]] = []
+    with psycopg.connect(server.dsn, autocommit=True) as connection:
+        for statement in statements:
+            cursor = connection.execute(statement)  # type: ignore[arg-type]
+            if cursor.description is not None:
+                rows = cursor.fetchall()
+    return rows
