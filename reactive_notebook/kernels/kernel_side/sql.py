@@ -193,7 +193,7 @@ def install_sql_runner(shell: Any) -> None:
                 parts.append(marker(value))
         sql = "".join(parts)
         if style in ("qmark", "format"):
-            return sql, positional or None
+            return sql, tuple(positional) or None  # a list would be executemany
         return sql, named or None
 
     # Statement types whose one-column result is rows, even a column named "Count".
