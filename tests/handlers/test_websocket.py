@@ -236,14 +236,35 @@ async def test_a_command_the_server_fails_on_gets_an_error_and_the_socket_stays_
     notebook_id, (cell,) = await new_notebook(api, "x = 1")
     async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
         await client.next()
+        await asyncio.sleep(0.3)  # the debounced save has written the file
         for file in jp_root_dir.glob("*.ipynb"):
-            file.unlink()  # deleted behind the server's back (say, in JupyterLab)
+            file.unlink()  # replaced behind the server's back by something unreadable
+            file.mkdir()
         failed = await client.request({"type": "rename_notebook", "name": "renamed"})
         assert failed["type"] == "error"
         assert "server log" in failed["message"]
         updated = await client.exchange({"type": "cell_update", "cell_id": cell, "code": "x = 2"})
         assert [m["type"] for m in updated][-2:] == ["cell_updated", "ack"]
         await client.until(lambda m: "saving the notebook failed" in m.get("message", ""))
+
+
+async def test_a_notebook_whose_file_was_deleted_behind_the_server_closes_its_sockets(
+    api: Api, jp_ws_fetch: Any, jp_root_dir: Any
+) -> None:
+    notebook_id, _ = await new_notebook(api, "x = 1")
+    async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+        await client.next()
+        await asyncio.sleep(0.3)
+        for file in jp_root_dir.glob("*.ipynb"):
+            file.unlink()  # deleted behind the server's back (say, in JupyterLab)
+        client.send({"type": "rename_notebook", "name": "renamed", "request_id": 1})
+        with pytest.raises(AssertionError, match="4404"):
+            await client.until(lambda m: False)
+        kinds = [m["type"] for m in client.received]
+        assert "notebook_deleted" in kinds
+        errors = [m for m in client.received if m["type"] == "error"]
+        assert not errors or "not found" in errors[-1]["message"]
+    assert (await api("GET", "notebooks", notebook_id)).code == 404
 
 
 async def test_request_ids_are_echoed_in_acks_and_errors(api: Api, jp_ws_fetch: Any) -> None:
