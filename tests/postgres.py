@@ -152,18 +152,23 @@ class _Account:
         self, argv: list[str | Path], cwd: Path, timeout: float
     ) -> subprocess.CompletedProcess[str]:
         """Run a server program as this account, its output captured."""
-        return subprocess.run(
-            [str(arg) for arg in argv],
-            cwd=cwd,
-            env=_environment(cwd),
-            user=self.uid,
-            group=self.gid,
-            extra_groups=[] if self.uid is not None else None,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        try:
+            return subprocess.run(
+                [str(arg) for arg in argv],
+                cwd=cwd,
+                env=_environment(cwd),
+                user=self.uid,
+                group=self.gid,
+                extra_groups=[] if self.uid is not None else None,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise PostgresUnavailable(f"{argv[0]} took more than {timeout:.0f} s") from error
+        except OSError as error:
+            raise PostgresUnavailable(f"cannot run {argv[0]}: {error}") from error
 
 
 def _environment(home: Path) -> dict[str, str]:
@@ -387,29 +392,30 @@ def stop(directory: Path) -> None:
     if pid_file.exists():
         account = _Account.owning(directory)
         try:
-            bindir = find_bindir()
-        except PostgresUnavailable:
-            bindir = None
-        if bindir is not None:
+            pg_ctl = find_bindir() / "pg_ctl"
             for mode in ("fast", "immediate"):
                 result = account.run(
-                    [bindir / "pg_ctl", "stop", "--pgdata", data, "--mode", mode, "--wait"],
+                    [pg_ctl, "stop", "--pgdata", data, "--mode", mode, "--wait", "--timeout", "30"],
                     cwd=directory,
                     timeout=60,
                 )
                 if result.returncode == 0 or not pid_file.exists():
                     break
                 log.warning("%s", _fail(f"pg_ctl stop -m {mode}", result))
+        except PostgresUnavailable as error:
+            log.warning("cannot stop the test server in %s: %s", directory, error)
         if pid_file.exists():
             _kill(pid_file)
     shutil.rmtree(directory, ignore_errors=True)
 
 
 def _kill(pid_file: Path) -> None:
-    """Last resort: SIGKILL the postmaster named in ``postmaster.pid``."""
+    """Last resort: SIGKILL the postmaster named in ``postmaster.pid``, if that process
+    is a postgres (a stale pid may name another program by now)."""
     with contextlib.suppress(OSError, ValueError, IndexError):
         pid = int(pid_file.read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "postgres":
+            os.kill(pid, signal.SIGKILL)
 
 
 def _alive(pid: int) -> bool:
