@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_reactive.py
 	$(BIN)/python bench/bench_kernel.py
 	$(BIN)/python bench/bench_server.py
+	$(BIN)/python bench/bench_sql.py
 
 ## labextension: build the JupyterLab front end into the package (issue 6 fills this in;
 ## there is nothing to build yet). `make run` builds it first.
