@@ -52,14 +52,19 @@ def table_references(sql: str) -> frozenset[str]:
         parser = _parser()
         # SELECTs: the parse tree (no binding, so a JOIN ... USING of tables this
         # process has never seen parses); other statements: DuckDB's table names.
-        rows = parser.execute("SELECT json_serialize_sql(?::VARCHAR)", [parsable]).fetchall()
-        parsed = json.loads(rows[0][0])
+        try:
+            query = "SELECT json_serialize_sql(?::VARCHAR)"
+            parsed = json.loads(parser.execute(query, [parsable]).fetchall()[0][0])
+        except Exception:  # a DuckDB without its json extension
+            parsed = {"error": True}
         if not parsed.get("error"):
             return frozenset(name for name in _base_tables(parsed) if name.isidentifier())
-        if parsed.get("error_type") == "parser":
-            return frozenset()  # a syntax error: no reads from tables
+        try:
+            statements = parser.extract_statements(parsable)
+        except Exception:  # a syntax error: no reads from tables
+            return frozenset()
         names: set[str] = set()
-        for statement in parser.extract_statements(parsable):
+        for statement in statements:
             try:
                 found = duckdb.get_table_names(statement.query, qualified=True)
             except Exception:  # the binder needs tables only the kernel's database has
