@@ -17,7 +17,7 @@ TOKEN ?=
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: test lint typecheck unit postgres bench run labextension clean
+.PHONY: test lint typecheck unit postgres chromium test-ui bench run labextension clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -66,6 +66,25 @@ postgres:
 	   $$sudo $(APT_GET) install --no-install-recommends postgresql >>"$$log" 2>&1; } || \
 	 { cat "$$log" >&2; rm -f "$$log"; echo "Installing postgresql failed" >&2; exit 1; }; \
 	 rm -f "$$log"
+
+## chromium: the browser the UI tests drive (Debian's chromium package; no browser download).
+## Installs it with apt when $(CHROMIUM) is missing (apt-get update only if the install fails
+## without it); nothing when it is there.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@[ -x "$(CHROMIUM)" ] && exit 0; \
+	 command -v apt-get >/dev/null || { echo "$(CHROMIUM) is missing and there is no apt-get:" \
+	   "install Chromium (or set CHROMIUM=/path/to/chromium)" >&2; exit 1; }; \
+	 sudo=; [ "$$(id -u)" = 0 ] || if sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	   else echo "Chromium is missing: sudo apt-get install chromium" >&2; exit 1; fi; \
+	 echo "Installing Chromium for the UI tests (apt-get install chromium)"; \
+	 log=$$(mktemp); \
+	 $$sudo $(APT_GET) install --no-install-recommends chromium >"$$log" 2>&1 || \
+	 { $$sudo $(APT_GET) update >>"$$log" 2>&1 && \
+	   $$sudo $(APT_GET) install --no-install-recommends chromium >>"$$log" 2>&1; } || \
+	 { cat "$$log" >&2; rm -f "$$log"; echo "Installing chromium failed" >&2; exit 1; }; \
+	 rm -f "$$log"; [ -x "$(CHROMIUM)" ] || { echo "chromium installed but $(CHROMIUM) is" \
+	   "missing (set CHROMIUM=)" >&2; exit 1; }
 
 ## bench: the speed figures recorded in bench/README.md
 bench: $(STAMP)
