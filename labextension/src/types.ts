@@ -1,0 +1,205 @@
+/**
+ * The shapes the server sends and accepts (design.md section 4, docs/websocket.md).
+ */
+
+export type CellType = 'python' | 'sql' | 'markdown' | 'raw';
+
+export type CellStatus =
+  'idle' | 'queued' | 'running' | 'success' | 'error' | 'blocked';
+
+export type KernelState =
+  'unknown' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead';
+
+/** A rich output: `{mime_type, data, metadata}`. */
+export interface IOutput {
+  mime_type: string;
+  data: unknown;
+  metadata: Record<string, unknown>;
+}
+
+/** A table output's data (`application/json` with `type: "table"`). */
+export interface ITableData {
+  type: 'table';
+  columns: string[];
+  rows: unknown[][];
+  truncated: string | null;
+}
+
+export interface ICellError {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+}
+
+/** A cell as the REST API describes it. */
+export interface ICell {
+  id: string;
+  type: CellType;
+  code: string;
+  status: CellStatus;
+  stale: boolean;
+  stdout: string;
+  stderr: string;
+  outputs: IOutput[];
+  /** Why the cell failed or is blocked, as text. */
+  error: string | null;
+  reads: string[];
+  writes: string[];
+  /** The result variable of a SQL cell. */
+  output?: string | null;
+}
+
+export interface INotebook {
+  id: string;
+  name: string;
+  db_conn_string: string;
+  revision: number;
+  cells: ICell[];
+}
+
+export interface INotebookSummary {
+  id: string;
+  name: string;
+}
+
+/** Server -> client events. */
+interface IEventBase {
+  seq?: number;
+  revision?: number;
+}
+
+export interface ISnapshotEvent extends IEventBase {
+  type: 'snapshot';
+  notebook: INotebook;
+}
+export interface IResumedEvent extends IEventBase {
+  type: 'resumed';
+}
+export interface IBatchEvent extends IEventBase {
+  type: 'batch';
+  events: IServerEvent[];
+}
+export interface ICellStatusEvent extends IEventBase {
+  type: 'cell_status';
+  cell_id: string;
+  status: CellStatus;
+  stale?: boolean;
+  error?: string | null;
+}
+export interface ICellStdoutEvent extends IEventBase {
+  type: 'cell_stdout';
+  cell_id: string;
+  name?: 'stdout' | 'stderr';
+  data: string;
+}
+export interface ICellOutputEvent extends IEventBase {
+  type: 'cell_output';
+  cell_id: string;
+  output: IOutput;
+}
+export interface ICellErrorEvent extends IEventBase {
+  type: 'cell_error';
+  cell_id: string;
+  error: ICellError;
+}
+export interface ICellClearedEvent extends IEventBase {
+  type: 'cell_cleared';
+  cell_id: string;
+}
+export interface ICellCreatedEvent extends IEventBase {
+  type: 'cell_created';
+  cell_id: string;
+  index: number;
+  cell: ICell;
+}
+export interface ICellUpdatedEvent extends IEventBase {
+  type: 'cell_updated';
+  cell_id: string;
+  cell: ICell;
+}
+export interface ICellDeletedEvent extends IEventBase {
+  type: 'cell_deleted';
+  cell_id: string;
+}
+export interface ICellMovedEvent extends IEventBase {
+  type: 'cell_moved';
+  cell_id: string;
+  index: number;
+}
+export interface INotebookUpdatedEvent extends IEventBase {
+  type: 'notebook_updated';
+  name?: string;
+  db_conn_string?: string;
+}
+export interface INotebookDeletedEvent extends IEventBase {
+  type: 'notebook_deleted';
+}
+export interface IKernelStatusEvent extends IEventBase {
+  type: 'kernel_status';
+  state: KernelState;
+}
+export interface IAckEvent extends IEventBase {
+  type: 'ack';
+  request_id: string | number;
+  result?: unknown;
+}
+export interface IErrorEvent extends IEventBase {
+  type: 'error';
+  message: string;
+  request_id?: string | number;
+  field?: string;
+}
+
+export type IServerEvent =
+  | ISnapshotEvent
+  | IResumedEvent
+  | IBatchEvent
+  | ICellStatusEvent
+  | ICellStdoutEvent
+  | ICellOutputEvent
+  | ICellErrorEvent
+  | ICellClearedEvent
+  | ICellCreatedEvent
+  | ICellUpdatedEvent
+  | ICellDeletedEvent
+  | ICellMovedEvent
+  | INotebookUpdatedEvent
+  | INotebookDeletedEvent
+  | IKernelStatusEvent
+  | IAckEvent
+  | IErrorEvent;
+
+/** Client -> server commands (without `request_id`, which the socket adds). */
+export type IClientCommand =
+  | { type: 'run_cell'; cell_id: string }
+  | { type: 'run_all' }
+  | { type: 'interrupt' }
+  | {
+      type: 'cell_update';
+      cell_id: string;
+      code: string;
+      output?: string;
+      expected_revision?: number;
+    }
+  | {
+      type: 'create_cell';
+      cell_type: 'python' | 'sql';
+      code?: string;
+      after_cell_id?: string | null;
+      output?: string;
+      expected_revision?: number;
+    }
+  | { type: 'delete_cell'; cell_id: string; expected_revision?: number }
+  | {
+      type: 'move_cell';
+      cell_id: string;
+      after_cell_id: string | null;
+      expected_revision?: number;
+    }
+  | {
+      type: 'update_db_connection';
+      connection_string: string;
+      expected_revision?: number;
+    }
+  | { type: 'rename_notebook'; name: string; expected_revision?: number }
+  | { type: 'sync' };
