@@ -30,7 +30,8 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 ## test: install into the local virtualenv, lint, type-check and run the whole suite
-test: lint typecheck unit
+## (the browser tests too)
+test: lint typecheck unit test-ui
 
 lint: $(STAMP)
 	$(BIN)/ruff check reactive_notebook tests bench
@@ -85,6 +86,20 @@ chromium:
 	 { cat "$$log" >&2; rm -f "$$log"; echo "Installing chromium failed" >&2; exit 1; }; \
 	 rm -f "$$log"; [ -x "$(CHROMIUM)" ] || { echo "chromium installed but $(CHROMIUM) is" \
 	   "missing (set CHROMIUM=)" >&2; exit 1; }
+
+## test-ui: browser tests (tests/ui): a real `jupyter lab` on 127.0.0.1 with the extension,
+## driven through playwright-core in Debian's headless Chromium (make chromium; no browser
+## download). Screenshots of each step in test-artifacts/ui/<test>/. Needs Node.js 20+ and npm.
+UI_DIR := tests/ui
+UI_STAMP := $(UI_DIR)/node_modules/.installed
+$(UI_STAMP): $(UI_DIR)/package.json $(UI_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "make test-ui needs Node.js 20+ and npm" >&2; exit 1; }
+	cd $(UI_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-ui: $(STAMP) labextension chromium $(UI_STAMP)
+	cd $(UI_DIR) && CHROMIUM="$(CHROMIUM)" VENV="$(abspath $(VENV))" \
+	  node --test --test-reporter=spec --test-timeout=180000 run.test.mjs
 
 ## bench: the speed figures recorded in bench/README.md
 bench: $(STAMP)

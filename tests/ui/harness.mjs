@@ -343,6 +343,11 @@ export class PageRecord {
     await waitForLab(this.page);
   }
 
+  /** Asks JupyterLab's file browser to list the folder again now (it polls slowly). */
+  async refreshFileBrowser() {
+    await this.page.locator('.jp-FileBrowser-toolbar [data-command="filebrowser:refresh"]').first().click();
+  }
+
   /** The page's console errors (and uncaught exceptions) as text. */
   errors() {
     return [
