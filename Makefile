@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 ## test: install into the local virtualenv, lint, type-check and run the whole suite
 ## (the browser tests too)
-test: lint typecheck unit test-ui
+test: lint typecheck test-ts unit test-ui
 
 lint: $(STAMP)
 	$(BIN)/ruff check reactive_notebook tests bench
@@ -108,9 +108,41 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_sql.py
 
-## labextension: build the JupyterLab front end into the package (issue 6 fills this in;
-## there is nothing to build yet). `make run` builds it first.
-labextension: $(STAMP)
+## labextension: build the JupyterLab front end (labextension/, TypeScript) into
+## reactive_notebook/labextension/ (shipped in the wheel as shared data), only when its
+## sources changed, and link it into the virtualenv's share/jupyter/labextensions so the
+## editable install serves the fresh build. Needs Node.js 20+ and npm. `make run` builds it first.
+LABEXT := labextension
+LABEXT_OUT := reactive_notebook/labextension
+LABEXT_NODE := $(LABEXT)/node_modules/.installed
+LABEXT_BUILT := $(LABEXT)/.build-stamp
+LABEXT_SOURCES := $(shell find $(LABEXT)/src $(LABEXT)/style $(LABEXT)/schema -type f \
+  -not -path '*/__tests__/*' 2>/dev/null) $(addprefix $(LABEXT)/,package.json tsconfig.json)
+LABEXT_LINK := $(VENV)/share/jupyter/labextensions/reactive-notebook
+
+$(LABEXT_NODE): $(LABEXT)/package.json $(LABEXT)/package-lock.json
+	@command -v npm >/dev/null || { echo "make labextension needs Node.js 20+ and npm" >&2; exit 1; }
+	rm -rf $(LABEXT)/node_modules  # npm ci replaces it anyway, and trips over a partial one
+	cd $(LABEXT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(LABEXT_BUILT): $(LABEXT_SOURCES) $(LABEXT_NODE) $(if $(wildcard $(LABEXT_OUT)/package.json),,FORCE) | $(STAMP)
+	cd $(LABEXT) && PATH="$(abspath $(BIN)):$$PATH" npm run --silent build
+	touch $@
+
+labextension: $(STAMP) $(LABEXT_BUILT)
+	@if [ "$$(readlink $(LABEXT_LINK))" != "$(abspath $(LABEXT_OUT))" ]; then \
+	   rm -rf $(LABEXT_LINK) && mkdir -p $(dir $(LABEXT_LINK)) && \
+	   ln -s $(abspath $(LABEXT_OUT)) $(LABEXT_LINK); fi
+
+## test-ts: the labextension's checks: tsc --noEmit (sources and tests), eslint,
+## prettier --check and the jest unit tests of the client and model
+test-ts: $(LABEXT_NODE)
+	cd $(LABEXT) && npm run --silent typecheck && npx eslint src && \
+	  npm run --silent prettier:check && npx jest --ci
+
+.PHONY: test-ts FORCE
+FORCE:
 
 ## run: JupyterLab with the extension on http://127.0.0.1:$(PORT)/lab (Jupyter token auth),
 ## notebooks kept in $(NOTEBOOKS_DIR)/ (created if missing), saved atomically
@@ -131,3 +163,5 @@ run: $(STAMP) labextension
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(LABEXT)/node_modules $(LABEXT)/lib $(LABEXT)/tsconfig.tsbuildinfo \
+	  $(LABEXT_BUILT) $(LABEXT_OUT)

@@ -1,0 +1,288 @@
+/**
+ * reactive-notebook: the JupyterLab side of reactive notebooks. Registers the
+ * "Reactive Notebook" editor for `.ipynb` files (Open With), "New Reactive Notebook"
+ * in the launcher and File > New, and the `reactive-notebook:*` commands.
+ */
+import {
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import {
+  ICommandPalette,
+  Notification,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import {
+  ABCWidgetFactory,
+  DocumentRegistry,
+  IDocumentWidget
+} from '@jupyterlab/docregistry';
+import { ILauncher } from '@jupyterlab/launcher';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
+import { Contents } from '@jupyterlab/services';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import {
+  addIcon,
+  notebookIcon,
+  runIcon,
+  stopIcon,
+  ToolbarButton
+} from '@jupyterlab/ui-components';
+
+import { ReactiveAPI } from './api';
+import { storedId } from './ids';
+import {
+  DEFAULT_SETTINGS,
+  IReactiveSettings,
+  ReactiveNotebookDocument,
+  ReactiveNotebookPanel,
+  RunOn
+} from './widget';
+
+const PLUGIN_ID = 'reactive-notebook:plugin';
+const FACTORY = 'Reactive Notebook';
+
+export const CommandIDs = {
+  createNew: 'reactive-notebook:create-new',
+  runCell: 'reactive-notebook:run-cell',
+  runCellInPlace: 'reactive-notebook:run-cell-in-place',
+  runAll: 'reactive-notebook:run-all',
+  interrupt: 'reactive-notebook:interrupt',
+  insertBelow: 'reactive-notebook:insert-cell-below',
+  deleteCell: 'reactive-notebook:delete-cell'
+} as const;
+
+class ReactiveNotebookFactory extends ABCWidgetFactory<
+  IDocumentWidget<ReactiveNotebookPanel>,
+  DocumentRegistry.IModel
+> {
+  constructor(
+    options: DocumentRegistry.IWidgetFactoryOptions<
+      IDocumentWidget<ReactiveNotebookPanel>
+    >,
+    private readonly _make: (
+      context: DocumentRegistry.Context
+    ) => ReactiveNotebookPanel
+  ) {
+    super(options);
+  }
+
+  protected createNewWidget(
+    context: DocumentRegistry.Context
+  ): IDocumentWidget<ReactiveNotebookPanel> {
+    // The server saves the notebook; a save from here would write back the file as
+    // it was when opened, over the server's changes.
+    const noSave = async () => undefined;
+    Object.assign(context, { save: noSave, saveAs: noSave });
+    const content = this._make(context);
+    const widget = new ReactiveNotebookDocument({ content, context });
+    widget.addClass('jp-ReactiveNotebookDocument');
+    widget.title.icon = notebookIcon;
+    widget.toolbar.addItem(
+      'run-all',
+      new ToolbarButton({
+        icon: runIcon,
+        tooltip: 'Run all cells',
+        onClick: () => void content.runAll()
+      })
+    );
+    widget.toolbar.addItem(
+      'interrupt',
+      new ToolbarButton({
+        icon: stopIcon,
+        tooltip: 'Interrupt the kernel',
+        onClick: () => void content.interrupt()
+      })
+    );
+    widget.toolbar.addItem(
+      'insert',
+      new ToolbarButton({
+        icon: addIcon,
+        tooltip: 'Add a cell below',
+        onClick: () => void content.insertBelow()
+      })
+    );
+    return widget;
+  }
+}
+
+/** The path of the file the server created for notebook `notebookId`. */
+async function findCreated(
+  contents: Contents.IManager,
+  notebookId: string
+): Promise<string | null> {
+  const listing = await contents.get('', { content: true });
+  const candidates = (listing.content as Contents.IModel[])
+    .filter(item => item.type === 'notebook' || item.path.endsWith('.ipynb'))
+    .sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''))
+    .slice(0, 20);
+  for (const item of candidates) {
+    const model = await contents.get(item.path, { content: true });
+    if (storedId(model.content) === notebookId) {
+      return item.path;
+    }
+  }
+  return null;
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: 'Reactive notebooks: cells re-run when what they read changes.',
+  autoStart: true,
+  requires: [IRenderMimeRegistry, IEditorServices],
+  optional: [ISettingRegistry, ILauncher, ICommandPalette, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    editorServices: IEditorServices,
+    settingRegistry: ISettingRegistry | null,
+    launcher: ILauncher | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    const serverSettings = app.serviceManager.serverSettings;
+    const api = new ReactiveAPI(serverSettings);
+    let settings: IReactiveSettings = { ...DEFAULT_SETTINGS };
+
+    if (settingRegistry) {
+      const apply = (loaded: ISettingRegistry.ISettings) => {
+        settings = {
+          runOn: (loaded.get('runOn').composite as RunOn) ?? 'blur',
+          debounce: (loaded.get('debounce').composite as number) ?? 500
+        };
+      };
+      settingRegistry
+        .load(PLUGIN_ID)
+        .then(loaded => {
+          apply(loaded);
+          loaded.changed.connect(apply);
+        })
+        .catch(error =>
+          Notification.warning(
+            `Reactive Notebook settings could not be loaded: ${String(error)}`
+          )
+        );
+    }
+
+    const factory = new ReactiveNotebookFactory(
+      {
+        name: FACTORY,
+        label: 'Reactive Notebook',
+        modelName: 'text',
+        fileTypes: ['notebook'],
+        defaultFor: []
+      },
+      context =>
+        new ReactiveNotebookPanel({
+          context,
+          rendermime,
+          editorServices,
+          serverSettings,
+          settings: () => settings
+        })
+    );
+    app.docRegistry.addWidgetFactory(factory);
+
+    const tracker = new WidgetTracker<IDocumentWidget<ReactiveNotebookPanel>>({
+      namespace: 'reactive-notebook'
+    });
+    factory.widgetCreated.connect((_, widget) => {
+      widget.context.pathChanged.connect(() => void tracker.save(widget));
+      void tracker.add(widget);
+    });
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: 'docmanager:open',
+        args: widget => ({ path: widget.context.path, factory: FACTORY }),
+        name: widget => widget.context.path
+      });
+    }
+
+    const current = (): ReactiveNotebookPanel | null =>
+      tracker.currentWidget?.content ?? null;
+    const isEnabled = () => current() !== null;
+    const { commands } = app;
+
+    commands.addCommand(CommandIDs.createNew, {
+      label: args =>
+        args.isLauncher || args.isPalette
+          ? 'New Reactive Notebook'
+          : 'Reactive Notebook',
+      caption: 'Create a reactive notebook',
+      icon: args => (args.isPalette ? undefined : notebookIcon),
+      execute: async () => {
+        try {
+          const created = await api.createNotebook();
+          const path = await findCreated(
+            app.serviceManager.contents,
+            created.notebook_id
+          );
+          if (path === null) {
+            Notification.warning(
+              'The notebook was created but its file was not found; ' +
+                'open it from the file browser with Open With > Reactive Notebook.'
+            );
+            return;
+          }
+          await commands.execute('docmanager:open', { path, factory: FACTORY });
+        } catch (error) {
+          Notification.error(
+            `Could not create a reactive notebook: ${
+              error instanceof Error ? error.message : String(error)
+            }`
+          );
+        }
+      }
+    });
+    commands.addCommand(CommandIDs.runCell, {
+      label: 'Run Cell and Select Next',
+      caption: 'Save the cell, run it and the cells that depend on it',
+      icon: args => (args.toolbar ? runIcon : undefined),
+      isEnabled,
+      execute: () => current()?.runActive(true)
+    });
+    commands.addCommand(CommandIDs.runCellInPlace, {
+      label: 'Run Cell',
+      isEnabled,
+      execute: () => current()?.runActive(false)
+    });
+    commands.addCommand(CommandIDs.runAll, {
+      label: 'Run All Cells',
+      isEnabled,
+      execute: () => current()?.runAll()
+    });
+    commands.addCommand(CommandIDs.interrupt, {
+      label: 'Interrupt',
+      isEnabled,
+      execute: () => current()?.interrupt()
+    });
+    commands.addCommand(CommandIDs.insertBelow, {
+      label: 'Add Cell Below',
+      isEnabled,
+      execute: () => current()?.insertBelow()
+    });
+    commands.addCommand(CommandIDs.deleteCell, {
+      label: 'Delete Cell',
+      isEnabled,
+      execute: () => current()?.deleteActive()
+    });
+
+    if (launcher) {
+      launcher.add({
+        command: CommandIDs.createNew,
+        category: 'Notebook',
+        rank: 10
+      });
+    }
+    if (palette) {
+      const category = 'Reactive Notebook';
+      for (const command of Object.values(CommandIDs)) {
+        palette.addItem({ command, category, args: { isPalette: true } });
+      }
+    }
+  }
+};
+
+export default plugin;
