@@ -429,7 +429,7 @@ export class ReactiveNotebookPanel extends Panel {
           );
           this._insertWidget(cell, this._cellWidgets.length);
         }
-        this.title.label = model.name || this.title.label;
+        // Never set title.label: DocumentWidget renames the file after it.
         return;
       }
       case 'cell-created': {
