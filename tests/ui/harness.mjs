@@ -324,7 +324,11 @@ export class PageRecord {
     this.failedResponses = [];
     this.failedRequests = [];
     this.step = 0;
+    PageRecord.count += 1;
+    this.workspace = `ui-${PageRecord.count}-${slug(testName).slice(0, 40)}`;
   }
+
+  static count = 0;
 
   /** A screenshot of the whole page as test-artifacts/ui/<test>/<NN>-<step>.png. */
   async screenshot(step) {
@@ -335,9 +339,12 @@ export class PageRecord {
     return file;
   }
 
-  /** Opens JupyterLab (`/lab` or a `/lab/...` path) with the token and waits for its shell. */
-  async openLab(relative = 'lab') {
-    const url = new URL(this.session.url(relative));
+  /** Opens JupyterLab with the token in a workspace of this page's own (new and empty:
+   * JupyterLab keeps workspaces on the server, so /lab would reopen the tabs an earlier
+   * test left open) and waits for its shell. `relative`: a path under it, e.g. tree/a.ipynb. */
+  async openLab(relative = '') {
+    const url = new URL(this.session.url(`lab/workspaces/${this.workspace}/${relative}`));
+    url.searchParams.set('reset', '');
     url.searchParams.set('token', this.session.token);
     await this.page.goto(url.toString(), { waitUntil: 'domcontentloaded' });
     await waitForLab(this.page);
