@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import time
 from collections.abc import Iterator
@@ -199,3 +200,155 @@ def test_a_hundred_cell_chain_runs_in_one_request(loop, session) -> None:  # typ
     assert len(result.statuses) == 100
     _, out = run(loop, session, RunStep("check", "print(v99)"))
     assert out.stdout("check") == "100\n"
+
+
+# -- IPython semantics the runner keeps (plain Python takes a fast path, a re-run reuses
+# the parsed and compiled cell; magics, shell escapes and top-level await do not) ------
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def traceback_text(events: Recorder, cell_id: str) -> str:
+    (error,) = [o for o in events.outputs(cell_id) if o["output_type"] == "error"]
+    return ANSI.sub("", "\n".join(error["traceback"]))
+
+
+def test_every_cell_fires_ipythons_execution_events(loop, session) -> None:  # type: ignore[no-untyped-def]
+    setup = (
+        "seen_events = []\n"
+        "def _record(kind):\n"
+        "    def record(arg=None):\n"
+        "        if kind == 'post_run_cell':\n"
+        "            arg = (arg.info.raw_cell, arg.success, arg.result)\n"
+        "        elif kind == 'pre_run_cell':\n"
+        "            arg = arg.raw_cell\n"
+        "        seen_events.append((kind, arg))\n"
+        "    return record\n"
+        "for _kind in ('pre_execute', 'pre_run_cell', 'post_execute', 'post_run_cell'):\n"
+        "    get_ipython().events.register(_kind, _record(_kind))\n"
+    )
+    run(loop, session, RunStep("setup", setup))
+    cells = ["plain = 1", "plain + 1", "%time timed = 3", "import asyncio\nawait asyncio.sleep(0)"]
+    steps = [RunStep(f"c{i}", code) for i, code in enumerate(cells)]
+    for _ in range(2):  # the second run reuses the cached cells
+        run(loop, session, RunStep("reset", "seen_events.clear()"))
+        result, _ = run(loop, session, *steps, RunStep("bad", "1 / 0"))
+        assert result.statuses == {**{s.cell_id: "success" for s in steps}, "bad": "error"}
+        probe = "print(repr(seen_events))"
+        _, events = run(loop, session, RunStep("probe", probe))
+        seen = eval(events.stdout("probe"))
+        expected = []
+        for code, value in zip([*cells, "1 / 0"], [None, 2, None, None, None], strict=True):
+            expected += [
+                ("pre_execute", None),
+                ("pre_run_cell", code),
+                ("post_execute", None),
+                ("post_run_cell", (code, code != "1 / 0", value)),
+            ]
+        # the runner's own request fires them too, around the whole run
+        first = seen.index(("pre_run_cell", cells[0])) - 1
+        assert seen[first : first + len(expected)] == expected
+
+
+def test_a_traceback_shows_the_failing_lines_of_the_cell(loop, session) -> None:  # type: ignore[no-untyped-def]
+    code = "def divide(a):\n    return a / 0\n\ndivide(1)"
+    for clear in ("", "import linecache\nlinecache.clearcache()"):
+        if clear:
+            run(loop, session, RunStep("clear", clear))
+        result, events = run(loop, session, RunStep("tb", code))
+        assert result.statuses == {"tb": "error"}
+        text = traceback_text(events, "tb")
+        assert "ZeroDivisionError" in text
+        assert "return a / 0" in text
+        assert "divide(1)" in text
+
+
+def test_a_syntax_error_is_reported_on_the_cell(loop, session) -> None:  # type: ignore[no-untyped-def]
+    result, events = run(loop, session, RunStep("syntax", "x = (1,\n"), RunStep("ret", "return 5"))
+    assert result.statuses == {"syntax": "error", "ret": "error"}
+    assert "SyntaxError" in traceback_text(events, "syntax")
+    assert "'return' outside function" in traceback_text(events, "ret")
+
+
+def test_a_last_expression_is_displayed_on_every_run(loop, session) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(2):
+        _, events = run(
+            loop,
+            session,
+            RunStep("expr", "answer = 40\nanswer + 2"),
+            RunStep("quiet", "if True:\n    answer * 2"),
+            RunStep("under", "print(_)"),
+        )
+        assert [o["data"]["text/plain"] for o in events.outputs("expr")] == ["42"]
+        assert events.outputs("quiet") == []
+        assert events.stdout("under") == "42\n"
+
+
+def test_a_dataframe_and_an_inline_figure_reach_their_cells(loop, session) -> None:  # type: ignore[no-untyped-def]
+    result, events = run(
+        loop,
+        session,
+        RunStep("inline", "%matplotlib inline"),
+        RunStep("plot", "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])"),
+        RunStep("frame", "import pandas as pd\npd.DataFrame({'a': [1, 2]})"),
+    )
+    assert set(result.statuses.values()) == {"success"}
+    # drawn without plt.show(): flushed by post_execute while the cell still owns iopub
+    assert any("image/png" in o.get("data", {}) for o in events.outputs("plot"))
+    (shown,) = events.outputs("frame")
+    assert "application/vnd.reactive-notebook.table+json" in shown["data"]
+
+
+def test_a_warning_is_shown_once_each_run(loop, session) -> None:  # type: ignore[no-untyped-def]
+    code = "import warnings\nfor _ in range(3):\n    warnings.warn('careful')"
+    for _ in range(2):
+        _, events = run(loop, session, RunStep("warn", code))
+        stderr = "".join(o["text"] for o in events.outputs("warn") if o.get("name") == "stderr")
+        assert stderr.count("UserWarning: careful") == 1
+
+
+def test_magics_shell_escapes_and_top_level_await_still_work(loop, session) -> None:  # type: ignore[no-untyped-def]
+    result, events = run(
+        loop,
+        session,
+        RunStep("magic", "%load_ext autoreload"),
+        RunStep("shell", "!echo from-a-shell"),
+        RunStep("await", "import asyncio\nawait asyncio.sleep(0.01)\nprint('awaited')"),
+        RunStep("future", "from __future__ import annotations\ndef f(x: Undefined): pass"),
+        RunStep("after", "def g(y: AlsoUndefined): pass\nprint(g.__annotations__)"),
+    )
+    assert set(result.statuses.values()) == {"success"}
+    assert "from-a-shell" in events.stdout("shell")
+    assert events.stdout("await") == "awaited\n"
+    assert events.stdout("after") == "{'y': 'AlsoUndefined'}\n"
+
+
+def test_registered_input_and_ast_transformers_apply_to_plain_cells(loop, session) -> None:  # type: ignore[no-untyped-def]
+    run(loop, session, RunStep("before", "print(7)"))  # cached before the transformers
+    setup = (
+        "import ast\n"
+        "class _Negate(ast.NodeTransformer):\n"
+        "    def visit_Constant(self, node):\n"
+        "        if type(node.value) is int:\n"
+        "            return ast.copy_location(ast.Constant(-node.value), node)\n"
+        "        return node\n"
+        "_negate = _Negate()\n"
+        "get_ipython().ast_transformers.append(_negate)\n"
+    )
+    run(loop, session, RunStep("ast", setup))
+    for _ in range(2):
+        _, events = run(loop, session, RunStep("before", "print(7)"))
+        assert events.stdout("before") == "-7\n"
+    run(loop, session, RunStep("off", "get_ipython().ast_transformers.remove(_negate)"))
+    # (lines of the runner's own request, "await get_ipython()...", are left alone)
+    louder = (
+        "def _louder(lines):\n"
+        "    return [l.replace('quiet', 'loud') if l[:5] == 'print' else l for l in lines]\n"
+    )
+    add = "get_ipython().input_transformers_post.append(_louder)"
+    run(loop, session, RunStep("input", louder + add))
+    _, events = run(loop, session, RunStep("shout", "print('quiet')"))
+    run(loop, session, RunStep("off", "get_ipython().input_transformers_post.clear()"))
+    assert events.stdout("shout") == "loud\n"
+    _, events = run(loop, session, RunStep("before", "print(7)"))
+    assert events.stdout("before") == "7\n"
