@@ -20,10 +20,11 @@ cell's lines), ``compile.ast_parse``, ``transform_ast``, ``run_ast_nodes`` (disp
 nested ``store_history=False`` run does not need (input transforms, a second parse, the
 ``last_execution_*`` traits, which the enclosing request sets when the run ends), and
 keeps each parsed cell and its compiled nodes for the next run of the same code: a
-re-run costs ~50 us a cell instead of ~250 us. Every other cell (magics, ``!cmd``,
-top-level await, a cell that does not parse) goes through ``run_cell_async``. Both
-paths fire ``post_execute``/``post_run_cell`` after each cell, as ipykernel does after a
-request, so inline figures are flushed into the cell that drew them.
+re-run costs ~55 us a cell instead of ~200 us (CPU time). Every other cell (magics,
+``!cmd``, top-level await, a cell that does not parse) goes through
+``run_cell_async``. Both paths fire ``post_execute``/``post_run_cell`` after each cell,
+as ipykernel does after a request, so inline figures are flushed into the cell that
+drew them.
 """
 
 from typing import Any
