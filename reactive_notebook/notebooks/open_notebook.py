@@ -70,6 +70,9 @@ class OpenNotebook:
         self._current_plan: Plan | None = None
         self._by_id: dict[str, Cell] = {}
         self._kernel_generation = 0
+        # Prompt numbers for the stored file (runs never store kernel history, so the
+        # kernel's own count stays 0): each cell that starts running takes the next one.
+        self._execution_count = max((c.execution_count or 0 for c in notebook.cells), default=0)
         for cell in notebook.cells:
             if cell.type.runs:
                 self.core.append(cell.id, self.analyse(cell), fingerprint=self.fingerprint(cell))
@@ -333,11 +336,15 @@ class OpenNotebook:
         if step is not None:
             self.core.names_deleted(step.delete_before)
         cell.outputs = []
+        self._execution_count += 1
+        cell.execution_count = self._execution_count
         self._set_status(cell.id, CellStatus.RUNNING, error=None)
 
     def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:
         output = cap_output(event.output, self._max_output_bytes)
         kind = output.get("output_type")
+        if kind == "execute_result":
+            output["execution_count"] = cell.execution_count
         add_output(cell.outputs, output)  # merges stream chunks, applies display updates
         if kind == "stream":
             self.publish(

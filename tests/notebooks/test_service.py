@@ -223,14 +223,24 @@ async def test_another_users_notebook_does_not_exist_for_them(h: Harness) -> Non
 
 @scenario
 async def test_the_saved_file_opens_in_stock_jupyter_with_outputs(h: Harness) -> None:
-    (a,) = await h.new("print('saved')")
+    a, b = await h.new("print('saved')", "6 * 7")
     await h.run(a)
+    await h.run(b)
+    await h.run(b)  # a cell asked to run runs again (its current ancestors do not)
+    await h.edit(b, "6 * 8")
+    await h.run(b)
     await h.service.shutdown()  # flushes the debounced save
     files = list(h.root.glob("*.ipynb"))
     assert len(files) == 1
     stored = nbformat.read(files[0], as_version=4)
     nbformat.validate(stored)
     assert stored.cells[0].outputs[0]["text"] == "saved\n"
+    # Prompt numbers as stock Jupyter shows them: one per cell run, the result's equal
+    # to its cell's (the kernel's own count stays 0: runs store no history).
+    assert [c.execution_count for c in stored.cells] == [1, 4]
+    (result,) = stored.cells[1].outputs
+    assert result["execution_count"] == 4
+    assert result["data"]["text/plain"] == "48"
 
 
 @scenario
