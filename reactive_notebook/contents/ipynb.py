@@ -45,7 +45,20 @@ _NOTEBOOK_ID = re.compile(r"^[a-zA-Z0-9_-]{1,128}$")
 
 #: What stock JupyterLab needs to open the notebook with a Python kernel, no dialog.
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-LANGUAGE_INFO = {"name": "python"}
+
+
+def _python_language_info() -> dict[str, Any]:
+    """What an ipykernel of this environment reports as its ``language_info``: stock
+    JupyterLab replaces the stored one by its kernel's, and a difference marks the
+    notebook modified as soon as it opens."""
+    try:
+        from ipykernel.ipkernel import IPythonKernel
+    except ImportError:  # pragma: no cover - ipykernel is a dependency
+        return {"name": "python"}
+    return copy.deepcopy(dict(IPythonKernel.language_info))
+
+
+LANGUAGE_INFO = _python_language_info()
 
 
 @dataclass(frozen=True)

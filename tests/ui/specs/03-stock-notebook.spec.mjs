@@ -55,6 +55,10 @@ test('a notebook made and run through the REST API opens in the stock notebook e
     // dialog) and connects to it.
     await page.page.locator('.jp-StatusBar-TextItem', { hasText: /Python 3 \(ipykernel\) \| Idle/ }).waitFor({ timeout: 30_000 });
     assert.equal(await page.page.locator('.jp-Dialog').count(), 0, 'a dialog opened over the notebook');
+    // Opening it changes nothing: the tab is not marked modified once the kernel is up.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const dirtyTabs = page.page.locator('.lm-TabBar-tab.jp-mod-dirty', { hasText: file.name });
+    assert.equal(await dirtyTabs.count(), 0, 'the stock editor marks the notebook modified on open');
     await page.screenshot('stock notebook editor shows cells and outputs');
 
     assert.deepEqual(page.errors(), [], 'console errors');
