@@ -42,10 +42,11 @@ class ApiContext:
         return str(user.username) if self.per_user and user is not None else ""
 
 
-class ReactiveHandler(ExtensionHandlerMixin, APIHandler):
-    """Common ground of the ``/reactive/api/v1`` handlers."""
+class ContextHandlerMixin(ExtensionHandlerMixin):
+    """Takes the ``ApiContext`` the app hands every handler (REST and WebSocket)."""
 
     context: ApiContext
+    current_user: Any
 
     def initialize(self, name: str, context: ApiContext, **kwargs: Any) -> None:
         super().initialize(name, **kwargs)
@@ -54,6 +55,15 @@ class ReactiveHandler(ExtensionHandlerMixin, APIHandler):
     @property
     def service(self) -> NotebookService:
         return self.context.service
+
+    @property
+    def user(self) -> str:
+        """The requesting user as the service's ownership checks know them."""
+        return self.context.owner(self.current_user)
+
+
+class ReactiveHandler(ContextHandlerMixin, APIHandler):
+    """Common ground of the ``/reactive/api/v1`` REST handlers."""
 
     @property
     def max_body_bytes(self) -> int:
@@ -68,11 +78,6 @@ class ReactiveHandler(ExtensionHandlerMixin, APIHandler):
                 f"the request body has {size} bytes; the limit is {self.max_body_bytes} "
                 "(ReactiveNotebook.max_body_bytes)"
             )
-
-    @property
-    def user(self) -> str:
-        """The requesting user as the service's ownership checks know them."""
-        return self.context.owner(self.current_user)
 
     def body(self, schema: str) -> dict[str, Any]:
         """The request's JSON body, checked against ``REQUEST_BODIES[schema]``; an

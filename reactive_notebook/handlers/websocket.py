@@ -17,14 +17,12 @@ from typing import Any
 from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
-from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from ..notebooks.errors import InvalidRequest, NotebookError
 from ..notebooks.events import Event, Subscription
-from ..notebooks.service import NotebookService
-from .base import ApiContext, dumps
+from .base import ContextHandlerMixin, dumps
 from .schemas import CLIENT_MESSAGES
 from .validation import parse_json, validate
 
@@ -34,27 +32,14 @@ CLOSE_NOTEBOOK_DELETED = 4404
 Command = Callable[["NotebookSocket", dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
-class NotebookSocket(WebSocketMixin, WebSocketHandler, ExtensionHandlerMixin, JupyterHandler):
+class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, JupyterHandler):
     """``/notebooks/{id}/ws``."""
 
     auth_resource = "contents"
-    context: ApiContext
     notebook_id: str
     subscription: Subscription | None = None
     relay: asyncio.Task[None] | None = None
     batching = False
-
-    def initialize(self, name: str, context: ApiContext, **kwargs: Any) -> None:
-        super().initialize(name, **kwargs)
-        self.context = context
-
-    @property
-    def service(self) -> NotebookService:
-        return self.context.service
-
-    @property
-    def user(self) -> str:
-        return self.context.owner(self.current_user)
 
     @ws_authenticated
     async def get(self, notebook_id: str) -> None:
