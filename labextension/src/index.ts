@@ -215,6 +215,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       execute: async () => {
         try {
           const created = await api.createNotebook();
+          // A new notebook opens with one empty Python cell to type into.
+          await api.createCell(created.notebook_id, { type: 'python' });
           const path = await findCreated(
             app.serviceManager.contents,
             created.notebook_id

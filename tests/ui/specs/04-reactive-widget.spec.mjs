@@ -117,10 +117,12 @@ widgetTest('reactive: a new reactive notebook from the launcher', {}, async (pag
   const notebook = page.page.locator('.jp-ReactiveNotebook:visible');
   await notebook.waitFor({ timeout: TIMEOUT });
   await page.page.locator('.jp-ReactiveNotebook-banner', { hasText: 'Connecting' }).waitFor({ state: 'hidden', timeout: TIMEOUT });
-  await page.screenshot('new reactive notebook');
-  // Three cells added with the toolbar's button, typed and run as a user would.
+  // A new notebook opens with one empty cell to type into.
   const cells = notebook.locator('.jp-ReactiveCell');
-  for (let i = 1; i <= 3; i++) {
+  await waitFor(async () => (await cells.count()) === 1, 'the first empty cell');
+  await page.screenshot('new reactive notebook');
+  // Two more cells added with the toolbar's button, typed and run as a user would.
+  for (let i = 2; i <= 3; i++) {
     await page.page.locator('.jp-Document:visible [title="Add a cell below"]').click();
     await waitFor(async () => (await cells.count()) >= i, `${i} cells`);
   }
