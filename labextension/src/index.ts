@@ -33,13 +33,9 @@ import {
 
 import { ReactiveAPI } from './api';
 import { storedId } from './ids';
-import {
-  DEFAULT_SETTINGS,
-  IReactiveSettings,
-  ReactiveNotebookDocument,
-  ReactiveNotebookPanel,
-  RunOn
-} from './widget';
+import { ReactiveNotebookPanel } from './panel';
+import { DEFAULT_SETTINGS, IReactiveSettings, RunOn } from './settings';
+import { ReactiveNotebookDocument } from './widget';
 
 const PLUGIN_ID = 'reactive-notebook:plugin';
 const FACTORY = 'Reactive Notebook';

@@ -7,7 +7,7 @@
 // Not covered yet: the cell type switch (the SQL cell is made over REST), drag to move,
 // the run-on-typing and Shift+Enter-only settings, conflict notices, reconnects.
 //
-// The widget's DOM as the tests rely on it (labextension/src/widget.ts):
+// The widget's DOM as the tests rely on it (labextension/src/cell.ts, panel.ts):
 //   .jp-ReactiveNotebook              the document's content
 //   .jp-ReactiveCell[data-status]     one cell; data-status idle|queued|running|success|error|blocked
 //   .jp-ReactiveCell-editor .cm-content   its CodeMirror editor
