@@ -163,6 +163,7 @@ class CellHandler(ReactiveHandler):
             notebook_id,
             cell_id,
             body["code"],
+            cell_type=body.get("type"),
             output=body.get("output"),
             expected_revision=body.get("expected_revision"),
         )

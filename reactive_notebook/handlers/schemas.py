@@ -75,7 +75,12 @@ REQUEST_BODIES: dict[str, Schema] = {
         ("type",),
     ),
     "CellUpdate": _body(
-        {"code": CODE, "output": OUTPUT_VARIABLE, "expected_revision": EXPECTED_REVISION},
+        {
+            "code": CODE,
+            "type": {**CELL_TYPE, "description": "Change the cell's type (Python <-> SQL)."},
+            "output": OUTPUT_VARIABLE,
+            "expected_revision": EXPECTED_REVISION,
+        },
         ("code",),
     ),
     "CellMove": _body(
@@ -123,6 +128,7 @@ CLIENT_MESSAGES: dict[str, Schema] = {
         {
             "cell_id": ID,
             "code": CODE,
+            "cell_type": CELL_TYPE,
             "output": OUTPUT_VARIABLE,
             "expected_revision": EXPECTED_REVISION,
         },
