@@ -13,7 +13,7 @@ import { ReactiveCellWidget } from './cell';
 import { notebookIdOf } from './ids';
 import { ICellState, ModelChange, ReactiveNotebookModel } from './model';
 import { IReactiveSettings } from './settings';
-import { NotebookSocket } from './socket';
+import { NotebookSocket, SocketCommandError } from './socket';
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -102,25 +102,186 @@ export class ReactiveNotebookPanel extends Panel {
     await this._command({ type: 'interrupt' }, 'interrupt');
   }
 
+  /** The cell being dragged by its handle (set by the cells' drag events). */
+  dragging: string | null = null;
+
   async insertBelow(): Promise<void> {
-    const after = this._active?.cellId;
+    await this.insertCell(this._active?.cellId ?? null, 'below');
+  }
+
+  async insertAbove(): Promise<void> {
+    await this.insertCell(this._active?.cellId ?? null, 'above');
+  }
+
+  /** Add an empty Python cell next to `cellId` (no cell: at the end) and focus it. */
+  async insertCell(
+    cellId: string | null,
+    where: 'above' | 'below'
+  ): Promise<void> {
+    const model = this._model;
+    if (!model) {
+      return;
+    }
+    let after: string | null | undefined;
+    if (cellId === null) {
+      after = undefined; // at the end
+    } else {
+      after = where === 'below' ? cellId : model.cellAbove(cellId);
+    }
     const result = (await this._command(
       after === undefined
         ? { type: 'create_cell', cell_type: 'python' }
         : { type: 'create_cell', cell_type: 'python', after_cell_id: after },
       'add a cell'
     )) as { cell_id?: string } | undefined;
-    const created = this._cellWidgets.find(w => w.cellId === result?.cell_id);
-    created?.focusEditor();
+    this._widgetOf(result?.cell_id ?? '')?.focusEditor();
   }
 
   async deleteActive(): Promise<void> {
-    const cell = this._active;
-    if (cell) {
-      await this._command(
-        { type: 'delete_cell', cell_id: cell.cellId },
-        'delete the cell'
+    if (this._active) {
+      await this.deleteCell(this._active.cellId);
+    }
+  }
+
+  /** Delete a cell; the notice that says so can put it back (as a new cell). */
+  async deleteCell(cellId: string): Promise<void> {
+    const model = this._model;
+    const cell = model?.cell(cellId);
+    if (!model || !cell) {
+      return;
+    }
+    const above = model.cellAbove(cellId);
+    const kept = { type: cell.type, code: cell.code, output: cell.output };
+    const deleted = await this._command(
+      { type: 'delete_cell', cell_id: cellId },
+      'delete the cell'
+    );
+    if (deleted === undefined && model.cell(cellId)) {
+      return; // refused, and already said why
+    }
+    if (kept.type !== 'python' && kept.type !== 'sql') {
+      return;
+    }
+    const restore = () =>
+      void this._command(
+        {
+          type: 'create_cell',
+          cell_type: kept.type as 'python' | 'sql',
+          code: kept.code,
+          after_cell_id: above !== null && model.cell(above) ? above : null,
+          ...(kept.type === 'sql' && kept.output ? { output: kept.output } : {})
+        },
+        'restore the cell'
       );
+    // One undo at a time: the notice of an earlier deletion goes.
+    if (this._undoNotice !== null) {
+      Notification.dismiss(this._undoNotice);
+    }
+    this._undoNotice = Notification.info('Cell deleted.', {
+      autoClose: 6000,
+      actions: [{ label: 'Undo', callback: restore }]
+    });
+  }
+
+  /** Move a cell one place up (-1) or down (+1). */
+  async moveCellBy(cellId: string, step: -1 | 1): Promise<void> {
+    const model = this._model;
+    if (!model) {
+      return;
+    }
+    const ids = model.cells.map(cell => cell.id);
+    const index = ids.indexOf(cellId);
+    const target = index + step;
+    if (index < 0 || target < 0 || target >= ids.length) {
+      return;
+    }
+    // Up: after the cell two above (or first); down: after the next cell.
+    const after =
+      step < 0 ? (target > 0 ? ids[target - 1] : null) : ids[target];
+    await this._move(cellId, after);
+  }
+
+  async moveActive(step: -1 | 1): Promise<void> {
+    if (this._active) {
+      await this.moveCellBy(this._active.cellId, step);
+      this._active.focusEditor();
+    }
+  }
+
+  /** A cell dragged onto another one: above or below it. */
+  async dropCell(
+    cellId: string,
+    targetId: string,
+    where: 'above' | 'below'
+  ): Promise<void> {
+    const model = this._model;
+    if (!model || cellId === targetId) {
+      return;
+    }
+    const ids = model.cells.map(cell => cell.id).filter(id => id !== cellId);
+    const target = ids.indexOf(targetId);
+    if (target < 0) {
+      return;
+    }
+    const after =
+      where === 'below' ? targetId : target > 0 ? ids[target - 1] : null;
+    if (after === model.cellAbove(cellId)) {
+      return; // dropped where it already is
+    }
+    await this._move(cellId, after);
+  }
+
+  /** Switch a cell between Python and SQL (its code stays; nothing runs). */
+  async setCellType(cellId: string, type: string): Promise<void> {
+    const cell = this._model?.cell(cellId);
+    if (!cell || cell.type === type || (type !== 'python' && type !== 'sql')) {
+      return;
+    }
+    await this._command(
+      {
+        type: 'cell_update',
+        cell_id: cellId,
+        code: cell.code,
+        cell_type: type
+      },
+      'change the cell type'
+    );
+    this._savedCode.set(cellId, cell.code);
+    this._widgetOf(cellId)?.render(this._model!.cell(cellId)!);
+  }
+
+  async setActiveType(type: 'python' | 'sql'): Promise<void> {
+    if (this._active) {
+      await this.setCellType(this._active.cellId, type);
+    }
+  }
+
+  /** A SQL cell's result variable. */
+  async setOutputVariable(cellId: string, name: string): Promise<void> {
+    const cell = this._model?.cell(cellId);
+    if (!cell || cell.type !== 'sql' || !name || name === cell.output) {
+      this._widgetOf(cellId)?.render(cell!);
+      return;
+    }
+    await this._command(
+      { type: 'cell_update', cell_id: cellId, code: cell.code, output: name },
+      'rename the result variable'
+    );
+    this._savedCode.set(cellId, cell.code);
+    this._widgetOf(cellId)?.render(this._model!.cell(cellId)!);
+  }
+
+  /** Jump from a name a cell reads to the cell that defines it. */
+  revealDefinition(cellId: string, name: string): void {
+    const definer = this._model?.definerOf(cellId, name) ?? null;
+    if (!definer) {
+      Notification.info(`No cell defines ${name}.`, { autoClose: 4000 });
+      return;
+    }
+    const widget = this._widgetOf(definer.id);
+    if (widget) {
+      widget.reveal();
+      widget.focusEditor();
     }
   }
 
@@ -300,20 +461,50 @@ export class ReactiveNotebookPanel extends Panel {
     return this._cellWidgets.find(widget => widget.cellId === cellId);
   }
 
-  /** Send the cell's code if it differs from what the server has. */
+  /**
+   * Send the cell's code if it differs from what the server has. The update names the
+   * revision it is based on; when another change got in first (409), the events that
+   * caused it have arrived by then: if one of them changed this cell it is a conflict
+   * for the user to settle, otherwise (another cell changed) it is sent again.
+   */
   private async _flush(cellId: string): Promise<void> {
     const model = this._model;
     const socket = this._socket;
-    const code = model?.cell(cellId)?.code;
-    if (!model || !socket || code === undefined) {
+    for (let attempt = 0; model && socket; attempt++) {
+      const code = model.cell(cellId)?.code;
+      if (
+        code === undefined ||
+        this._savedCode.get(cellId) === code ||
+        model.conflict(cellId)
+      ) {
+        return;
+      }
+      model.noteSent(cellId, code);
+      try {
+        await socket.send({
+          type: 'cell_update',
+          cell_id: cellId,
+          code,
+          expected_revision: model.revision
+        });
+      } catch (error) {
+        const stale =
+          error instanceof SocketCommandError && error.revision !== undefined;
+        if (!stale || attempt >= 5) {
+          throw error;
+        }
+        continue;
+      }
+      this._savedCode.set(cellId, code);
       return;
     }
-    if (this._savedCode.get(cellId) === code || model.conflict(cellId)) {
-      return;
-    }
-    model.noteSent(cellId, code);
-    await socket.send({ type: 'cell_update', cell_id: cellId, code });
-    this._savedCode.set(cellId, code);
+  }
+
+  private async _move(cellId: string, after: string | null): Promise<void> {
+    await this._command(
+      { type: 'move_cell', cell_id: cellId, after_cell_id: after },
+      'move the cell'
+    );
   }
 
   private async _command(
@@ -355,4 +546,5 @@ export class ReactiveNotebookPanel extends Panel {
   /** The code the server has for each cell, as far as this client knows. */
   private _savedCode = new Map<string, string>();
   private _typingTimer: ReturnType<typeof setTimeout> | null = null;
+  private _undoNotice: string | null = null;
 }

@@ -178,6 +178,7 @@ export type IClientCommand =
       type: 'cell_update';
       cell_id: string;
       code: string;
+      cell_type?: 'python' | 'sql';
       output?: string;
       expected_revision?: number;
     }

@@ -123,7 +123,7 @@ widgetTest('reactive: a new reactive notebook from the launcher', {}, async (pag
   await page.screenshot('new reactive notebook');
   // Two more cells added with the toolbar's button, typed and run as a user would.
   for (let i = 2; i <= 3; i++) {
-    await page.page.locator('.jp-Document:visible [title="Add a cell below"]').click();
+    await page.page.locator('.jp-Document:visible .jp-Toolbar [title="Add a cell below"]').click();
     await waitFor(async () => (await cells.count()) >= i, `${i} cells`);
   }
   await page.screenshot('three cells added');
