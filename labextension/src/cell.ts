@@ -418,6 +418,7 @@ export class ReactiveCellWidget extends Widget {
 
   private _renderOutputs(cell: ICellState): void {
     const key = JSON.stringify([
+      cell.type,
       cell.outputs,
       cell.stdout,
       cell.stderr,
@@ -444,7 +445,11 @@ export class ReactiveCellWidget extends Widget {
       stream('stderr', cell.stderr);
     }
     for (const output of cell.outputs) {
-      this._outputs.addWidget(renderOutput(output, this._panel.rendermime));
+      this._outputs.addWidget(
+        renderOutput(output, this._panel.rendermime, {
+          hideDefaultIndex: cell.type === 'sql'
+        })
+      );
     }
     if (cell.traceback) {
       const pre = document.createElement('pre');

@@ -23,6 +23,10 @@ export interface ITableData {
   columns: string[];
   rows: unknown[][];
   truncated: string | null;
+  /** Rows in the whole frame (`rows` holds at most the first 1000 or so). */
+  total_rows?: number;
+  /** How many leading columns are the frame's index (pandas), 0 for none. */
+  index_columns?: number;
 }
 
 export interface ICellError {

@@ -95,6 +95,9 @@ test('cells: a cell switched to SQL is highlighted as SQL, runs as SQL and names
     await waitFor(async () => (await session.api('GET', `${API}/${id}`)).cells[0].output === 'answers', 'the result variable');
     await cell.locator('[data-action="run"]').click();
     await cell.locator('.jp-ReactiveCell-outputs table', { hasText: '42' }).waitFor({ timeout: 60_000 });
+    // A SQL result's table has the query's columns only (no pandas index) and its size.
+    assert.deepEqual(await cell.locator('.jp-ReactiveTable thead th').allInnerTexts(), ['answer']);
+    assert.equal(await cell.locator('.jp-ReactiveTable-note').innerText(), '1 row × 1 column');
     assert.match(await cell.locator('.jp-ReactiveCell-meta').innerText(), /writes answers/);
     await page.screenshot('SQL cell ran into answers');
 
