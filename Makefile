@@ -97,9 +97,10 @@ $(UI_STAMP): $(UI_DIR)/package.json $(UI_DIR)/package-lock.json
 	cd $(UI_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# node --test runs run.test.mjs (every spec) as one file: --test-timeout caps the whole run.
 test-ui: $(STAMP) labextension chromium $(UI_STAMP)
 	cd $(UI_DIR) && CHROMIUM="$(CHROMIUM)" VENV="$(abspath $(VENV))" \
-	  node --test --test-reporter=spec --test-timeout=180000 run.test.mjs
+	  node --test --test-reporter=spec --test-timeout=480000 run.test.mjs
 
 ## bench: the speed figures recorded in bench/README.md
 bench: $(STAMP)

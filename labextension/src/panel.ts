@@ -13,7 +13,8 @@ import { ReactiveCellWidget } from './cell';
 import { notebookIdOf } from './ids';
 import { ICellState, ModelChange, ReactiveNotebookModel } from './model';
 import { IReactiveSettings } from './settings';
-import { NotebookSocket, SocketCommandError } from './socket';
+import { CellSaver } from './saver';
+import { NotebookSocket } from './socket';
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -77,8 +78,13 @@ export class ReactiveNotebookPanel extends Panel {
     }
     await this.runCell(cell.cellId);
     if (advance) {
-      const index = this._cellWidgets.indexOf(cell);
-      this._cellWidgets[index + 1]?.focusEditor();
+      // As in JupyterLab: the next cell, or a new one after the last.
+      const next = this._cellWidgets[this._cellWidgets.indexOf(cell) + 1];
+      if (next) {
+        next.focusEditor();
+      } else {
+        await this.insertCell(cell.cellId, 'below');
+      }
     }
   }
 
@@ -246,7 +252,7 @@ export class ReactiveNotebookPanel extends Panel {
       },
       'change the cell type'
     );
-    this._savedCode.set(cellId, cell.code);
+    this._saver?.markSaved(cellId, cell.code);
     this._widgetOf(cellId)?.render(this._model!.cell(cellId)!);
   }
 
@@ -267,7 +273,7 @@ export class ReactiveNotebookPanel extends Panel {
       { type: 'cell_update', cell_id: cellId, code: cell.code, output: name },
       'rename the result variable'
     );
-    this._savedCode.set(cellId, cell.code);
+    this._saver?.markSaved(cellId, cell.code);
     this._widgetOf(cellId)?.render(this._model!.cell(cellId)!);
   }
 
@@ -307,7 +313,7 @@ export class ReactiveNotebookPanel extends Panel {
     if (!model) {
       return;
     }
-    const changed = model.cell(cellId)?.code !== this._savedCode.get(cellId);
+    const changed = this._saver?.isDirty(cellId) ?? false;
     const finish = () => {
       if (!model.conflict(cellId)) {
         model.endEdit(cellId);
@@ -332,10 +338,10 @@ export class ReactiveNotebookPanel extends Panel {
     const conflict = model.conflict(cellId);
     model.resolveConflict(cellId, keep);
     if (keep === 'remote' && conflict) {
-      this._savedCode.set(cellId, conflict.remote);
+      this._saver?.markSaved(cellId, conflict.remote);
     } else if (keep === 'local') {
       // The server has the other version now: ours must be sent again.
-      this._savedCode.delete(cellId);
+      this._saver?.forget(cellId);
       void this._flush(cellId).catch(error =>
         Notification.error(`Could not save the cell: ${messageOf(error)}`)
       );
@@ -361,6 +367,7 @@ export class ReactiveNotebookPanel extends Panel {
     });
     this._model = model;
     this._socket = socket;
+    this._saver = new CellSaver(model, command => socket.send(command));
     socket.received.connect((_, event) => model.apply(event));
     socket.statusChanged.connect((_, status) => {
       if (status === 'disconnected') {
@@ -383,7 +390,7 @@ export class ReactiveNotebookPanel extends Panel {
         this._cellWidgets = [];
         this._active = null;
         for (const cell of model.cells) {
-          this._savedCode.set(
+          this._saver?.markSaved(
             cell.id,
             model.isEditing(cell.id) ? '' : cell.code
           );
@@ -394,7 +401,7 @@ export class ReactiveNotebookPanel extends Panel {
       }
       case 'cell-created': {
         const cell = model.cell(change.cellId)!;
-        this._savedCode.set(cell.id, cell.code);
+        this._saver?.markSaved(cell.id, cell.code);
         this._insertWidget(cell, change.index);
         return;
       }
@@ -424,7 +431,7 @@ export class ReactiveNotebookPanel extends Panel {
         const widget = this._widgetOf(change.cellId);
         if (cell && widget) {
           if (change.kind === 'cell' && !model.isEditing(cell.id)) {
-            this._savedCode.set(cell.id, cell.code);
+            this._saver?.markSaved(cell.id, cell.code);
           }
           widget.render(cell);
         }
@@ -461,43 +468,9 @@ export class ReactiveNotebookPanel extends Panel {
     return this._cellWidgets.find(widget => widget.cellId === cellId);
   }
 
-  /**
-   * Send the cell's code if it differs from what the server has. The update names the
-   * revision it is based on; when another change got in first (409), the events that
-   * caused it have arrived by then: if one of them changed this cell it is a conflict
-   * for the user to settle, otherwise (another cell changed) it is sent again.
-   */
+  /** Send the cell's code if the server does not have it (see saver.ts). */
   private async _flush(cellId: string): Promise<void> {
-    const model = this._model;
-    const socket = this._socket;
-    for (let attempt = 0; model && socket; attempt++) {
-      const code = model.cell(cellId)?.code;
-      if (
-        code === undefined ||
-        this._savedCode.get(cellId) === code ||
-        model.conflict(cellId)
-      ) {
-        return;
-      }
-      model.noteSent(cellId, code);
-      try {
-        await socket.send({
-          type: 'cell_update',
-          cell_id: cellId,
-          code,
-          expected_revision: model.revision
-        });
-      } catch (error) {
-        const stale =
-          error instanceof SocketCommandError && error.revision !== undefined;
-        if (!stale || attempt >= 5) {
-          throw error;
-        }
-        continue;
-      }
-      this._savedCode.set(cellId, code);
-      return;
-    }
+    await this._saver?.save(cellId);
   }
 
   private async _move(cellId: string, after: string | null): Promise<void> {
@@ -543,8 +516,7 @@ export class ReactiveNotebookPanel extends Panel {
   private _socket: NotebookSocket | null = null;
   private _cellWidgets: ReactiveCellWidget[] = [];
   private _active: ReactiveCellWidget | null = null;
-  /** The code the server has for each cell, as far as this client knows. */
-  private _savedCode = new Map<string, string>();
+  private _saver: CellSaver | null = null;
   private _typingTimer: ReturnType<typeof setTimeout> | null = null;
   private _undoNotice: string | null = null;
 }

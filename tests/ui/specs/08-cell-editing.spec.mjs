@@ -141,6 +141,15 @@ test('cells: add above and below, delete and undo, move with the buttons', async
     await waitForServer(id, [['python', 'b = 2'], ['python', 'c = 3'], ['python', 'a = 1']], 'moved up');
     await waitFor(async () => (await pageCodes(cells)).join('|') === 'b = 2|c = 3|a = 1', 'the page in the new order');
     await page.screenshot('moved with the buttons');
+
+    // Shift+Enter in the last cell runs it and opens a new cell to type into, as in JupyterLab.
+    await cells.nth(2).locator('.cm-content').click();
+    await page.page.keyboard.press('Shift+Enter');
+    await waitFor(async () => (await cells.count()) === 4, 'a new cell after the last');
+    await waitFor(async () => cells.nth(3).evaluate((node) => node.contains(document.activeElement)), 'the focus in it');
+    await page.page.keyboard.type('d = 4');
+    await page.page.keyboard.press('Shift+Enter');
+    await waitFor(async () => (await cells.nth(3).getAttribute('data-status')) === 'success', 'd = 4 ran');
     assert.deepEqual(page.errors(), [], 'console errors');
   });
 });
