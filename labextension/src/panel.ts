@@ -9,6 +9,7 @@ import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { ReactiveAPI } from './api';
 import { ReactiveCellWidget } from './cell';
 import { notebookIdOf } from './ids';
 import { ICellState, ModelChange, ReactiveNotebookModel } from './model';
@@ -359,7 +360,7 @@ export class ReactiveNotebookPanel extends Panel {
 
   private async _start(): Promise<void> {
     const path = this._context.localPath ?? this._context.path;
-    const notebookId = notebookIdOf(path, this._context.model.toString());
+    const notebookId = await this._notebookIdOf(path);
     const model = new ReactiveNotebookModel(notebookId);
     const socket = new NotebookSocket({
       serverSettings: this._serverSettings,
@@ -378,6 +379,22 @@ export class ReactiveNotebookPanel extends Panel {
     });
     model.changed.connect((_, change) => this._onModelChange(change));
     socket.connect();
+  }
+
+  /** The id of the notebook in the file at `path`: the server knows (copies have
+   * their own); an older server without the lookup gets the id read from the file. */
+  private async _notebookIdOf(path: string): Promise<string> {
+    try {
+      const found = await new ReactiveAPI(this._serverSettings).notebookAt(
+        path
+      );
+      if (found) {
+        return found.id;
+      }
+    } catch {
+      // fall through: the id the file's content implies
+    }
+    return notebookIdOf(path, this._context.model.toString());
   }
 
   private _onModelChange(change: ModelChange): void {

@@ -64,6 +64,8 @@ export interface INotebook {
 export interface INotebookSummary {
   id: string;
   name: string;
+  /** The file's contents path (answers to a lookup by path). */
+  path?: string;
 }
 
 /** Server -> client events. */

@@ -16,6 +16,7 @@ MAX_ID_LENGTH = 128
 MAX_CODE_LENGTH = 5_000_000
 MAX_NAME_LENGTH = 200
 MAX_CONNECTION_LENGTH = 4096
+MAX_PATH_LENGTH = 4096
 
 ID: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
 CELL_TYPE: Schema = {"type": "string", "enum": ["python", "sql"]}
@@ -234,7 +235,14 @@ RESPONSES: dict[str, Schema] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                    "properties": {
+                        "id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "path": {
+                            "type": "string",
+                            "description": "The file's contents path (lookups by path).",
+                        },
+                    },
                     "required": ["id", "name"],
                 },
             }

@@ -33,6 +33,7 @@ class Store(Protocol):
     """Where notebooks live (``contents.store.NotebookStore`` in the extension)."""
 
     async def list(self, owner: str) -> list[tuple[str, str]]: ...
+    async def notebook_at(self, path: str, owner: str) -> tuple[str, str] | None: ...
     async def load(self, notebook_id: str) -> Notebook: ...
     async def save(self, notebook: Notebook) -> None: ...
     async def create(self, notebook: Notebook) -> None: ...
@@ -69,6 +70,18 @@ class NotebookService:
 
     async def list_notebooks(self, user: str) -> list[dict[str, str]]:
         return [{"id": i, "name": n} for i, n in await self.store.list(user)]
+
+    async def notebooks_at(self, user: str, path: str) -> list[dict[str, str]]:
+        """The notebook in the file at contents path ``path``, if the user has one there
+        (a list of one or none, like :meth:`list_notebooks`)."""
+        found = await self.store.notebook_at(path, user)
+        if found is None:
+            return []
+        notebook_id, name = found
+        opened = self._open.get(notebook_id)
+        if opened is not None:
+            name = opened.notebook.name  # a rename not saved yet
+        return [{"id": notebook_id, "name": name, "path": path.strip("/")}]
 
     async def create_notebook(self, user: str, name: str | None = None) -> Notebook:
         name = _valid_name(name or "Untitled")

@@ -199,3 +199,32 @@ test('cells: a read links to the cell that defines it, and stale cells stand out
     assert.deepEqual(page.errors(), [], 'console errors');
   });
 });
+
+test('cells: a notebook duplicated in the file browser opens as a notebook of its own', async (t) => {
+  await withPage(t, async (page) => {
+    const { id, file } = await makeNotebook('Cell original', ['kept = 1']);
+    await waitFor(async () => {
+      const saved = await session.api('GET', `api/contents/${encodeURIComponent(file)}?content=1`);
+      return saved.content.cells.length === 1;
+    }, 'the cell saved to the file');
+    await page.openLab();
+    await page.refreshFileBrowser();
+    const item = page.page.locator('.jp-DirListing-item', { hasText: file });
+    await item.click({ button: 'right' });
+    await page.page.locator('.lm-Menu-item', { hasText: /^Duplicate/ }).click();
+    const copy = page.page.locator('.jp-DirListing-item', { hasText: /Cell original-Copy/ });
+    await copy.waitFor({ timeout: TIMEOUT });
+    const copyName = (await copy.locator('.jp-DirListing-itemText').innerText()).trim();
+    const { cells } = await openReactive(page, copyName, 1);
+    const editor = cells.nth(0).locator('.cm-content');
+    await editor.click();
+    await editor.press('ControlOrMeta+a');
+    await editor.pressSequentially('kept = 2');
+    await cells.nth(0).locator('[data-action="run"]').click();
+    const [found] = (await session.api('GET', `${API}?path=${encodeURIComponent(copyName)}`)).notebooks;
+    assert.notEqual(found.id, id, 'the copy has an id of its own');
+    await waitForServer(found.id, [['python', 'kept = 2']], 'the copy edited');
+    assert.deepEqual(await serverCells(id), [['python', 'kept = 1']], 'the original untouched');
+    await page.screenshot('the duplicate edited, the original kept');
+  });
+});
