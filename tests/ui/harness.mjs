@@ -341,9 +341,10 @@ export class PageRecord {
 
   /** Opens JupyterLab with the token in a workspace of this page's own (new and empty:
    * JupyterLab keeps workspaces on the server, so /lab would reopen the tabs an earlier
-   * test left open) and waits for its shell. `relative`: a path under it, e.g. tree/a.ipynb. */
-  async openLab(relative = '') {
-    const url = new URL(this.session.url(`lab/workspaces/${this.workspace}/${relative}`));
+   * test left open) and waits for its shell. `relative`: a path under it, e.g. tree/a.ipynb.
+   * `baseUrl`: where the lab is reached, if not directly (e.g. through a relay, proxy.mjs). */
+  async openLab(relative = '', { baseUrl = this.session.baseUrl } = {}) {
+    const url = new URL(`lab/workspaces/${this.workspace}/${relative}`, baseUrl);
     url.searchParams.set('reset', '');
     url.searchParams.set('token', this.session.token);
     await this.page.goto(url.toString(), { waitUntil: 'domcontentloaded' });
