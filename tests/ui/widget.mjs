@@ -147,7 +147,7 @@ export async function restCell(notebookId, cellId) {
 
 /** Writes a plugin's user settings through JupyterLab's settings REST API from the page, as
  * JupyterLab itself does (the login cookie plus the `_xsrf` cookie echoed in X-XSRFToken),
- * and returns what the server then reports for the plugin (`composite` included). */
+ * and returns what the server then reports for the plugin (`settings`: the user's, `schema`). */
 export async function putLabSettings(page, plugin, settings) {
   return page.page.evaluate(
     async ({ url, raw }) => {
