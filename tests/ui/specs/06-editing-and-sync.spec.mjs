@@ -108,7 +108,7 @@ widgetTest('sync: a remote change to the cell being typed in shows a conflict no
   const { id, file, cellIds } = await makeNotebook('Conflicts', ['c = 1', 'c * 2']);
   await runFirst(id, cellIds);
   const a = await openReactive(page, file, 2);
-  const other = await session.newPage(`${t.name} (page B)`);
+  const other = await session.newPage(`page B of ${t.name}`);
   try {
     const b = await openReactive(other, file, 2);
     const conflictA = a.cells.nth(0).locator('.jp-ReactiveCell-conflict');
@@ -129,16 +129,21 @@ widgetTest('sync: a remote change to the cell being typed in shows a conflict no
     // A's keystrokes still go where the caret is.
     await page.page.keyboard.type('1');
     assert.equal(await editorText(a.cells.nth(0)), 'c = 110');
+    await expectOutput(a.cells.nth(1), /^\s*40\s*$/); // B's run: c = 20
     await conflictA.getByRole('button', { name: 'Keep mine' }).click();
     await waitFor(async () => (await restCell(id, cellIds[0])).code === 'c = 110', "A's version saved");
     await b.cells.nth(0).locator('.cm-content', { hasText: 'c = 110' }).waitFor({ timeout: TIMEOUT });
     await conflictA.getByText(/changed this cell/).waitFor({ state: 'detached', timeout: TIMEOUT });
+    // Choosing a side is not leaving the cell: A is still typing where it was, and (runOn
+    // "blur") nothing runs until A leaves.
+    assert.deepEqual(await editorCaret(a.cells.nth(0)), { offset: 5, collapsed: true, focused: true }, 'caret kept');
+    await sleep(500);
+    assert.match(await a.cells.nth(1).locator('.jp-ReactiveCell-outputs').innerText(), /^\s*40\s*$/, 'no run');
     await page.screenshot('keep mine: A version kept');
     await other.screenshot('keep mine: B shows A version');
 
     // Round 2: A types again; a remote change to another cell shows at once and leaves A's
     // text alone; then the same cell changes over REST and A takes theirs.
-    await a.cells.nth(0).locator('.cm-content').click();
     await page.page.keyboard.press('End');
     await page.page.keyboard.type(' + 5');
     const before = await editorCaret(a.cells.nth(0));
@@ -158,6 +163,7 @@ widgetTest('sync: a remote change to the cell being typed in shows a conflict no
     await conflictA.getByRole('button', { name: 'Take theirs' }).click();
     await waitFor(async () => (await editorText(a.cells.nth(0))) === 'c = 30', "A's editor shows theirs");
     await conflictA.getByText(/changed this cell/).waitFor({ state: 'detached', timeout: TIMEOUT });
+    assert.ok((await editorCaret(a.cells.nth(0))).focused, 'A is still in the cell');
     await a.notebook.locator('.jp-ReactiveCell-status').nth(1).click(); // A leaves the cell
     await sleep(1000);
     assert.equal((await restCell(id, cellIds[0])).code, 'c = 30', 'the server keeps theirs');
