@@ -183,7 +183,9 @@ export class UiSession {
       }
       await sleep(150);
     }
-    throw new Error(`jupyter lab did not answer /reactive/health within ${LAB_START_TIMEOUT_MS} ms:\n${this.labLogTail()}`);
+    throw new Error(
+      `jupyter lab did not answer /reactive/health within ${LAB_START_TIMEOUT_MS} ms:\n${this.labLogTail()}`,
+    );
   }
 
   async _startBrowser() {
@@ -236,7 +238,9 @@ export class UiSession {
     this.contexts.add(context);
     const page = await context.newPage();
     const record = new PageRecord(this, testName, page, context);
-    page.on('console', (message) => record.console.push({ type: message.type(), text: message.text(), location: message.location() }));
+    page.on('console', (message) =>
+      record.console.push({ type: message.type(), text: message.text(), location: message.location() }),
+    );
     page.on('pageerror', (error) => record.pageErrors.push(String(error && error.stack ? error.stack : error)));
     page.on('request', (request) => {
       const url = new URL(request.url());

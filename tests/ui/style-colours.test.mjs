@@ -28,7 +28,10 @@ powderblue purple rebeccapurple red rosybrown royalblue saddlebrown salmon sandy
 seashell sienna silver skyblue slateblue slategray slategrey snow springgreen steelblue tan teal
 thistle tomato turquoise violet wheat white whitesmoke yellow yellowgreen`.split(/\s+/);
 // The system colours of CSS Color 4 (they ignore the theme as much as a fixed one does).
-const SYSTEM = 'canvas canvastext linktext visitedtext activetext buttonface buttontext buttonborder field fieldtext highlight highlighttext selecteditem selecteditemtext mark marktext graytext accentcolor accentcolortext'.split(' ');
+const SYSTEM =
+  'canvas canvastext linktext visitedtext activetext buttonface buttontext buttonborder field fieldtext highlight highlighttext selecteditem selecteditemtext mark marktext graytext accentcolor accentcolortext'.split(
+    ' ',
+  );
 
 const COLOUR_WORD = new RegExp(`(^|[^\\w-])(${[...NAMED, ...SYSTEM].join('|')})(?![\\w-])`, 'i');
 const HEX = /#[0-9a-f]{3,8}\b/i;
@@ -68,7 +71,8 @@ export function hardCodedColours(css) {
   for (const match of noComments.matchAll(declaration)) {
     const [text, , value] = match;
     // A custom property of our own set to a fixed colour counts as much as a use.
-    const found = HEX.exec(withoutVars(value)) || FUNCTION.exec(withoutVars(value)) || COLOUR_WORD.exec(withoutVars(value));
+    const found =
+      HEX.exec(withoutVars(value)) || FUNCTION.exec(withoutVars(value)) || COLOUR_WORD.exec(withoutVars(value));
     if (found) {
       const line = noComments.slice(0, match.index).split('\n').length;
       problems.push({ line, declaration: text.trim(), found: found[0].trim() });

@@ -154,7 +154,12 @@ export async function putLabSettings(page, plugin, settings) {
       const xsrf = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
       const headers = { 'Content-Type': 'application/json' };
       if (xsrf) headers['X-XSRFToken'] = decodeURIComponent(xsrf[1]);
-      const put = await fetch(url, { method: 'PUT', credentials: 'same-origin', headers, body: JSON.stringify({ raw }) });
+      const put = await fetch(url, {
+        method: 'PUT',
+        credentials: 'same-origin',
+        headers,
+        body: JSON.stringify({ raw }),
+      });
       if (!put.ok) throw new Error(`PUT ${url}: ${put.status} ${await put.text()}`);
       const get = await fetch(url, { credentials: 'same-origin' });
       return get.json();

@@ -28,7 +28,9 @@ widgetTest('reactive: a new reactive notebook from the launcher', {}, async (pag
   await page.page.locator('.jp-LauncherCard', { hasText: FACTORY }).click();
   const notebook = page.page.locator('.jp-ReactiveNotebook:visible');
   await notebook.waitFor({ timeout: TIMEOUT });
-  await page.page.locator('.jp-ReactiveNotebook-banner', { hasText: 'Connecting' }).waitFor({ state: 'hidden', timeout: TIMEOUT });
+  await page.page
+    .locator('.jp-ReactiveNotebook-banner', { hasText: 'Connecting' })
+    .waitFor({ state: 'hidden', timeout: TIMEOUT });
   // A new notebook opens with one empty cell to type into.
   const cells = notebook.locator('.jp-ReactiveCell');
   await waitFor(async () => (await cells.count()) === 1, 'the first empty cell');
@@ -114,10 +116,7 @@ widgetTest("reactive: a second page on the same notebook sees the first page's e
     const second = await openReactive(other, file, 2);
     await typeInto(first.cells.nth(0), 'shared = 2');
     await first.notebook.locator('.jp-ReactiveCell-status').nth(1).click(); // leave the cell
-    await second.cells
-      .nth(0)
-      .locator('.cm-content', { hasText: 'shared = 2' })
-      .waitFor({ timeout: TIMEOUT });
+    await second.cells.nth(0).locator('.cm-content', { hasText: 'shared = 2' }).waitFor({ timeout: TIMEOUT });
     await page.screenshot('first page edited');
     await other.screenshot('second page sees the edit');
   } finally {

@@ -119,7 +119,12 @@ widgetTest('themes: the widget takes its colours from the light, dark and high-c
     const dark = await colours(page);
     assertFollowsTheme(dark, DARK);
     await page.screenshot('dark theme');
-    for (const variable of ['--jp-layout-color0', '--jp-content-font-color1', '--jp-ui-font-color2', '--jp-cell-editor-background']) {
+    for (const variable of [
+      '--jp-layout-color0',
+      '--jp-content-font-color1',
+      '--jp-ui-font-color2',
+      '--jp-cell-editor-background',
+    ]) {
       const inLight = light.find((c) => c.variable === variable).actual;
       const inDark = dark.find((c) => c.variable === variable).actual;
       assert.notEqual(inLight, inDark, `${variable} is the same in light and dark (${inLight})`);
