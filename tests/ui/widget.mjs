@@ -145,12 +145,20 @@ export async function restCell(notebookId, cellId) {
   return notebook.cells.find((c) => c.id === cellId);
 }
 
-/** Writes a plugin's user settings through JupyterLab's settings REST API from the page, as
- * JupyterLab itself does (the login cookie plus the `_xsrf` cookie echoed in X-XSRFToken),
- * and returns what the server then reports for the plugin (`settings`: the user's, `schema`). */
+/** Writes a plugin's user settings through JupyterLab's settings REST API and returns what
+ * the server then reports for the plugin (`settings`: the user's, `schema`). With `page`
+ * (JupyterLab loaded in it), from the page as JupyterLab itself does: its login cookie plus
+ * the `_xsrf` cookie echoed in X-XSRFToken; with `page` null, from Node with the token (no
+ * page load needed: a page opened afterwards reads the settings at start). */
 export async function putLabSettings(page, plugin, settings) {
+  const relative = `lab/api/settings/${plugin}`;
+  const raw = JSON.stringify(settings);
+  if (!page) {
+    await session.api('PUT', relative, { raw });
+    return session.api('GET', relative);
+  }
   return page.page.evaluate(
-    async ({ url, raw }) => {
+    async ({ url, raw: text }) => {
       const xsrf = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
       const headers = { 'Content-Type': 'application/json' };
       if (xsrf) headers['X-XSRFToken'] = decodeURIComponent(xsrf[1]);
@@ -158,12 +166,12 @@ export async function putLabSettings(page, plugin, settings) {
         method: 'PUT',
         credentials: 'same-origin',
         headers,
-        body: JSON.stringify({ raw }),
+        body: JSON.stringify({ raw: text }),
       });
       if (!put.ok) throw new Error(`PUT ${url}: ${put.status} ${await put.text()}`);
       const get = await fetch(url, { credentials: 'same-origin' });
       return get.json();
     },
-    { url: session.url(`lab/api/settings/${plugin}`), raw: JSON.stringify(settings) },
+    { url: session.url(relative), raw },
   );
 }

@@ -26,7 +26,8 @@ import {
   widgetTest,
 } from '../widget.mjs';
 
-/** Sets the widget's settings (JupyterLab's settings REST API, from the page) and checks the
+/** Sets the widget's settings (JupyterLab's settings REST API: from Node before the page
+ * loads, or from the loaded page with its cookies and XSRF token) and checks the
  * server now reports them (its user settings, else the schema's default); `{}` brings back
  * the defaults. */
 async function setRunOn(page, settings) {
@@ -34,6 +35,16 @@ async function setRunOn(page, settings) {
   const runOn = reported.settings.runOn ?? reported.schema.properties.runOn.default;
   assert.equal(runOn, settings.runOn ?? 'blur', 'runOn as the server reports it');
   return reported;
+}
+
+/** Back to the default settings, from the page (its cookies and XSRF token) when JupyterLab
+ * loaded in it, else from Node, so the next tests run with runOn "blur" either way. */
+async function restoreDefaults(page) {
+  try {
+    await setRunOn(page, {});
+  } catch {
+    await setRunOn(null, {});
+  }
 }
 
 /** Runs a notebook's first cell over REST (and so the cascade) and waits for the end. */
@@ -44,10 +55,9 @@ async function runFirst(id, cellIds) {
 widgetTest('editing: runOn "typing" runs the cell and its dependents as you type', {}, async (page) => {
   const { id, file, cellIds } = await makeNotebook('Run on typing', ['x = 1', 'y = x + 1', 'y']);
   await runFirst(id, cellIds);
-  await page.openLab();
   try {
-    await setRunOn(page, { runOn: 'typing', debounce: 300 });
-    // Opening the notebook reloads JupyterLab, which reads the setting anew.
+    await setRunOn(null, { runOn: 'typing', debounce: 300 });
+    // JupyterLab, loaded now, reads the setting at start.
     const { cells } = await openReactive(page, file, 3);
     await expectOutput(cells.nth(2), /^\s*2\s*$/);
     await page.screenshot('runOn typing: y is 2');
@@ -60,7 +70,7 @@ widgetTest('editing: runOn "typing" runs the cell and its dependents as you type
     assert.equal((await restCell(id, cellIds[0])).code, 'x = 7');
     await page.screenshot('typed x = 7 without leaving: y is 8');
   } finally {
-    await setRunOn(page, {});
+    await restoreDefaults(page);
   }
 });
 
@@ -70,9 +80,8 @@ widgetTest(
   async (page, t) => {
     const { id, file, cellIds } = await makeNotebook('Run on shift enter', ['x = 1', 'y = x + 1', 'y']);
     await runFirst(id, cellIds);
-    await page.openLab();
     try {
-      await setRunOn(page, { runOn: 'shift-enter' });
+      await setRunOn(null, { runOn: 'shift-enter' });
       const { notebook, cells } = await openReactive(page, file, 3);
       await expectOutput(cells.nth(2), /^\s*2\s*$/);
       await typeInto(cells.nth(0), 'x = 7');
@@ -103,7 +112,7 @@ widgetTest(
       await waitFor(async () => (await cells.nth(2).getAttribute('data-stale')) === 'false', 'y no longer stale');
       await page.screenshot('shift-enter ran the cascade: y is 8');
     } finally {
-      await setRunOn(page, {});
+      await restoreDefaults(page);
     }
   },
 );

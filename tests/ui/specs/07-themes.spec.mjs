@@ -146,6 +146,6 @@ widgetTest('themes: the widget takes its colours from the light, dark and high-c
     await page.screenshot('light theme again');
   } finally {
     // Whatever happened above, the next tests start in the default (light) theme.
-    await putLabSettings(page, '@jupyterlab/apputils-extension:themes', {});
+    await putLabSettings(null, '@jupyterlab/apputils-extension:themes', {});
   }
 });
