@@ -106,7 +106,7 @@ lint-ui: $(UI_STAMP)
 
 # node --test runs run.test.mjs in a process of its own, and --test-timeout bounds that whole
 # file (every spec) as well as each test: it is the budget of the browser tests.
-UI_TIMEOUT_MS ?= 270000
+UI_TIMEOUT_MS ?= 290000
 test-ui: lint-ui $(STAMP) labextension chromium $(UI_STAMP)
 	cd $(UI_DIR) && CHROMIUM="$(CHROMIUM)" VENV="$(abspath $(VENV))" \
 	  node --test --test-reporter=spec --test-timeout=$(UI_TIMEOUT_MS) run.test.mjs
