@@ -56,13 +56,19 @@ widgetTest('editing: runOn "typing" runs the cell and its dependents as you type
   const { id, file, cellIds } = await makeNotebook('Run on typing', ['x = 1', 'y = x + 1', 'y']);
   await runFirst(id, cellIds);
   try {
-    await setRunOn(null, { runOn: 'typing', debounce: 300 });
+    await setRunOn(null, { runOn: 'typing', debounce: 1000 });
     // JupyterLab, loaded now, reads the setting at start.
     const { cells } = await openReactive(page, file, 3);
     await expectOutput(cells.nth(2), /^\s*2\s*$/);
     await page.screenshot('runOn typing: y is 2');
-    await typeInto(cells.nth(0), 'x = 7'); // keystrokes only: no Shift+Enter, no leaving
+    // Keystrokes only (select all, then type): no Shift+Enter, no leaving the cell.
+    await typeInto(cells.nth(0), 'x = 7');
+    const typed = Date.now();
+    // Not on every keystroke: nothing runs before the typing has paused for the debounce.
+    assert.match(await cells.nth(2).locator('.jp-ReactiveCell-outputs').innerText(), /^\s*2\s*$/);
+    await page.screenshot('typed x = 7: nothing ran yet (debounce)');
     await expectOutput(cells.nth(2), /^\s*8\s*$/);
+    assert.ok(Date.now() - typed >= 900, 'ran only after the debounce (1000 ms)');
     await expectStatus(cells.nth(0), 'success');
     const caret = await editorCaret(cells.nth(0));
     assert.ok(caret.focused, 'the cell still has the focus');
