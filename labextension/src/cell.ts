@@ -408,11 +408,19 @@ export class ReactiveCellWidget extends Widget {
     const keep = document.createElement('button');
     keep.className = 'jp-mod-styled';
     keep.textContent = 'Keep mine';
-    keep.onclick = () => this._panel.resolveConflict(this.cellId, 'local');
+    // Choosing a side is not leaving the cell: the editor takes the focus back (and its
+    // caret) before the buttons go, or their removal would blur the cell (and run it).
+    keep.onclick = () => {
+      this.focusEditor();
+      this._panel.resolveConflict(this.cellId, 'local');
+    };
     const take = document.createElement('button');
     take.className = 'jp-mod-styled';
     take.textContent = 'Take theirs';
-    take.onclick = () => this._panel.resolveConflict(this.cellId, 'remote');
+    take.onclick = () => {
+      this.focusEditor();
+      this._panel.resolveConflict(this.cellId, 'remote');
+    };
     this._conflict.append(text, keep, take);
   }
 

@@ -12,45 +12,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { session, withPage } from '../session.mjs';
-
-const API = 'reactive/api/v1/notebooks';
-const FACTORY = 'Reactive Notebook';
-const TIMEOUT = 30_000;
-
-async function makeNotebook(name, cells) {
-  const { notebook_id: id } = await session.api('POST', API, { name });
-  for (const cell of cells) {
-    const body = typeof cell === 'string' ? { type: 'python', code: cell } : cell;
-    await session.api('POST', `${API}/${id}/cells`, body);
-  }
-  const listing = await session.api('GET', 'api/contents?content=1');
-  const file = listing.content.find((f) => f.type === 'notebook' && f.name.startsWith(name));
-  assert.ok(file, `no file for notebook ${name}`);
-  return { id, file: file.name };
-}
-
-async function openReactive(page, file, cellCount) {
-  await page.openLab();
-  await page.refreshFileBrowser();
-  const item = page.page.locator('.jp-DirListing-item', { hasText: file });
-  await item.waitFor({ timeout: TIMEOUT });
-  await item.click({ button: 'right' });
-  await page.page.locator('.lm-Menu-item', { hasText: /^Open With/ }).click();
-  await page.page.locator('.lm-Menu-item', { hasText: new RegExp(`^${FACTORY}$`) }).click();
-  const notebook = page.page.locator('.jp-ReactiveNotebook:visible');
-  await notebook.waitFor({ timeout: TIMEOUT });
-  const cells = notebook.locator('.jp-ReactiveCell');
-  await waitFor(async () => (await cells.count()) === cellCount, `${cellCount} cells`);
-  return { notebook, cells };
-}
-
-async function waitFor(check, what, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+import { API, TIMEOUT, makeNotebook, openReactive, typeInto, waitFor } from '../widget.mjs';
 
 /** The notebook's cells as the server has them: [type, code] in order. */
 async function serverCells(id) {
@@ -92,7 +54,10 @@ test('cells: a cell switched to SQL is highlighted as SQL, runs as SQL and names
 
     await output.fill('answers');
     await output.press('Enter');
-    await waitFor(async () => (await session.api('GET', `${API}/${id}`)).cells[0].output === 'answers', 'the result variable');
+    await waitFor(
+      async () => (await session.api('GET', `${API}/${id}`)).cells[0].output === 'answers',
+      'the result variable',
+    );
     await cell.locator('[data-action="run"]').click();
     await cell.locator('.jp-ReactiveCell-outputs table', { hasText: '42' }).waitFor({ timeout: 60_000 });
     // A SQL result's table has the query's columns only (no pandas index) and its size.
@@ -114,31 +79,96 @@ test('cells: add above and below, delete and undo, move with the buttons', async
     const { id, file } = await makeNotebook('Cell list', ['a = 1', 'b = 2']);
     const { cells } = await openReactive(page, file, 2);
     await cells.nth(0).locator('[data-action="add-above"]').click();
-    await waitForServer(id, [['python', ''], ['python', 'a = 1'], ['python', 'b = 2']], 'added above');
+    await waitForServer(
+      id,
+      [
+        ['python', ''],
+        ['python', 'a = 1'],
+        ['python', 'b = 2'],
+      ],
+      'added above',
+    );
     await cells.nth(2).locator('[data-action="add-below"]').click();
-    await waitForServer(id, [['python', ''], ['python', 'a = 1'], ['python', 'b = 2'], ['python', '']], 'added below');
+    await waitForServer(
+      id,
+      [
+        ['python', ''],
+        ['python', 'a = 1'],
+        ['python', 'b = 2'],
+        ['python', ''],
+      ],
+      'added below',
+    );
     assert.equal(await cells.count(), 4);
     // The new cell has the focus, ready to type into.
     await page.page.keyboard.type('c = 3');
     await cells.nth(0).locator('.jp-ReactiveCell-gutter').click(); // leave it: saved (and run)
-    await waitForServer(id, [['python', ''], ['python', 'a = 1'], ['python', 'b = 2'], ['python', 'c = 3']], 'typed');
+    await waitForServer(
+      id,
+      [
+        ['python', ''],
+        ['python', 'a = 1'],
+        ['python', 'b = 2'],
+        ['python', 'c = 3'],
+      ],
+      'typed',
+    );
     await page.screenshot('added above and below');
 
     await cells.nth(0).locator('[data-action="delete"]').click();
-    await waitForServer(id, [['python', 'a = 1'], ['python', 'b = 2'], ['python', 'c = 3']], 'deleted');
+    await waitForServer(
+      id,
+      [
+        ['python', 'a = 1'],
+        ['python', 'b = 2'],
+        ['python', 'c = 3'],
+      ],
+      'deleted',
+    );
     await cells.nth(1).locator('[data-action="delete"]').click();
-    await waitForServer(id, [['python', 'a = 1'], ['python', 'c = 3']], 'deleted b');
+    await waitForServer(
+      id,
+      [
+        ['python', 'a = 1'],
+        ['python', 'c = 3'],
+      ],
+      'deleted b',
+    );
     await page.screenshot('deleted, with an undo notice');
     const undo = page.page.locator('.jp-toast-button', { hasText: 'Undo' });
     await waitFor(async () => (await undo.count()) === 1, 'one undo: the last deletion');
     await undo.click();
-    await waitForServer(id, [['python', 'a = 1'], ['python', 'b = 2'], ['python', 'c = 3']], 'undone');
+    await waitForServer(
+      id,
+      [
+        ['python', 'a = 1'],
+        ['python', 'b = 2'],
+        ['python', 'c = 3'],
+      ],
+      'undone',
+    );
     assert.deepEqual(await pageCodes(cells), ['a = 1', 'b = 2', 'c = 3']);
 
     await cells.nth(0).locator('[data-action="move-down"]').click();
-    await waitForServer(id, [['python', 'b = 2'], ['python', 'a = 1'], ['python', 'c = 3']], 'moved down');
+    await waitForServer(
+      id,
+      [
+        ['python', 'b = 2'],
+        ['python', 'a = 1'],
+        ['python', 'c = 3'],
+      ],
+      'moved down',
+    );
     await cells.nth(2).locator('[data-action="move-up"]').click();
-    await waitForServer(id, [['python', 'b = 2'], ['python', 'c = 3'], ['python', 'a = 1']], 'moved up');
+    await waitForServer(
+      id,
+      [
+        ['python', 'b = 2'],
+        ['python', 'c = 3'],
+        ['python', 'a = 1'],
+      ],
+      'moved up',
+    );
     await waitFor(async () => (await pageCodes(cells)).join('|') === 'b = 2|c = 3|a = 1', 'the page in the new order');
     await page.screenshot('moved with the buttons');
 
@@ -146,7 +176,10 @@ test('cells: add above and below, delete and undo, move with the buttons', async
     await cells.nth(2).locator('.cm-content').click();
     await page.page.keyboard.press('Shift+Enter');
     await waitFor(async () => (await cells.count()) === 4, 'a new cell after the last');
-    await waitFor(async () => cells.nth(3).evaluate((node) => node.contains(document.activeElement)), 'the focus in it');
+    await waitFor(
+      async () => cells.nth(3).evaluate((node) => node.contains(document.activeElement)),
+      'the focus in it',
+    );
     await page.page.keyboard.type('d = 4');
     await page.page.keyboard.press('Shift+Enter');
     await waitFor(async () => (await cells.nth(3).getAttribute('data-status')) === 'success', 'd = 4 ran');
@@ -159,15 +192,40 @@ test('cells: a cell dragged by its gutter onto another one moves there', async (
     const { id, file } = await makeNotebook('Cell drag', ['first = 1', 'second = 2', 'third = 3']);
     const { cells } = await openReactive(page, file, 3);
     // Onto the upper half of the first cell: it becomes the first.
-    await cells.nth(2).locator('.jp-ReactiveCell-gutter').dragTo(cells.nth(0), { targetPosition: { x: 60, y: 4 } });
-    await waitForServer(id, [['python', 'third = 3'], ['python', 'first = 1'], ['python', 'second = 2']], 'dragged to the top');
-    await waitFor(async () => (await pageCodes(cells)).join('|') === 'third = 3|first = 1|second = 2', 'the page order');
+    await cells
+      .nth(2)
+      .locator('.jp-ReactiveCell-gutter')
+      .dragTo(cells.nth(0), { targetPosition: { x: 60, y: 4 } });
+    await waitForServer(
+      id,
+      [
+        ['python', 'third = 3'],
+        ['python', 'first = 1'],
+        ['python', 'second = 2'],
+      ],
+      'dragged to the top',
+    );
+    await waitFor(
+      async () => (await pageCodes(cells)).join('|') === 'third = 3|first = 1|second = 2',
+      'the page order',
+    );
     await page.screenshot('dragged to the top');
     // Onto the lower half of the last cell: it becomes the last.
     const last = cells.nth(2);
     const box = await last.boundingBox();
-    await cells.nth(0).locator('.jp-ReactiveCell-gutter').dragTo(last, { targetPosition: { x: 60, y: box.height - 4 } });
-    await waitForServer(id, [['python', 'first = 1'], ['python', 'second = 2'], ['python', 'third = 3']], 'dragged to the end');
+    await cells
+      .nth(0)
+      .locator('.jp-ReactiveCell-gutter')
+      .dragTo(last, { targetPosition: { x: 60, y: box.height - 4 } });
+    await waitForServer(
+      id,
+      [
+        ['python', 'first = 1'],
+        ['python', 'second = 2'],
+        ['python', 'third = 3'],
+      ],
+      'dragged to the end',
+    );
     await page.screenshot('dragged to the end');
   });
 });
@@ -177,14 +235,22 @@ test('cells: a read links to the cell that defines it, and stale cells stand out
     const { id, file } = await makeNotebook('Cell links', ['x = 1', 'z = 10', 'y = x + z + undefined_name']);
     const { cells } = await openReactive(page, file, 3);
     const reader = cells.nth(2);
-    assert.equal(await reader.locator('.jp-ReactiveCell-read[data-name="undefined_name"]').getAttribute('data-defined'), 'false');
+    assert.equal(
+      await reader.locator('.jp-ReactiveCell-read[data-name="undefined_name"]').getAttribute('data-defined'),
+      'false',
+    );
     await reader.locator('.jp-ReactiveCell-read[data-name="x"]').click();
-    await waitFor(async () => /jp-mod-revealed/.test(await cells.nth(0).getAttribute('class')), 'the defining cell revealed');
+    await waitFor(
+      async () => /jp-mod-revealed/.test(await cells.nth(0).getAttribute('class')),
+      'the defining cell revealed',
+    );
     assert.equal(await cells.nth(0).evaluate((node) => node.contains(document.activeElement)), true, 'focus in x = 1');
     await page.screenshot('jumped to the definition of x');
 
     // Run the chain, then change x over the API (another client): its readers go stale.
-    await session.api('PUT', `${API}/${id}/cells/${(await session.api('GET', `${API}/${id}`)).cells[2].id}`, { code: 'y = x + z' });
+    await session.api('PUT', `${API}/${id}/cells/${(await session.api('GET', `${API}/${id}`)).cells[2].id}`, {
+      code: 'y = x + z',
+    });
     const ids = (await session.api('GET', `${API}/${id}`)).cells.map((c) => c.id);
     await session.api('POST', `${API}/${id}/cells/${ids[2]}/run`, { wait: true });
     await waitFor(async () => (await reader.getAttribute('data-status')) === 'success', 'the chain ran');
@@ -216,10 +282,7 @@ test('cells: a notebook duplicated in the file browser opens as a notebook of it
     await copy.waitFor({ timeout: TIMEOUT });
     const copyName = (await copy.locator('.jp-DirListing-itemText').innerText()).trim();
     const { cells } = await openReactive(page, copyName, 1);
-    const editor = cells.nth(0).locator('.cm-content');
-    await editor.click();
-    await editor.press('ControlOrMeta+a');
-    await editor.pressSequentially('kept = 2');
+    await typeInto(cells.nth(0), 'kept = 2');
     await cells.nth(0).locator('[data-action="run"]').click();
     const [found] = (await session.api('GET', `${API}?path=${encodeURIComponent(copyName)}`)).notebooks;
     assert.notEqual(found.id, id, 'the copy has an id of its own');
