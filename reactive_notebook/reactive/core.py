@@ -49,6 +49,9 @@ class ReactiveCore:
         change = self.graph.update(cell_id, analysis, fingerprint=fingerprint)
         self._mark_stale(change)
         if changed_code:
+            # Its outputs came from the old code: it is stale itself (if it ran), and so
+            # are the cells that read it.
+            self.state.mark_stale(self.graph, [cell_id])
             self.state.mark_stale(self.graph, self.graph.children(cell_id))
         return change
 

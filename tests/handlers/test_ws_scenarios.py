@@ -68,14 +68,15 @@ async def test_editing_the_root_of_a_chain_and_running_it_updates_the_leaf(
         assert shown(first, c) == ["20"]
 
         edited = await client.exchange({"type": "cell_update", "cell_id": a, "code": "a = 5"})
-        # Editing runs nothing; what read the old value is marked stale.
+        # Editing runs nothing; the edited cell (its output came from the old code) and
+        # what read the old value are marked stale.
         assert edited[-1]["type"] == "ack"
         stale = events(edited, "cell_status")
-        assert {m["cell_id"] for m in stale} == {b, c}
+        assert {m["cell_id"] for m in stale} == {a, b, c}
         assert all(m["stale"] is True and m["status"] == "success" for m in stale)
         (updated,) = events(edited, "cell_updated")
         assert updated["cell"]["writes"] == ["a"]
-        assert len(edited) == 4
+        assert len(edited) == 5
 
         await client.command({"type": "run_cell", "cell_id": a})
         run = await client.run_done()

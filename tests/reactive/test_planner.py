@@ -198,6 +198,16 @@ def test_editing_an_ancestor_marks_its_descendants_stale_at_once() -> None:
     assert "c5" not in nb.stale()
 
 
+def test_an_edited_cell_that_ran_is_stale_itself_until_it_runs_again() -> None:
+    nb = Session("a = 1", "b = a", "c = 3")
+    nb.run("c1")  # and b = a, which reads it
+    nb.edit("c1", "a = 2")
+    nb.edit("c3", "c = 4")  # never ran: nothing of it is out of date
+
+    assert nb.stale() == {"c1", "c2"}
+    nb.run("c1")
+    assert nb.stale() == set()
+
 def test_an_edited_ancestor_is_rerun_before_the_leaf() -> None:
     nb = Session("a = 1", "b = a * 10", "c = a + 1", "d = c + 1", "z = 0")
     nb.run_all()
