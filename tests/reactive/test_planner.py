@@ -208,6 +208,7 @@ def test_an_edited_cell_that_ran_is_stale_itself_until_it_runs_again() -> None:
     nb.run("c1")
     assert nb.stale() == set()
 
+
 def test_an_edited_ancestor_is_rerun_before_the_leaf() -> None:
     nb = Session("a = 1", "b = a * 10", "c = a + 1", "d = c + 1", "z = 0")
     nb.run_all()
