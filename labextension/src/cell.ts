@@ -155,10 +155,7 @@ export class ReactiveCellWidget extends Widget {
       : said;
     this._status.setAttribute('aria-label', this._status.title);
     this._renderMeta(cell);
-    this._reason.textContent =
-      (cell.status === 'error' || cell.status === 'blocked') && cell.error
-        ? cell.error
-        : '';
+    this._renderReason(cell);
     this._renderConflict();
     this._renderOutputs(cell);
   }
@@ -311,6 +308,53 @@ export class ReactiveCellWidget extends Widget {
     this._badge.title = this._badge.textContent
       ? 'Something this cell reads changed since it ran: its outputs are out of date.'
       : '';
+  }
+
+  /** Why the cell failed or is blocked; the cells it names are links ("#2"). */
+  private _renderReason(cell: ICellState): void {
+    const text =
+      (cell.status === 'error' || cell.status === 'blocked') && cell.error
+        ? cell.error
+        : '';
+    const cells = this._panel.model?.cells ?? [];
+    const named = cells.filter(other => text.includes(other.id));
+    const key = JSON.stringify([
+      text,
+      named.map(c => [c.id, cells.indexOf(c)])
+    ]);
+    if (key === this._reasonKey) {
+      return;
+    }
+    this._reasonKey = key;
+    this._reason.replaceChildren();
+    if (!named.length) {
+      this._reason.textContent = text;
+      return;
+    }
+    const escaped = named.map(c => c.id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    const pattern = new RegExp(
+      `(?<![\\w-])(${escaped.join('|')})(?![\\w-])`,
+      'g'
+    );
+    let last = 0;
+    for (const match of text.matchAll(pattern)) {
+      const id = match[1];
+      const position = cells.findIndex(c => c.id === id) + 1;
+      this._reason.append(text.slice(last, match.index));
+      const link = document.createElement('button');
+      link.type = 'button';
+      link.className = 'jp-ReactiveCell-cellLink';
+      link.dataset.cellId = id;
+      link.textContent = `#${position}`;
+      link.title = `Go to cell ${position}`;
+      link.addEventListener('click', event => {
+        event.stopPropagation();
+        this._panel.revealCell(id);
+      });
+      this._reason.append(link);
+      last = (match.index ?? 0) + match[0].length;
+    }
+    this._reason.append(text.slice(last));
   }
 
   /** "writes a, b · reads x, y": each read is a link to the cell defining it. */
@@ -484,5 +528,6 @@ export class ReactiveCellWidget extends Widget {
   private _outputs: Panel;
   private _outputsKey = '';
   private _metaKey = '';
+  private _reasonKey = '';
   private _settingCode = false;
 }

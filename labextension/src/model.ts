@@ -19,7 +19,7 @@ import {
 
 /** A cell as the view needs it. */
 export interface ICellState extends ICell {
-  /** The traceback of the last failure (`cell_error`), if any. */
+  /** The traceback of the last failure (`cell_error`, or the snapshot's), if any. */
   traceback: ICellError | null;
 }
 
@@ -68,7 +68,7 @@ function cellState(cell: ICell): ICellState {
     writes: [...(cell.writes ?? [])],
     stale: Boolean(cell.stale),
     error: cell.error ?? null,
-    traceback: null
+    traceback: cell.traceback ?? null
   };
 }
 
@@ -296,7 +296,7 @@ export class ReactiveNotebookModel {
         const current = this._cells[index];
         const updated: ICellState = {
           ...cellState(event.cell),
-          traceback: current.traceback
+          traceback: event.cell.traceback ?? current.traceback
         };
         const edit = this._edits.get(event.cell_id);
         if (edit) {

@@ -285,7 +285,12 @@ export class ReactiveNotebookPanel extends Panel {
       Notification.info(`No cell defines ${name}.`, { autoClose: 4000 });
       return;
     }
-    const widget = this._widgetOf(definer.id);
+    this.revealCell(definer.id);
+  }
+
+  /** Scroll to a cell, mark it for a moment and put the cursor in it. */
+  revealCell(cellId: string): void {
+    const widget = this._widgetOf(cellId);
     if (widget) {
       widget.reveal();
       widget.focusEditor();

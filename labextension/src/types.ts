@@ -51,6 +51,8 @@ export interface ICell {
   writes: string[];
   /** The result variable of a SQL cell. */
   output?: string | null;
+  /** The exception of the cell's last run, if it raised. */
+  traceback?: ICellError | null;
 }
 
 export interface INotebook {

@@ -206,6 +206,16 @@ CELL: Schema = {
         "reads": {"type": "array", "items": {"type": "string"}},
         "writes": {"type": "array", "items": {"type": "string"}},
         "output": {"type": ["string", "null"]},
+        "traceback": {
+            "type": "object",
+            "description": "The exception of the cell's last run, if it raised.",
+            "properties": {
+                "ename": {"type": "string"},
+                "evalue": {"type": "string"},
+                "traceback": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["ename", "evalue", "traceback"],
+        },
     },
     "required": [
         "id",

@@ -124,8 +124,16 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
 
     def send_text(self, text: str) -> None:
         try:
-            self.write_message(text)
+            sent = self.write_message(text)
         except WebSocketClosedError:
+            self.stop_relay()
+            return
+        sent.add_done_callback(self._after_send)
+
+    def _after_send(self, sent: asyncio.Future[None]) -> None:
+        """A write that failed because the client went away: stop relaying to it (and
+        take the exception, which asyncio would otherwise log as never retrieved)."""
+        if not sent.cancelled() and sent.exception() is not None:
             self.stop_relay()
 
     async def on_message(self, message: str | bytes) -> None:

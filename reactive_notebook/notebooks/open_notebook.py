@@ -315,7 +315,10 @@ class OpenNotebook:
             if self._current_plan is not None and status == "error":
                 for blocked in self._current_plan.blocked_by_failure(cell.id):
                     self._set_status(
-                        blocked, CellStatus.BLOCKED, error=f"cell {cell.id} failed", stale=True
+                        blocked,
+                        CellStatus.BLOCKED,
+                        error=f"cell {cell.id} failed ({message})",
+                        stale=True,
                     )
         elif status == "blocked":
             pass  # announced when its provider failed

@@ -355,6 +355,13 @@ class NotebookService:
             "reads": sorted(analysis.reads) if analysis else [],
             "writes": sorted(analysis.writes) if analysis else [],
         }
+        failure = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
+        if failure is not None:  # what `cell_error` said when it ran, for a later reader
+            described["traceback"] = {
+                "ename": str(failure.get("ename", "")),
+                "evalue": str(failure.get("evalue", "")),
+                "traceback": [str(line) for line in failure.get("traceback", [])],
+            }
         if cell.type is CellType.SQL:
             described["output"] = cell.output
         return described

@@ -4,6 +4,7 @@ delete and run cells; every answer checked against the OpenAPI document."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +309,13 @@ async def test_running_a_failing_cell_reports_its_error_and_blocks_its_dependent
     assert failed["status"] == "error"
     assert failed["error"].startswith("ZeroDivisionError")
     assert blocked["status"] == "blocked"
+    assert blocked["error"] == f"cell {first} failed ({failed['error']})"
+    # A client that opens the notebook later still gets the traceback.
+    again = conforms(await api("GET", "notebooks", notebook_id, "cells", first))
+    assert again["traceback"]["ename"] == "ZeroDivisionError"
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(again["traceback"]["traceback"]))
+    assert "x = 1 / 0" in plain
+    assert "traceback" not in blocked
 
 
 async def test_running_a_cell_runs_its_stale_ancestors_first(api: Api) -> None:

@@ -398,4 +398,18 @@ describe('ReactiveNotebookModel', () => {
     expect(model.cellAbove('a')).toBeNull();
     expect(model.cellAbove('c')).toBe('b');
   });
+
+  it("loads a failed cell's traceback from the snapshot (a notebook opened later)", () => {
+    const model = new ReactiveNotebookModel('nb3');
+    const error = { ename: 'ValueError', evalue: 'bad', traceback: ['line 1'] };
+    model.load(
+      notebook([
+        cell('a', 'raise ValueError("bad")', {
+          status: 'error',
+          traceback: error
+        })
+      ])
+    );
+    expect(model.cell('a')!.traceback).toEqual(error);
+  });
 });

@@ -85,7 +85,24 @@ widgetTest('reactive: a failing cell shows its error and its dependents blocked'
   await cells.nth(0).getByText('ZeroDivisionError').first().waitFor({ timeout: TIMEOUT });
   await expectStatus(cells.nth(1), 'blocked');
   await expectStatus(cells.nth(2), 'blocked');
+  // The reason names the failed cell as a link to it.
+  const reason = cells.nth(1).locator('.jp-ReactiveCell-reason');
+  assert.match(await reason.innerText(), /^cell #1 failed \(ZeroDivisionError: division by zero\)$/);
   await page.screenshot('error and blocked dependents');
+  await reason.locator('.jp-ReactiveCell-cellLink').click();
+  await waitFor(
+    async () => cells.nth(0).evaluate((node) => node.contains(document.activeElement)),
+    'the failed cell focused',
+  );
+
+  // Opened again (a new page: a new snapshot), the failed cell still shows its traceback.
+  await page.page.reload();
+  const again = await openReactive(page, file, 3);
+  await again.cells
+    .nth(0)
+    .locator('.jp-ReactiveCell-traceback', { hasText: 'ZeroDivisionError' })
+    .waitFor({ timeout: TIMEOUT });
+  await page.screenshot('reopened: the traceback is still there');
 });
 
 widgetTest('reactive: a matplotlib plot shows an image', {}, async (page) => {
