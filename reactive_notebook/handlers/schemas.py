@@ -241,6 +241,14 @@ RESPONSES: dict[str, Schema] = {
             "notebook_id": {"type": "string"},
             "name": {"type": "string"},
             "revision": {"type": "integer"},
+            "path": {
+                "type": "string",
+                "description": (
+                    "The notebook file's path relative to the contents root (as the "
+                    "contents API and JupyterLab's `docmanager:open` take it); absent "
+                    "when the store keeps notebooks in no file."
+                ),
+            },
         },
         "required": ["notebook_id"],
     },
@@ -323,6 +331,24 @@ RESPONSES: dict[str, Schema] = {
             "revision": {"type": "integer", "description": "The current revision (409)."},
         },
         "required": ["message"],
+    },
+    "Capabilities": {
+        "type": "object",
+        "properties": {
+            "chat": {
+                "type": "object",
+                "description": "The notebook chat: available once an LLM provider is configured.",
+                "properties": {
+                    "available": {"type": "boolean"},
+                    "message": {
+                        "type": "string",
+                        "description": "Why it is unavailable, for a person (empty if available).",
+                    },
+                },
+                "required": ["available", "message"],
+            }
+        },
+        "required": ["chat"],
     },
     "Cell": CELL,
     "Output": OUTPUT,

@@ -32,6 +32,7 @@ async def test_a_new_notebook_answers_201_with_its_id_and_where_it_lives(
     assert created["revision"] == 1
     assert response.headers["Location"] == (f"{BASE_URL}reactive/api/v1/notebooks/{notebook_id}")
     assert notebook_file(jp_root_dir, notebook_id).name == "Sales report.ipynb"
+    assert created["path"] == "Sales report.ipynb"  # where JupyterLab opens it
 
 
 @pytest.mark.parametrize("body", [None, {}], ids=["no body", "empty object"])
