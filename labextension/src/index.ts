@@ -27,14 +27,18 @@ import {
   addIcon,
   notebookIcon,
   runIcon,
+  settingsIcon,
   stopIcon,
+  Toolbar,
   ToolbarButton
 } from '@jupyterlab/ui-components';
 
 import { ReactiveAPI } from './api';
 import { storedId } from './ids';
+import { openNotebookSettings } from './notebook-settings';
 import { ReactiveNotebookPanel } from './panel';
 import { DEFAULT_SETTINGS, IReactiveSettings, RunOn } from './settings';
+import { KernelStatus } from './toolbar';
 import { ReactiveNotebookDocument } from './widget';
 
 const PLUGIN_ID = 'reactive-notebook:plugin';
@@ -47,7 +51,8 @@ export const CommandIDs = {
   runAll: 'reactive-notebook:run-all',
   interrupt: 'reactive-notebook:interrupt',
   insertBelow: 'reactive-notebook:insert-cell-below',
-  deleteCell: 'reactive-notebook:delete-cell'
+  deleteCell: 'reactive-notebook:delete-cell',
+  notebookSettings: 'reactive-notebook:notebook-settings'
 } as const;
 
 class ReactiveNotebookFactory extends ABCWidgetFactory<
@@ -60,7 +65,8 @@ class ReactiveNotebookFactory extends ABCWidgetFactory<
     >,
     private readonly _make: (
       context: DocumentRegistry.Context
-    ) => ReactiveNotebookPanel
+    ) => ReactiveNotebookPanel,
+    private readonly _openSettings: (panel: ReactiveNotebookPanel) => void
   ) {
     super(options);
   }
@@ -100,11 +106,24 @@ class ReactiveNotebookFactory extends ABCWidgetFactory<
         onClick: () => void content.insertBelow()
       })
     );
+    widget.toolbar.addItem(
+      'notebook-settings',
+      new ToolbarButton({
+        icon: settingsIcon,
+        tooltip: 'Notebook settings: name, database connection',
+        onClick: () => this._openSettings(content)
+      })
+    );
+    widget.toolbar.addItem('spacer', Toolbar.createSpacerItem());
+    widget.toolbar.addItem('kernel-status', new KernelStatus(content));
     return widget;
   }
 }
 
-/** The path of the file the server created for notebook `notebookId`. */
+/**
+ * The path of the file the server created for notebook `notebookId`, for a server that
+ * does not answer it: the newest notebooks of the contents root, searched for the id.
+ */
 async function findCreated(
   contents: Contents.IManager,
   notebookId: string
@@ -177,7 +196,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           editorServices,
           serverSettings,
           settings: () => settings
-        })
+        }),
+      panel => void openNotebookSettings(panel, api)
     );
     app.docRegistry.addWidgetFactory(factory);
 
@@ -213,10 +233,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
           const created = await api.createNotebook();
           // A new notebook opens with one empty Python cell to type into.
           await api.createCell(created.notebook_id, { type: 'python' });
-          const path = await findCreated(
-            app.serviceManager.contents,
-            created.notebook_id
-          );
+          const path =
+            created.path ??
+            (await findCreated(
+              app.serviceManager.contents,
+              created.notebook_id
+            ));
           if (path === null) {
             Notification.warning(
               'The notebook was created but its file was not found; ' +
@@ -260,6 +282,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Add Cell Below',
       isEnabled,
       execute: () => current()?.insertBelow()
+    });
+    commands.addCommand(CommandIDs.notebookSettings, {
+      label: 'Notebook Settings…',
+      caption: "The notebook's name and database connection",
+      icon: args => (args.isPalette ? undefined : settingsIcon),
+      isEnabled,
+      execute: () => {
+        const panel = current();
+        return panel ? openNotebookSettings(panel, api) : undefined;
+      }
     });
     commands.addCommand(CommandIDs.deleteCell, {
       label: 'Delete Cell',

@@ -7,6 +7,7 @@ import { IEditorServices } from '@jupyterlab/codeeditor';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { ReactiveCellWidget } from './cell';
@@ -54,6 +55,11 @@ export class ReactiveNotebookPanel extends Panel {
 
   get socket(): NotebookSocket | null {
     return this._socket;
+  }
+
+  /** Emitted once `model` and `socket` are set (the document's context is ready). */
+  get modelReady(): ISignal<this, ReactiveNotebookModel> {
+    return this._modelReady;
   }
 
   get activeCell(): ReactiveCellWidget | null {
@@ -209,6 +215,7 @@ export class ReactiveNotebookPanel extends Panel {
       }
     });
     model.changed.connect((_, change) => this._onModelChange(change));
+    this._modelReady.emit(model);
     socket.connect();
   }
 
@@ -355,4 +362,5 @@ export class ReactiveNotebookPanel extends Panel {
   /** The code the server has for each cell, as far as this client knows. */
   private _savedCode = new Map<string, string>();
   private _typingTimer: ReturnType<typeof setTimeout> | null = null;
+  private _modelReady = new Signal<this, ReactiveNotebookModel>(this);
 }
