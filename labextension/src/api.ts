@@ -168,7 +168,7 @@ export class ReactiveAPI {
     notebookId: string,
     name: string,
     options?: IRevisionOptions
-  ): Promise<{ name: string; revision: number }> {
+  ): Promise<{ name: string; revision: number; path?: string }> {
     return this.call(
       'PUT',
       ['notebooks', notebookId, 'name'],

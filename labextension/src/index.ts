@@ -197,7 +197,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
           serverSettings,
           settings: () => settings
         }),
-      panel => void openNotebookSettings(panel, api)
+      panel => void showSettings(panel)
     );
     app.docRegistry.addWidgetFactory(factory);
 
@@ -215,6 +215,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
         name: widget => widget.context.path
       });
     }
+
+    /**
+     * The notebook settings of `panel`. A rename moves the file (the server names it
+     * after the notebook): the document is opened again under its new path, so the tab,
+     * the file browser and a restored workspace all follow.
+     */
+    const showSettings = (panel: ReactiveNotebookPanel): Promise<void> =>
+      openNotebookSettings(panel, api, {
+        moved: async path => {
+          const widget = tracker.find(w => w.content === panel);
+          if (!widget || widget.context.localPath === path) {
+            return;
+          }
+          await app.commands.execute('docmanager:open', {
+            path,
+            factory: FACTORY
+          });
+          widget.close();
+        }
+      });
 
     const current = (): ReactiveNotebookPanel | null =>
       tracker.currentWidget?.content ?? null;
@@ -290,7 +310,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isEnabled,
       execute: () => {
         const panel = current();
-        return panel ? openNotebookSettings(panel, api) : undefined;
+        return panel ? showSettings(panel) : undefined;
       }
     });
     commands.addCommand(CommandIDs.deleteCell, {

@@ -168,17 +168,30 @@ async function applyChanges(
   api: ReactiveAPI,
   notebookId: string,
   current: INotebookSettings,
-  changes: SettingsChange[]
+  changes: SettingsChange[],
+  moved: (path: string) => void
 ): Promise<void> {
   for (const change of changes) {
     if (change.kind === 'name') {
-      current.name = (await api.renameNotebook(notebookId, change.name)).name;
+      const renamed = await api.renameNotebook(notebookId, change.name);
+      current.name = renamed.name;
+      if (renamed.path !== undefined) {
+        moved(renamed.path);
+      }
     } else {
       current.db = (
         await api.setDbConnection(notebookId, change.connectionString)
       ).db_conn_string;
     }
   }
+}
+
+export interface IOpenSettingsOptions {
+  /**
+   * The server renamed the notebook's file (after its new name) to `path`, relative to
+   * the contents root: the document should follow it.
+   */
+  moved?: (path: string) => void | Promise<void>;
 }
 
 /**
@@ -188,7 +201,8 @@ async function applyChanges(
  */
 export async function openNotebookSettings(
   panel: ReactiveNotebookPanel,
-  api: ReactiveAPI
+  api: ReactiveAPI,
+  options: IOpenSettingsOptions = {}
 ): Promise<void> {
   const model = panel.model;
   if (!model || !model.loaded) {
@@ -234,7 +248,16 @@ export async function openNotebookSettings(
       if (changes.length === 0) {
         return;
       }
-      await applyChanges(api, model.notebookId, current, changes);
+      let path: string | null = null;
+      try {
+        await applyChanges(api, model.notebookId, current, changes, moved => {
+          path = moved;
+        });
+      } finally {
+        if (path !== null) {
+          await options.moved?.(path);
+        }
+      }
       Notification.success('Notebook settings saved.', { autoClose: 3000 });
       return;
     } catch (failure) {

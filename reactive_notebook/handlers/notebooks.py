@@ -68,7 +68,11 @@ class NotebookNameHandler(ReactiveHandler):
         notebook = await self.service.rename_notebook(
             self.user, notebook_id, body["name"], body.get("expected_revision")
         )
-        self.reply({"name": notebook.name, "revision": notebook.revision})
+        renamed: dict[str, object] = {"name": notebook.name, "revision": notebook.revision}
+        path = self.service.file_path(notebook.id)
+        if path is not None:
+            renamed["path"] = path
+        self.reply(renamed)
 
 
 class NotebookDbHandler(ReactiveHandler):

@@ -283,7 +283,18 @@ RESPONSES: dict[str, Schema] = {
     },
     "Renamed": {
         "type": "object",
-        "properties": {"name": {"type": "string"}, "revision": {"type": "integer"}},
+        "properties": {
+            "name": {"type": "string"},
+            "revision": {"type": "integer"},
+            "path": {
+                "type": "string",
+                "description": (
+                    "The file's path after the rename, relative to the contents root "
+                    "(the file is renamed after the notebook); absent when the store "
+                    "keeps notebooks in no file."
+                ),
+            },
+        },
         "required": ["name", "revision"],
     },
     "DbConnectionSet": {

@@ -85,7 +85,8 @@ async def test_renaming_keeps_the_id_and_renames_the_file(api: Api, jp_root_dir:
     notebook_id = await new_notebook(api, "draft")
     response = await api("PUT", "notebooks", notebook_id, "name", body={"name": "final"})
     assert response.code == 200
-    assert conforms(response) == {"name": "final", "revision": 2}
+    # The file's new path comes back, for a client that has the file open (JupyterLab).
+    assert conforms(response) == {"name": "final", "revision": 2, "path": "final.ipynb"}
     notebook = conforms(await api("GET", "notebooks", notebook_id))
     assert (notebook["id"], notebook["name"], notebook["revision"]) == (notebook_id, "final", 2)
     listed = conforms(await api("GET", "notebooks"))["notebooks"]

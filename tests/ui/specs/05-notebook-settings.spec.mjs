@@ -36,6 +36,17 @@ async function save(page) {
   await page.page.locator('.jp-Dialog .jp-Dialog-button.jp-mod-accept').click();
 }
 
+/** Waits until the one notebook tab is `title`, and its cells are shown again. */
+async function expectOnlyTab(page, title) {
+  const tabs = page.page.locator('#jp-main-dock-panel .lm-TabBar-tab').filter({ hasText: /\.ipynb$/ });
+  await waitFor(async () => {
+    const titles = await tabs.allTextContents();
+    return titles.length === 1 && titles[0].trim() === title;
+  }, `the only notebook tab to be ${title}`);
+  await page.page.locator('.jp-ReactiveNotebook:visible .jp-ReactiveCell').first().waitFor({ timeout: TIMEOUT });
+  await expectKernel(page, 'unknown');
+}
+
 /** The notebook (REST GET) once `done(notebook)` holds. */
 async function savedNotebook(id, done) {
   let notebook;
@@ -123,6 +134,8 @@ widgetTest('settings: rename, a masked connection string and the LLM notice', {}
   // The dialog closes on Save; the changes then go over REST.
   const notebook = await savedNotebook(id, (n) => n.name === 'Renamed in settings');
   assert.equal(notebook.db_conn_string, MASKED_CONNECTION);
+  // The file was renamed after the notebook: the tab follows it (the document reopens).
+  await expectOnlyTab(page, 'Renamed in settings.ipynb');
 
   form = await openSettings(page);
   const db = form.locator('input[name=db]');
@@ -136,6 +149,7 @@ widgetTest('settings: rename, a masked connection string and the LLM notice', {}
   await save(page);
   await page.page.locator('.jp-Dialog').waitFor({ state: 'detached', timeout: TIMEOUT });
   const after = await savedNotebook(id, (n) => n.name === 'Renamed twice');
+  await expectOnlyTab(page, 'Renamed twice.ipynb');
   assert.equal(after.db_conn_string, MASKED_CONNECTION);
   const listing = await session.api('GET', 'api/contents?content=1');
   const renamed = listing.content.find((f) => f.name === 'Renamed twice.ipynb');
