@@ -24,6 +24,23 @@ async function expectKernel(page, state, timeout = TIMEOUT) {
   await waitFor(async () => (await status.getAttribute('data-state')) === state, `kernel ${state}`, timeout);
 }
 
+/** Routes the page's notebook WebSockets through the test, which passes everything on
+ * while `down` is false, and refuses new ones while it is true: `open` holds the routes
+ * of the sockets connected now, for the test to close. */
+async function relayNotebookSockets(page) {
+  const link = { down: false, open: new Set() };
+  await page.page.routeWebSocket(/\/reactive\/api\/v1\/notebooks\/[^/]+\/ws/, (socket) => {
+    if (link.down) {
+      socket.close({ code: 4000, reason: 'test: the server cannot be reached' });
+      return;
+    }
+    socket.connectToServer();
+    link.open.add(socket);
+    socket.onClose(() => link.open.delete(socket));
+  });
+  return link;
+}
+
 /** Opens the settings dialog with the toolbar button; its form. */
 async function openSettings(page) {
   await page.page.locator('.jp-Document:visible [title^="Notebook settings"]').click();
@@ -73,7 +90,8 @@ async function placesOf(page, text) {
   }, text);
 }
 
-widgetTest('settings: the toolbar shows the kernel idle after a run and busy during one', {}, async (page) => {
+widgetTest('settings: the toolbar shows the kernel idle after a run, busy during one, disconnected while the socket is down', {}, async (page) => {
+  const link = await relayNotebookSockets(page);
   const { file } = await makeNotebook('Kernel status', ['x = 1', 'import time\ntime.sleep(2)\nx']);
   const { cells } = await openReactive(page, file, 2);
   const status = kernelStatus(page);
@@ -95,6 +113,17 @@ widgetTest('settings: the toolbar shows the kernel idle after a run and busy dur
   await expectOutput(cells.nth(1), /^\s*1\s*$/);
   await expectKernel(page, 'idle');
   await page.screenshot('kernel idle again');
+
+  // The connection drops (and reconnecting fails for a while): the item says so; once
+  // the socket is back it shows the kernel again.
+  link.down = true;
+  for (const socket of link.open) await socket.close({ code: 4000, reason: 'test: connection dropped' });
+  await expectKernel(page, 'disconnected');
+  assert.match(await status.getAttribute('title'), /lost/);
+  await page.screenshot('disconnected while the socket is down');
+  link.down = false;
+  await expectKernel(page, 'idle', 60_000);
+  await page.screenshot('reconnected: kernel idle');
   assert.deepEqual(page.errors(), [], 'console errors');
 });
 
