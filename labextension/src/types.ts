@@ -84,6 +84,8 @@ interface IEventBase {
 export interface ISnapshotEvent extends IEventBase {
   type: 'snapshot';
   notebook: INotebook;
+  /** The last `kernel_status` state (null: the kernel has not started yet). */
+  kernel_state?: KernelState | null;
 }
 export interface IResumedEvent extends IEventBase {
   type: 'resumed';

@@ -90,7 +90,7 @@ async function placesOf(page, text) {
   }, text);
 }
 
-widgetTest('settings: the toolbar shows the kernel idle after a run, busy during one, disconnected while the socket is down', {}, async (page) => {
+widgetTest('settings: the toolbar shows the kernel idle after a run, busy during one, disconnected while the socket is down', {}, async (page, t) => {
   const link = await relayNotebookSockets(page);
   const { file } = await makeNotebook('Kernel status', ['x = 1', 'import time\ntime.sleep(2)\nx']);
   const { cells } = await openReactive(page, file, 2);
@@ -124,6 +124,16 @@ widgetTest('settings: the toolbar shows the kernel idle after a run, busy during
   link.down = false;
   await expectKernel(page, 'idle', 60_000);
   await page.screenshot('reconnected: kernel idle');
+
+  // A page opened now starts from the kernel's state (the socket's snapshot carries it).
+  const other = await session.newPage(`${t.name} (second page)`);
+  try {
+    await openReactive(other, file, 2);
+    await expectKernel(other, 'idle');
+    await other.screenshot('a second page shows the kernel idle without running anything');
+  } finally {
+    await other.close();
+  }
   assert.deepEqual(page.errors(), [], 'console errors');
 });
 
