@@ -7,6 +7,8 @@
 //   [title^="Notebook settings"]            the toolbar button opening the dialog
 //   .jp-Dialog .jp-ReactiveNotebookSettings the dialog's form: input[name=name], input[name=db],
 //     .jp-ReactiveNotebookSettings-error (a refused save), -chat[data-available] (the LLM notice)
+// The notebook WebSocket is routed through the test (page.routeWebSocket) to drop it.
+// Not covered here: the starting/restarting/dead states (unit tests cover their labels).
 import assert from 'node:assert/strict';
 
 import { session } from '../session.mjs';
@@ -90,7 +92,7 @@ async function placesOf(page, text) {
   }, text);
 }
 
-widgetTest('settings: the toolbar shows the kernel idle after a run, busy during one, disconnected while the socket is down', {}, async (page, t) => {
+widgetTest('settings: toolbar kernel status is idle, busy, disconnected', {}, async (page, t) => {
   const link = await relayNotebookSockets(page);
   const { file } = await makeNotebook('Kernel status', ['x = 1', 'import time\ntime.sleep(2)\nx']);
   const { cells } = await openReactive(page, file, 2);
