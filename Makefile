@@ -17,7 +17,7 @@ TOKEN ?=
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: test lint typecheck unit postgres chromium test-ui bench run labextension clean
+.PHONY: test lint typecheck unit postgres chromium lint-ui test-ui bench run labextension clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -97,9 +97,19 @@ $(UI_STAMP): $(UI_DIR)/package.json $(UI_DIR)/package-lock.json
 	cd $(UI_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-test-ui: $(STAMP) labextension chromium $(UI_STAMP)
+## lint-ui: the UI tests' own checks, no browser: eslint (tests/ui/eslint.config.mjs) and
+## prettier --check of tests/ui, and that labextension/style/*.css take every colour from
+## --jp-* variables (tests/ui/style-colours.test.mjs). make test-ui runs it first.
+lint-ui: $(UI_STAMP)
+	cd $(UI_DIR) && npx --no-install eslint . && npx --no-install prettier --check --log-level=warn . && \
+	  node --test --test-reporter=spec style-colours.test.mjs
+
+# node --test runs run.test.mjs in a process of its own, and --test-timeout bounds that whole
+# file (every spec) as well as each test: it is the budget of the browser tests.
+UI_TIMEOUT_MS ?= 480000
+test-ui: lint-ui $(STAMP) labextension chromium $(UI_STAMP)
 	cd $(UI_DIR) && CHROMIUM="$(CHROMIUM)" VENV="$(abspath $(VENV))" \
-	  node --test --test-reporter=spec --test-timeout=180000 run.test.mjs
+	  node --test --test-reporter=spec --test-timeout=$(UI_TIMEOUT_MS) run.test.mjs
 
 ## bench: the speed figures recorded in bench/README.md
 bench: $(STAMP)

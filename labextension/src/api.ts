@@ -56,14 +56,17 @@ export async function requestAPI<T>(
   settings: ServerConnection.ISettings,
   method: string,
   path: string[],
-  body?: unknown
+  body?: unknown,
+  query?: Record<string, string>
 ): Promise<T> {
   const init: RequestInit = { method };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers = { 'Content-Type': 'application/json' };
   }
-  const url = apiURL(settings, ...path);
+  const url =
+    apiURL(settings, ...path) +
+    (query ? URLExt.objectToQueryString(query) : '');
   let response: Response;
   try {
     response = await ServerConnection.makeRequest(url, init, settings);
@@ -134,8 +137,28 @@ export class ReactiveAPI {
     return (await response.json()) as { status: string; version: string };
   }
 
-  private call<T>(method: string, path: string[], body?: unknown): Promise<T> {
-    return requestAPI<T>(this.serverSettings, method, path, body);
+  private call<T>(
+    method: string,
+    path: string[],
+    body?: unknown,
+    query?: Record<string, string>
+  ): Promise<T> {
+    return requestAPI<T>(this.serverSettings, method, path, body, query);
+  }
+
+  /**
+   * The notebook in the file at contents path `path` (null if the caller has none
+   * there). Ask this rather than reading the id in the file: a copied file still holds
+   * its original's id, and only the server knows the copy's own.
+   */
+  async notebookAt(path: string): Promise<INotebookSummary | null> {
+    const reply = await this.call<{ notebooks: INotebookSummary[] }>(
+      'GET',
+      ['notebooks'],
+      undefined,
+      { path }
+    );
+    return reply.notebooks[0] ?? null;
   }
 
   async listNotebooks(): Promise<INotebookSummary[]> {

@@ -1,8 +1,19 @@
 /**
- * One cell's row in the Reactive Notebook: its status mark, JupyterLab's editor, the
- * names it reads and writes, the reason it failed or is blocked, and its outputs.
+ * One cell's row in the Reactive Notebook: a gutter (status mark, drag handle), a header
+ * (type switch, a SQL cell's result variable, move / add / delete buttons), JupyterLab's
+ * editor, the names the cell writes and reads (a read jumps to the cell defining it), the
+ * reason it failed or is blocked, a conflict notice, and its outputs.
  */
 import { CodeEditor, CodeEditorWrapper } from '@jupyterlab/codeeditor';
+import {
+  addAboveIcon,
+  addBelowIcon,
+  deleteIcon,
+  LabIcon,
+  moveDownIcon,
+  moveUpIcon,
+  runIcon
+} from '@jupyterlab/ui-components';
 import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 
 import { ICellState } from './model';
@@ -18,6 +29,40 @@ const STATUS_MARKS: Record<string, string> = {
   blocked: '⊘'
 };
 
+const STATUS_TEXT: Record<string, string> = {
+  idle: 'not run yet',
+  queued: 'queued',
+  running: 'running',
+  success: 'ran',
+  error: 'failed',
+  blocked: 'blocked: a cell it reads failed or is missing'
+};
+
+/** The MIME type of a cell type's editor language (SQL or Python highlighting). */
+export function languageOf(type: string): string {
+  return type === 'sql' ? 'sql' : 'python';
+}
+
+function iconButton(
+  icon: LabIcon,
+  title: string,
+  action: string,
+  onClick: () => void
+): HTMLButtonElement {
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.className = 'jp-ReactiveCell-button';
+  button.title = title;
+  button.setAttribute('aria-label', title);
+  button.dataset.action = action;
+  icon.element({ container: button, elementPosition: 'center' });
+  button.addEventListener('click', event => {
+    event.stopPropagation();
+    onClick();
+  });
+  return button;
+}
+
 /** One cell's row. */
 export class ReactiveCellWidget extends Widget {
   constructor(
@@ -27,20 +72,17 @@ export class ReactiveCellWidget extends Widget {
     super();
     this.addClass('jp-ReactiveCell');
     this.node.tabIndex = -1;
+    this.node.dataset.cellId = cellId;
     const layout = new PanelLayout();
     this.layout = layout;
-    const status = new Widget();
-    status.addClass('jp-ReactiveCell-status');
-    this._status = status.node;
-    layout.addWidget(status);
+    layout.addWidget(this._makeGutter());
 
     this._body = new Panel();
     this._body.addClass('jp-ReactiveCell-body');
+    this._body.addWidget(new Widget({ node: this._makeHeader() }));
     const services = _panel.editorServices;
     this._editorModel = new CodeEditor.Model({
-      mimeType: services.mimeTypeService.getMimeTypeByLanguage({
-        name: 'python'
-      })
+      mimeType: this._mimeType('python')
     });
     this._editor = new CodeEditorWrapper({
       factory: services.factoryService.newInlineEditor,
@@ -71,6 +113,7 @@ export class ReactiveCellWidget extends Widget {
         _panel.onLeaveCell(this.cellId);
       }
     });
+    this._listenForDrops();
   }
 
   get code(): string {
@@ -79,6 +122,13 @@ export class ReactiveCellWidget extends Widget {
 
   focusEditor(): void {
     this._editor.editor.focus();
+  }
+
+  /** Scroll the cell into view and mark it for a moment (a jump from a read). */
+  reveal(): void {
+    this.node.scrollIntoView({ block: 'nearest' });
+    this.addClass('jp-mod-revealed');
+    setTimeout(() => this.removeClass('jp-mod-revealed'), 1500);
   }
 
   /** Show the cell's state as the model has it. */
@@ -91,13 +141,20 @@ export class ReactiveCellWidget extends Widget {
         this._settingCode = false;
       }
     }
+    if (this.node.dataset.type !== cell.type) {
+      this._editorModel.mimeType = this._mimeType(cell.type);
+    }
+    this.node.dataset.type = cell.type;
     this.node.dataset.status = cell.status;
     this.node.dataset.stale = String(cell.stale);
+    this._renderHeader(cell);
     this._status.textContent = STATUS_MARKS[cell.status] ?? '?';
-    this._status.title = cell.stale ? `${cell.status} (stale)` : cell.status;
-    const reads = cell.reads.length ? `reads ${cell.reads.join(', ')}` : '';
-    const writes = cell.writes.length ? `writes ${cell.writes.join(', ')}` : '';
-    this._meta.textContent = [writes, reads].filter(Boolean).join(' · ');
+    const said = STATUS_TEXT[cell.status] ?? cell.status;
+    this._status.title = cell.stale
+      ? `${said}; stale: something it reads changed since it ran`
+      : said;
+    this._status.setAttribute('aria-label', this._status.title);
+    this._renderMeta(cell);
     this._reason.textContent =
       (cell.status === 'error' || cell.status === 'blocked') && cell.error
         ? cell.error
@@ -114,11 +171,229 @@ export class ReactiveCellWidget extends Widget {
     this._editorModel.dispose();
   }
 
+  private _mimeType(type: string): string {
+    return this._panel.editorServices.mimeTypeService.getMimeTypeByLanguage({
+      name: languageOf(type)
+    });
+  }
+
   private _addNode(className: string): HTMLElement {
     const widget = new Widget();
     widget.addClass(className);
     this._body.addWidget(widget);
     return widget.node;
+  }
+
+  /** The status mark, which is also the handle to drag the cell by. */
+  private _makeGutter(): Widget {
+    const gutter = new Widget();
+    gutter.addClass('jp-ReactiveCell-gutter');
+    const handle = gutter.node;
+    handle.draggable = true;
+    handle.title = 'Drag to move the cell';
+    this._status = document.createElement('div');
+    this._status.className = 'jp-ReactiveCell-status';
+    handle.appendChild(this._status);
+    handle.addEventListener('dragstart', event => {
+      this._panel.dragging = this.cellId;
+      event.dataTransfer?.setData('text/plain', this.cellId);
+      if (event.dataTransfer) {
+        event.dataTransfer.effectAllowed = 'move';
+        event.dataTransfer.setDragImage(this.node, 0, 0);
+      }
+      this.addClass('jp-mod-dragging');
+    });
+    handle.addEventListener('dragend', () => {
+      this._panel.dragging = null;
+      this.removeClass('jp-mod-dragging');
+    });
+    return gutter;
+  }
+
+  private _makeHeader(): HTMLElement {
+    const header = document.createElement('div');
+    header.className = 'jp-ReactiveCell-header';
+
+    this._type = document.createElement('select');
+    this._type.className = 'jp-ReactiveCell-type';
+    this._type.title = 'Cell type';
+    this._type.setAttribute('aria-label', 'Cell type');
+    for (const [value, label] of [
+      ['python', 'Python'],
+      ['sql', 'SQL']
+    ]) {
+      const option = document.createElement('option');
+      option.value = value;
+      option.textContent = label;
+      this._type.appendChild(option);
+    }
+    this._type.addEventListener('change', () => {
+      void this._panel.setCellType(this.cellId, this._type.value);
+    });
+
+    this._output = document.createElement('label');
+    this._output.className = 'jp-ReactiveCell-output';
+    this._output.title = 'The variable the result of the query is bound to';
+    this._output.append('result in ');
+    this._outputInput = document.createElement('input');
+    this._outputInput.spellcheck = false;
+    this._outputInput.size = 8;
+    this._outputInput.setAttribute('aria-label', 'Result variable');
+    this._outputInput.addEventListener('change', () => {
+      void this._panel.setOutputVariable(
+        this.cellId,
+        this._outputInput.value.trim()
+      );
+    });
+    this._outputInput.addEventListener('keydown', event => {
+      event.stopPropagation(); // Enter and Shift+Enter belong to the field here
+      if (event.key === 'Enter') {
+        this._outputInput.blur();
+      }
+    });
+    this._output.appendChild(this._outputInput);
+
+    this._badge = document.createElement('span');
+    this._badge.className = 'jp-ReactiveCell-badge';
+
+    const spacer = document.createElement('span');
+    spacer.className = 'jp-ReactiveCell-spacer';
+
+    const panel = this._panel;
+    const id = this.cellId;
+    const buttons = document.createElement('span');
+    buttons.className = 'jp-ReactiveCell-buttons';
+    buttons.append(
+      iconButton(runIcon, 'Run this cell and its dependents', 'run', () => {
+        void panel.runCell(id);
+      }),
+      iconButton(moveUpIcon, 'Move up', 'move-up', () => {
+        void panel.moveCellBy(id, -1);
+      }),
+      iconButton(moveDownIcon, 'Move down', 'move-down', () => {
+        void panel.moveCellBy(id, 1);
+      }),
+      iconButton(addAboveIcon, 'Add a cell above', 'add-above', () => {
+        void panel.insertCell(id, 'above');
+      }),
+      iconButton(addBelowIcon, 'Add a cell below', 'add-below', () => {
+        void panel.insertCell(id, 'below');
+      }),
+      iconButton(deleteIcon, 'Delete this cell', 'delete', () => {
+        void panel.deleteCell(id);
+      })
+    );
+    header.append(this._type, this._output, this._badge, spacer, buttons);
+    return header;
+  }
+
+  private _renderHeader(cell: ICellState): void {
+    const runs = cell.type === 'python' || cell.type === 'sql';
+    this._type.disabled = !runs;
+    if (!runs && this._type.options.length === 2) {
+      // A markdown or raw cell of an imported notebook: shown, not switchable here.
+      const option = document.createElement('option');
+      option.value = cell.type;
+      option.textContent = cell.type === 'markdown' ? 'Markdown' : 'Raw';
+      this._type.appendChild(option);
+    }
+    this._type.value = cell.type;
+    this._output.hidden = cell.type !== 'sql';
+    if (
+      cell.type === 'sql' &&
+      document.activeElement !== this._outputInput &&
+      this._outputInput.value !== (cell.output ?? '')
+    ) {
+      this._outputInput.value = cell.output ?? '';
+    }
+    const pending = cell.status === 'queued' || cell.status === 'running';
+    this._badge.textContent = cell.stale && !pending ? 'stale' : '';
+    this._badge.title = this._badge.textContent
+      ? 'Something this cell reads changed since it ran: its outputs are out of date.'
+      : '';
+  }
+
+  /** "writes a, b · reads x, y": each read is a link to the cell defining it. */
+  private _renderMeta(cell: ICellState): void {
+    const key = JSON.stringify([cell.writes, cell.reads]);
+    if (key === this._metaKey) {
+      this._markUndefinedReads(cell);
+      return;
+    }
+    this._metaKey = key;
+    this._meta.replaceChildren();
+    if (cell.writes.length) {
+      this._meta.append('writes ');
+      cell.writes.forEach((name, i) => {
+        const code = document.createElement('code');
+        code.className = 'jp-ReactiveCell-write';
+        code.textContent = name;
+        this._meta.append(...(i ? [', ', code] : [code]));
+      });
+    }
+    if (cell.reads.length) {
+      this._meta.append(cell.writes.length ? ' · reads ' : 'reads ');
+      cell.reads.forEach((name, i) => {
+        const link = document.createElement('button');
+        link.type = 'button';
+        link.className = 'jp-ReactiveCell-read';
+        link.dataset.name = name;
+        link.textContent = name;
+        link.addEventListener('click', event => {
+          event.stopPropagation();
+          this._panel.revealDefinition(this.cellId, name);
+        });
+        this._meta.append(...(i ? [', ', link] : [link]));
+      });
+    }
+    this._markUndefinedReads(cell);
+  }
+
+  private _markUndefinedReads(cell: ICellState): void {
+    const model = this._panel.model;
+    for (const link of this._meta.querySelectorAll<HTMLElement>(
+      '.jp-ReactiveCell-read'
+    )) {
+      const name = link.dataset.name ?? '';
+      const definer = model?.definerOf(cell.id, name) ?? null;
+      link.dataset.defined = String(definer !== null);
+      link.title = definer
+        ? `Go to the cell that defines ${name}`
+        : `No cell defines ${name}`;
+    }
+  }
+
+  /** Drop targets: dropping a dragged cell on the upper half puts it above this one. */
+  private _listenForDrops(): void {
+    const where = (event: DragEvent): 'above' | 'below' => {
+      const box = this.node.getBoundingClientRect();
+      return event.clientY < box.top + box.height / 2 ? 'above' : 'below';
+    };
+    this.node.addEventListener('dragover', event => {
+      const dragged = this._panel.dragging;
+      if (dragged === null || dragged === this.cellId) {
+        return;
+      }
+      event.preventDefault();
+      if (event.dataTransfer) {
+        event.dataTransfer.dropEffect = 'move';
+      }
+      this.node.dataset.drop = where(event);
+    });
+    this.node.addEventListener('dragleave', event => {
+      if (!this.node.contains(event.relatedTarget as Node | null)) {
+        delete this.node.dataset.drop;
+      }
+    });
+    this.node.addEventListener('drop', event => {
+      const dragged = this._panel.dragging;
+      delete this.node.dataset.drop;
+      if (dragged === null || dragged === this.cellId) {
+        return;
+      }
+      event.preventDefault();
+      void this._panel.dropCell(dragged, this.cellId, where(event));
+    });
   }
 
   private _renderConflict(): void {
@@ -133,16 +408,25 @@ export class ReactiveCellWidget extends Widget {
     const keep = document.createElement('button');
     keep.className = 'jp-mod-styled';
     keep.textContent = 'Keep mine';
-    keep.onclick = () => this._panel.resolveConflict(this.cellId, 'local');
+    // Choosing a side is not leaving the cell: the editor takes the focus back (and its
+    // caret) before the buttons go, or their removal would blur the cell (and run it).
+    keep.onclick = () => {
+      this.focusEditor();
+      this._panel.resolveConflict(this.cellId, 'local');
+    };
     const take = document.createElement('button');
     take.className = 'jp-mod-styled';
     take.textContent = 'Take theirs';
-    take.onclick = () => this._panel.resolveConflict(this.cellId, 'remote');
+    take.onclick = () => {
+      this.focusEditor();
+      this._panel.resolveConflict(this.cellId, 'remote');
+    };
     this._conflict.append(text, keep, take);
   }
 
   private _renderOutputs(cell: ICellState): void {
     const key = JSON.stringify([
+      cell.type,
       cell.outputs,
       cell.stdout,
       cell.stderr,
@@ -169,7 +453,11 @@ export class ReactiveCellWidget extends Widget {
       stream('stderr', cell.stderr);
     }
     for (const output of cell.outputs) {
-      this._outputs.addWidget(renderOutput(output, this._panel.rendermime));
+      this._outputs.addWidget(
+        renderOutput(output, this._panel.rendermime, {
+          hideDefaultIndex: cell.type === 'sql'
+        })
+      );
     }
     if (cell.traceback) {
       const pre = document.createElement('pre');
@@ -182,7 +470,11 @@ export class ReactiveCellWidget extends Widget {
     }
   }
 
-  private _status: HTMLElement;
+  private _status!: HTMLElement;
+  private _type!: HTMLSelectElement;
+  private _output!: HTMLLabelElement;
+  private _outputInput!: HTMLInputElement;
+  private _badge!: HTMLElement;
   private _body: Panel;
   private _editorModel: CodeEditor.Model;
   private _editor: CodeEditorWrapper;
@@ -191,5 +483,6 @@ export class ReactiveCellWidget extends Widget {
   private _conflict: HTMLElement;
   private _outputs: Panel;
   private _outputsKey = '';
+  private _metaKey = '';
   private _settingCode = false;
 }

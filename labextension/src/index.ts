@@ -51,7 +51,12 @@ export const CommandIDs = {
   runAll: 'reactive-notebook:run-all',
   interrupt: 'reactive-notebook:interrupt',
   insertBelow: 'reactive-notebook:insert-cell-below',
+  insertAbove: 'reactive-notebook:insert-cell-above',
   deleteCell: 'reactive-notebook:delete-cell',
+  moveUp: 'reactive-notebook:move-cell-up',
+  moveDown: 'reactive-notebook:move-cell-down',
+  toPython: 'reactive-notebook:change-cell-to-python',
+  toSql: 'reactive-notebook:change-cell-to-sql',
   notebookSettings: 'reactive-notebook:notebook-settings'
 } as const;
 
@@ -313,10 +318,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return panel ? showSettings(panel) : undefined;
       }
     });
+    commands.addCommand(CommandIDs.insertAbove, {
+      label: 'Add Cell Above',
+      isEnabled,
+      execute: () => current()?.insertAbove()
+    });
     commands.addCommand(CommandIDs.deleteCell, {
       label: 'Delete Cell',
       isEnabled,
       execute: () => current()?.deleteActive()
+    });
+    commands.addCommand(CommandIDs.moveUp, {
+      label: 'Move Cell Up',
+      isEnabled,
+      execute: () => current()?.moveActive(-1)
+    });
+    commands.addCommand(CommandIDs.moveDown, {
+      label: 'Move Cell Down',
+      isEnabled,
+      execute: () => current()?.moveActive(1)
+    });
+    commands.addCommand(CommandIDs.toPython, {
+      label: 'Change Cell to Python',
+      isEnabled,
+      execute: () => current()?.setActiveType('python')
+    });
+    commands.addCommand(CommandIDs.toSql, {
+      label: 'Change Cell to SQL',
+      isEnabled,
+      execute: () => current()?.setActiveType('sql')
     });
 
     if (launcher) {

@@ -122,6 +122,31 @@ export class ReactiveNotebookModel {
     return this._cells.findIndex(cell => cell.id === cellId);
   }
 
+  /**
+   * The cell `cellId` takes `name` from: the nearest cell above it that writes the
+   * name (what the server links it to), else the nearest one below (a definition the
+   * cell cannot see yet). Null when no cell writes it.
+   */
+  definerOf(cellId: string, name: string): ICellState | null {
+    const index = this.indexOf(cellId);
+    if (index < 0) {
+      return null;
+    }
+    const writes = (cell: ICellState) => cell.writes.includes(name);
+    for (let i = index - 1; i >= 0; i--) {
+      if (writes(this._cells[i])) {
+        return this._cells[i];
+      }
+    }
+    return this._cells.slice(index + 1).find(writes) ?? null;
+  }
+
+  /** The id of the cell right above `cellId` (null for the first cell). */
+  cellAbove(cellId: string): string | null {
+    const index = this.indexOf(cellId);
+    return index > 0 ? this._cells[index - 1].id : null;
+  }
+
   conflict(cellId: string): IConflict | null {
     return this._conflicts.get(cellId) ?? null;
   }

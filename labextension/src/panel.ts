@@ -10,10 +10,12 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 
+import { ReactiveAPI } from './api';
 import { ReactiveCellWidget } from './cell';
 import { notebookIdOf } from './ids';
 import { ICellState, ModelChange, ReactiveNotebookModel } from './model';
 import { IReactiveSettings } from './settings';
+import { CellSaver } from './saver';
 import { NotebookSocket } from './socket';
 
 function messageOf(error: unknown): string {
@@ -83,8 +85,13 @@ export class ReactiveNotebookPanel extends Panel {
     }
     await this.runCell(cell.cellId);
     if (advance) {
-      const index = this._cellWidgets.indexOf(cell);
-      this._cellWidgets[index + 1]?.focusEditor();
+      // As in JupyterLab: the next cell, or a new one after the last.
+      const next = this._cellWidgets[this._cellWidgets.indexOf(cell) + 1];
+      if (next) {
+        next.focusEditor();
+      } else {
+        await this.insertCell(cell.cellId, 'below');
+      }
     }
   }
 
@@ -108,25 +115,186 @@ export class ReactiveNotebookPanel extends Panel {
     await this._command({ type: 'interrupt' }, 'interrupt');
   }
 
+  /** The cell being dragged by its handle (set by the cells' drag events). */
+  dragging: string | null = null;
+
   async insertBelow(): Promise<void> {
-    const after = this._active?.cellId;
+    await this.insertCell(this._active?.cellId ?? null, 'below');
+  }
+
+  async insertAbove(): Promise<void> {
+    await this.insertCell(this._active?.cellId ?? null, 'above');
+  }
+
+  /** Add an empty Python cell next to `cellId` (no cell: at the end) and focus it. */
+  async insertCell(
+    cellId: string | null,
+    where: 'above' | 'below'
+  ): Promise<void> {
+    const model = this._model;
+    if (!model) {
+      return;
+    }
+    let after: string | null | undefined;
+    if (cellId === null) {
+      after = undefined; // at the end
+    } else {
+      after = where === 'below' ? cellId : model.cellAbove(cellId);
+    }
     const result = (await this._command(
       after === undefined
         ? { type: 'create_cell', cell_type: 'python' }
         : { type: 'create_cell', cell_type: 'python', after_cell_id: after },
       'add a cell'
     )) as { cell_id?: string } | undefined;
-    const created = this._cellWidgets.find(w => w.cellId === result?.cell_id);
-    created?.focusEditor();
+    this._widgetOf(result?.cell_id ?? '')?.focusEditor();
   }
 
   async deleteActive(): Promise<void> {
-    const cell = this._active;
-    if (cell) {
-      await this._command(
-        { type: 'delete_cell', cell_id: cell.cellId },
-        'delete the cell'
+    if (this._active) {
+      await this.deleteCell(this._active.cellId);
+    }
+  }
+
+  /** Delete a cell; the notice that says so can put it back (as a new cell). */
+  async deleteCell(cellId: string): Promise<void> {
+    const model = this._model;
+    const cell = model?.cell(cellId);
+    if (!model || !cell) {
+      return;
+    }
+    const above = model.cellAbove(cellId);
+    const kept = { type: cell.type, code: cell.code, output: cell.output };
+    const deleted = await this._command(
+      { type: 'delete_cell', cell_id: cellId },
+      'delete the cell'
+    );
+    if (deleted === undefined && model.cell(cellId)) {
+      return; // refused, and already said why
+    }
+    if (kept.type !== 'python' && kept.type !== 'sql') {
+      return;
+    }
+    const restore = () =>
+      void this._command(
+        {
+          type: 'create_cell',
+          cell_type: kept.type as 'python' | 'sql',
+          code: kept.code,
+          after_cell_id: above !== null && model.cell(above) ? above : null,
+          ...(kept.type === 'sql' && kept.output ? { output: kept.output } : {})
+        },
+        'restore the cell'
       );
+    // One undo at a time: the notice of an earlier deletion goes.
+    if (this._undoNotice !== null) {
+      Notification.dismiss(this._undoNotice);
+    }
+    this._undoNotice = Notification.info('Cell deleted.', {
+      autoClose: 6000,
+      actions: [{ label: 'Undo', callback: restore }]
+    });
+  }
+
+  /** Move a cell one place up (-1) or down (+1). */
+  async moveCellBy(cellId: string, step: -1 | 1): Promise<void> {
+    const model = this._model;
+    if (!model) {
+      return;
+    }
+    const ids = model.cells.map(cell => cell.id);
+    const index = ids.indexOf(cellId);
+    const target = index + step;
+    if (index < 0 || target < 0 || target >= ids.length) {
+      return;
+    }
+    // Up: after the cell two above (or first); down: after the next cell.
+    const after =
+      step < 0 ? (target > 0 ? ids[target - 1] : null) : ids[target];
+    await this._move(cellId, after);
+  }
+
+  async moveActive(step: -1 | 1): Promise<void> {
+    if (this._active) {
+      await this.moveCellBy(this._active.cellId, step);
+      this._active.focusEditor();
+    }
+  }
+
+  /** A cell dragged onto another one: above or below it. */
+  async dropCell(
+    cellId: string,
+    targetId: string,
+    where: 'above' | 'below'
+  ): Promise<void> {
+    const model = this._model;
+    if (!model || cellId === targetId) {
+      return;
+    }
+    const ids = model.cells.map(cell => cell.id).filter(id => id !== cellId);
+    const target = ids.indexOf(targetId);
+    if (target < 0) {
+      return;
+    }
+    const after =
+      where === 'below' ? targetId : target > 0 ? ids[target - 1] : null;
+    if (after === model.cellAbove(cellId)) {
+      return; // dropped where it already is
+    }
+    await this._move(cellId, after);
+  }
+
+  /** Switch a cell between Python and SQL (its code stays; nothing runs). */
+  async setCellType(cellId: string, type: string): Promise<void> {
+    const cell = this._model?.cell(cellId);
+    if (!cell || cell.type === type || (type !== 'python' && type !== 'sql')) {
+      return;
+    }
+    await this._command(
+      {
+        type: 'cell_update',
+        cell_id: cellId,
+        code: cell.code,
+        cell_type: type
+      },
+      'change the cell type'
+    );
+    this._saver?.markSaved(cellId, cell.code);
+    this._widgetOf(cellId)?.render(this._model!.cell(cellId)!);
+  }
+
+  async setActiveType(type: 'python' | 'sql'): Promise<void> {
+    if (this._active) {
+      await this.setCellType(this._active.cellId, type);
+    }
+  }
+
+  /** A SQL cell's result variable. */
+  async setOutputVariable(cellId: string, name: string): Promise<void> {
+    const cell = this._model?.cell(cellId);
+    if (!cell || cell.type !== 'sql' || !name || name === cell.output) {
+      this._widgetOf(cellId)?.render(cell!);
+      return;
+    }
+    await this._command(
+      { type: 'cell_update', cell_id: cellId, code: cell.code, output: name },
+      'rename the result variable'
+    );
+    this._saver?.markSaved(cellId, cell.code);
+    this._widgetOf(cellId)?.render(this._model!.cell(cellId)!);
+  }
+
+  /** Jump from a name a cell reads to the cell that defines it. */
+  revealDefinition(cellId: string, name: string): void {
+    const definer = this._model?.definerOf(cellId, name) ?? null;
+    if (!definer) {
+      Notification.info(`No cell defines ${name}.`, { autoClose: 4000 });
+      return;
+    }
+    const widget = this._widgetOf(definer.id);
+    if (widget) {
+      widget.reveal();
+      widget.focusEditor();
     }
   }
 
@@ -152,7 +320,7 @@ export class ReactiveNotebookPanel extends Panel {
     if (!model) {
       return;
     }
-    const changed = model.cell(cellId)?.code !== this._savedCode.get(cellId);
+    const changed = this._saver?.isDirty(cellId) ?? false;
     const finish = () => {
       if (!model.conflict(cellId)) {
         model.endEdit(cellId);
@@ -177,10 +345,10 @@ export class ReactiveNotebookPanel extends Panel {
     const conflict = model.conflict(cellId);
     model.resolveConflict(cellId, keep);
     if (keep === 'remote' && conflict) {
-      this._savedCode.set(cellId, conflict.remote);
+      this._saver?.markSaved(cellId, conflict.remote);
     } else if (keep === 'local') {
       // The server has the other version now: ours must be sent again.
-      this._savedCode.delete(cellId);
+      this._saver?.forget(cellId);
       void this._flush(cellId).catch(error =>
         Notification.error(`Could not save the cell: ${messageOf(error)}`)
       );
@@ -198,7 +366,7 @@ export class ReactiveNotebookPanel extends Panel {
 
   private async _start(): Promise<void> {
     const path = this._context.localPath ?? this._context.path;
-    const notebookId = notebookIdOf(path, this._context.model.toString());
+    const notebookId = await this._notebookIdOf(path);
     const model = new ReactiveNotebookModel(notebookId);
     const socket = new NotebookSocket({
       serverSettings: this._serverSettings,
@@ -206,6 +374,7 @@ export class ReactiveNotebookPanel extends Panel {
     });
     this._model = model;
     this._socket = socket;
+    this._saver = new CellSaver(model, command => socket.send(command));
     socket.received.connect((_, event) => model.apply(event));
     socket.statusChanged.connect((_, status) => {
       if (status === 'disconnected') {
@@ -219,6 +388,22 @@ export class ReactiveNotebookPanel extends Panel {
     socket.connect();
   }
 
+  /** The id of the notebook in the file at `path`: the server knows (copies have
+   * their own); an older server without the lookup gets the id read from the file. */
+  private async _notebookIdOf(path: string): Promise<string> {
+    try {
+      const found = await new ReactiveAPI(this._serverSettings).notebookAt(
+        path
+      );
+      if (found) {
+        return found.id;
+      }
+    } catch {
+      // fall through: the id the file's content implies
+    }
+    return notebookIdOf(path, this._context.model.toString());
+  }
+
   private _onModelChange(change: ModelChange): void {
     const model = this._model!;
     switch (change.kind) {
@@ -229,7 +414,7 @@ export class ReactiveNotebookPanel extends Panel {
         this._cellWidgets = [];
         this._active = null;
         for (const cell of model.cells) {
-          this._savedCode.set(
+          this._saver?.markSaved(
             cell.id,
             model.isEditing(cell.id) ? '' : cell.code
           );
@@ -240,7 +425,7 @@ export class ReactiveNotebookPanel extends Panel {
       }
       case 'cell-created': {
         const cell = model.cell(change.cellId)!;
-        this._savedCode.set(cell.id, cell.code);
+        this._saver?.markSaved(cell.id, cell.code);
         this._insertWidget(cell, change.index);
         return;
       }
@@ -270,7 +455,7 @@ export class ReactiveNotebookPanel extends Panel {
         const widget = this._widgetOf(change.cellId);
         if (cell && widget) {
           if (change.kind === 'cell' && !model.isEditing(cell.id)) {
-            this._savedCode.set(cell.id, cell.code);
+            this._saver?.markSaved(cell.id, cell.code);
           }
           widget.render(cell);
         }
@@ -307,20 +492,16 @@ export class ReactiveNotebookPanel extends Panel {
     return this._cellWidgets.find(widget => widget.cellId === cellId);
   }
 
-  /** Send the cell's code if it differs from what the server has. */
+  /** Send the cell's code if the server does not have it (see saver.ts). */
   private async _flush(cellId: string): Promise<void> {
-    const model = this._model;
-    const socket = this._socket;
-    const code = model?.cell(cellId)?.code;
-    if (!model || !socket || code === undefined) {
-      return;
-    }
-    if (this._savedCode.get(cellId) === code || model.conflict(cellId)) {
-      return;
-    }
-    model.noteSent(cellId, code);
-    await socket.send({ type: 'cell_update', cell_id: cellId, code });
-    this._savedCode.set(cellId, code);
+    await this._saver?.save(cellId);
+  }
+
+  private async _move(cellId: string, after: string | null): Promise<void> {
+    await this._command(
+      { type: 'move_cell', cell_id: cellId, after_cell_id: after },
+      'move the cell'
+    );
   }
 
   private async _command(
@@ -359,8 +540,8 @@ export class ReactiveNotebookPanel extends Panel {
   private _socket: NotebookSocket | null = null;
   private _cellWidgets: ReactiveCellWidget[] = [];
   private _active: ReactiveCellWidget | null = null;
-  /** The code the server has for each cell, as far as this client knows. */
-  private _savedCode = new Map<string, string>();
+  private _saver: CellSaver | null = null;
   private _typingTimer: ReturnType<typeof setTimeout> | null = null;
+  private _undoNotice: string | null = null;
   private _modelReady = new Signal<this, ReactiveNotebookModel>(this);
 }

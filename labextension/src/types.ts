@@ -23,6 +23,10 @@ export interface ITableData {
   columns: string[];
   rows: unknown[][];
   truncated: string | null;
+  /** Rows in the whole frame (`rows` holds at most the first 1000 or so). */
+  total_rows?: number;
+  /** How many leading columns are the frame's index (pandas), 0 for none. */
+  index_columns?: number;
 }
 
 export interface ICellError {
@@ -73,6 +77,8 @@ export interface ICapabilities {
 export interface INotebookSummary {
   id: string;
   name: string;
+  /** The file's contents path (answers to a lookup by path). */
+  path?: string;
 }
 
 /** Server -> client events. */
@@ -193,6 +199,7 @@ export type IClientCommand =
       type: 'cell_update';
       cell_id: string;
       code: string;
+      cell_type?: 'python' | 'sql';
       output?: string;
       expected_revision?: number;
     }

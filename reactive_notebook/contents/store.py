@@ -209,6 +209,25 @@ class NotebookStore:
             raise NotebookNotFound(notebook_id)
         return path
 
+    async def notebook_at(self, path: str, owner: str = "") -> tuple[str, str] | None:
+        """``(id, name)`` of the notebook in the file at contents path ``path`` (None
+        when it is not a notebook in ``owner``'s folder).
+
+        What a client that opened a file (JupyterLab's file browser) asks by: a copy of
+        a notebook still holds its original's id in its metadata, and only the index
+        knows the copy's own id. Rescans the file's folder (cheap for unchanged files).
+        """
+        parts = [part for part in path.replace("\\", "/").split("/") if part]
+        if not parts or any(part in {".", ".."} for part in parts):
+            return None
+        path = "/".join(parts)
+        if not path.endswith(NOTEBOOK_SUFFIX) or not _is_under(path, self.user_dir(owner)):
+            return None
+        await self._scan(posixpath.dirname(path))
+        entry = self._entries.get(path)
+        notebook_id = next((i for i, known in self._paths.items() if known == path), None)
+        return None if entry is None or notebook_id is None else (notebook_id, entry.name)
+
     def known_path(self, notebook_id: str) -> str | None:
         """Where the notebook was last seen (no I/O; None if never seen)."""
         return self._paths.get(notebook_id)

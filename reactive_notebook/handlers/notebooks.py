@@ -5,9 +5,10 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..notebooks.errors import NotFound, shown_id
+from ..notebooks.errors import InvalidRequest, NotFound, shown_id
 from .base import ReactiveHandler, authorized_execute
 from .openapi import API_PREFIX
+from .schemas import MAX_PATH_LENGTH
 
 
 class NotebooksHandler(ReactiveHandler):
@@ -18,7 +19,16 @@ class NotebooksHandler(ReactiveHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        self.reply({"notebooks": await self.service.list_notebooks(self.user)})
+        path = self.get_query_argument("path", None)
+        if path is None:
+            self.reply({"notebooks": await self.service.list_notebooks(self.user)})
+            return
+        if len(path) > MAX_PATH_LENGTH:
+            raise InvalidRequest(
+                f"path is too long ({len(path)} characters; at most {MAX_PATH_LENGTH})",
+                field="path",
+            )
+        self.reply({"notebooks": await self.service.notebooks_at(self.user, path)})
 
     @web.authenticated
     @authorized
@@ -172,6 +182,7 @@ class CellHandler(ReactiveHandler):
             notebook_id,
             cell_id,
             body["code"],
+            cell_type=body.get("type"),
             output=body.get("output"),
             expected_revision=body.get("expected_revision"),
         )

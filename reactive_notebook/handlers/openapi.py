@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from .schemas import REQUEST_BODIES, RESPONSES
+from .schemas import MAX_PATH_LENGTH, REQUEST_BODIES, RESPONSES
 
 API_PREFIX = "/reactive/api/v1"
 
@@ -26,6 +26,17 @@ _CELL_ID = {
     "required": True,
     "schema": {"type": "string"},
     "description": "The cell's id (nbformat's cell id).",
+}
+
+_PATH_QUERY = {
+    "name": "path",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "maxLength": MAX_PATH_LENGTH},
+    "description": (
+        "A file's contents path: answers the notebook in that file, as JupyterLab's file "
+        "browser names it (a copied file has an id of its own, not the one in its metadata)."
+    ),
 }
 
 
@@ -98,10 +109,10 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     },
     f"{API_PREFIX}/notebooks": {
         "get": _operation(
-            "The caller's notebooks.",
+            "The caller's notebooks; with `path`, the one in that file (or none).",
             (200, "NotebookList", "Id and name of each notebook."),
-            errors=(),
-            parameters=(),
+            errors=(400,),
+            parameters=(_PATH_QUERY,),
         ),
         "post": _operation(
             "Create a notebook.",

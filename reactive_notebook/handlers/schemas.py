@@ -16,6 +16,7 @@ MAX_ID_LENGTH = 128
 MAX_CODE_LENGTH = 5_000_000
 MAX_NAME_LENGTH = 200
 MAX_CONNECTION_LENGTH = 4096
+MAX_PATH_LENGTH = 4096
 
 ID: Schema = {"type": "string", "minLength": 1, "maxLength": MAX_ID_LENGTH}
 CELL_TYPE: Schema = {"type": "string", "enum": ["python", "sql"]}
@@ -75,7 +76,12 @@ REQUEST_BODIES: dict[str, Schema] = {
         ("type",),
     ),
     "CellUpdate": _body(
-        {"code": CODE, "output": OUTPUT_VARIABLE, "expected_revision": EXPECTED_REVISION},
+        {
+            "code": CODE,
+            "type": {**CELL_TYPE, "description": "Change the cell's type (Python <-> SQL)."},
+            "output": OUTPUT_VARIABLE,
+            "expected_revision": EXPECTED_REVISION,
+        },
         ("code",),
     ),
     "CellMove": _body(
@@ -123,6 +129,7 @@ CLIENT_MESSAGES: dict[str, Schema] = {
         {
             "cell_id": ID,
             "code": CODE,
+            "cell_type": CELL_TYPE,
             "output": OUTPUT_VARIABLE,
             "expected_revision": EXPECTED_REVISION,
         },
@@ -228,7 +235,14 @@ RESPONSES: dict[str, Schema] = {
                 "type": "array",
                 "items": {
                     "type": "object",
-                    "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+                    "properties": {
+                        "id": {"type": "string"},
+                        "name": {"type": "string"},
+                        "path": {
+                            "type": "string",
+                            "description": "The file's contents path (lookups by path).",
+                        },
+                    },
                     "required": ["id", "name"],
                 },
             }

@@ -203,6 +203,7 @@ async def _update_cell(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, A
         socket.notebook_id,
         m["cell_id"],
         m["code"],
+        cell_type=m.get("cell_type"),
         output=m.get("output"),
         expected_revision=m.get("expected_revision"),
     )

@@ -33,6 +33,7 @@ class Store(Protocol):
     """Where notebooks live (``contents.store.NotebookStore`` in the extension)."""
 
     async def list(self, owner: str) -> list[tuple[str, str]]: ...
+    async def notebook_at(self, path: str, owner: str) -> tuple[str, str] | None: ...
     async def load(self, notebook_id: str) -> Notebook: ...
     async def save(self, notebook: Notebook) -> None: ...
     async def create(self, notebook: Notebook) -> None: ...
@@ -70,6 +71,18 @@ class NotebookService:
 
     async def list_notebooks(self, user: str) -> list[dict[str, str]]:
         return [{"id": i, "name": n} for i, n in await self.store.list(user)]
+
+    async def notebooks_at(self, user: str, path: str) -> list[dict[str, str]]:
+        """The notebook in the file at contents path ``path``, if the user has one there
+        (a list of one or none, like :meth:`list_notebooks`)."""
+        found = await self.store.notebook_at(path, user)
+        if found is None:
+            return []
+        notebook_id, name = found
+        opened = self._open.get(notebook_id)
+        if opened is not None:
+            name = opened.notebook.name  # a rename not saved yet
+        return [{"id": notebook_id, "name": name, "path": path.strip("/")}]
 
     async def create_notebook(self, user: str, name: str | None = None) -> Notebook:
         name = _valid_name(name or "Untitled")
@@ -216,25 +229,39 @@ class NotebookService:
         cell_id: str,
         code: str,
         *,
+        cell_type: str | None = None,
         output: str | None = None,
         expected_revision: int | None = None,
     ) -> Cell:
-        """New code for a cell: re-analysed and re-linked; nothing runs."""
+        """New code (and optionally a new type: Python <-> SQL) for a cell: re-analysed
+        and re-linked; nothing runs. A cell that becomes SQL gets a result variable."""
         opened = await self._get(user, notebook_id)
         _check_code(code)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             cell = self.cell(opened, cell_id)
+            kind = cell.type if cell_type is None else _cell_type(cell_type)
             if output is not None:  # checked before anything changes
-                if cell.type is not CellType.SQL:
+                if kind is not CellType.SQL:
                     raise InvalidRequest("only SQL cells have an output variable", field="output")
                 output = _valid_output(output)
+            linked = cell.type.runs
+            if kind is not cell.type:
+                cell.type = kind
+                cell.output = self._next_output(opened) if kind is CellType.SQL else None
             cell.code = code
             if output is not None:
                 cell.output = output
-            if cell.type.runs:
+            if linked:
                 opened.core.update(
                     cell.id, opened.analyse(cell), fingerprint=opened.fingerprint(cell)
+                )
+            elif kind.runs:  # a markdown or raw cell of an imported notebook became code
+                opened.core.insert(
+                    cell.id,
+                    opened.analyse(cell),
+                    after=opened.graph_predecessor(self._index(opened, cell.id)),
+                    fingerprint=opened.fingerprint(cell),
                 )
             opened.refresh_stale()
             self._bump(opened)

@@ -145,6 +145,52 @@ async def test_an_sql_cell_may_get_a_new_result_variable(api: Api) -> None:
     assert (cell["code"], cell["output"], cell["writes"]) == ("select 2", "result", ["result"])
 
 
+async def test_a_cell_may_change_type_and_a_markdown_cell_may_become_code(
+    api: Api, jp_root_dir: Path
+) -> None:
+    notebook_id = await new_notebook(api, "switch")
+    created = conforms(
+        await api("POST", "notebooks", notebook_id, "cells", body={"type": "python"})
+    )
+    cell_id = created["cell_id"]
+    as_sql = conforms(
+        await api(
+            "PUT",
+            "notebooks",
+            notebook_id,
+            "cells",
+            cell_id,
+            body={"code": "select 1 as one", "type": "sql"},
+        )
+    )
+    assert (as_sql["type"], as_sql["output"], as_sql["writes"]) == ("sql", "df_1", ["df_1"])
+    back = conforms(
+        await api(
+            "PUT", "notebooks", notebook_id, "cells", cell_id, body={"code": "", "type": "python"}
+        )
+    )
+    assert (back["type"], back.get("output")) == ("python", None)
+
+    (jp_root_dir / "dropped.ipynb").write_text(json.dumps(PLAIN_NOTEBOOK))
+    listed = conforms(await api("GET", "notebooks"))["notebooks"]
+    (imported,) = [n["id"] for n in listed if n["name"] == "dropped"]
+    code = conforms(
+        await api(
+            "PUT",
+            "notebooks",
+            imported,
+            "cells",
+            "title",
+            body={"code": "answer = 6 * 7", "type": "python"},
+        )
+    )
+    assert (code["type"], code["writes"]) == ("python", ["answer"])
+    ran = conforms(
+        await api("POST", "notebooks", imported, "cells", "title", "run", body={"wait": True})
+    )
+    assert ran["cells"][0]["status"] == "success"
+
+
 # -- move ------------------------------------------------------------------------------
 
 

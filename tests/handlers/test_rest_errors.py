@@ -188,6 +188,8 @@ BAD_BODIES = [
     _case("update cell", {"code": {"a": 1}}, "code", "must be a string, not an object"),
     _case("update cell", {"code": "x = 9", "output": "df"}, "output", "only SQL cells"),
     _case("update cell", {"code": "x = 9", "output": ""}, "output", "empty"),
+    _case("update cell", {"code": "# x", "type": "markdown"}, "type", "one of 'python', 'sql'"),
+    _case("update cell", {"code": "x", "type": "sql", "output": "1a"}, "output", "variable name"),
     # move cell
     _case("move cell", {}, "after_cell_id", "missing required field 'after_cell_id'"),
     _case("move cell", {"after_cell_id": 5}, "after_cell_id", "a string or null"),

@@ -63,6 +63,51 @@ async def test_the_list_holds_the_id_and_name_of_every_notebook(api: Api) -> Non
     )
 
 
+async def test_a_notebook_is_found_by_its_file_path_and_a_copy_by_its_own_id(
+    api: Api, jp_root_dir: Path
+) -> None:
+    original = await new_notebook(api, "Original")
+    await api("POST", "notebooks", original, "cells", body={"type": "python", "code": "a = 1"})
+    path = notebook_file(jp_root_dir, original).relative_to(jp_root_dir).as_posix()
+    found = conforms(await api("GET", "notebooks", params={"path": path}))["notebooks"]
+    assert found == [{"id": original, "name": "Original", "path": path}]
+
+    # A copy made in the file browser holds the original's id in its metadata.
+    await stored(api, jp_root_dir, original)  # the cell has reached the file
+    (jp_root_dir / "sub").mkdir()
+    (jp_root_dir / "sub" / "Copy.ipynb").write_bytes((jp_root_dir / path).read_bytes())
+    (copied,) = conforms(await api("GET", "notebooks", params={"path": "/sub/Copy.ipynb"}))[
+        "notebooks"
+    ]
+    assert copied["id"] != original
+    assert copied["path"] == "sub/Copy.ipynb"
+    copy = conforms(await api("GET", "notebooks", copied["id"]))
+    assert [c["code"] for c in copy["cells"]] == ["a = 1"]
+    await api(
+        "PUT", "notebooks", copied["id"], "cells", copy["cells"][0]["id"], body={"code": "a = 2"}
+    )
+    kept = conforms(await api("GET", "notebooks", original))
+    assert [c["code"] for c in kept["cells"]] == ["a = 1"]  # the original is another notebook
+    again = conforms(await api("GET", "notebooks", params={"path": path}))["notebooks"]
+    assert [n["id"] for n in again] == [original]
+
+
+@pytest.mark.parametrize(
+    "path", ["missing.ipynb", "notes.txt", "", "../outside.ipynb", "sub/../x.ipynb", "/"]
+)
+async def test_a_path_without_a_notebook_finds_none(api: Api, jp_root_dir: Path, path: str) -> None:
+    (jp_root_dir / "notes.txt").write_text("not a notebook")
+    answer = conforms(await api("GET", "notebooks", params={"path": path}))
+    assert answer == {"notebooks": []}
+
+
+async def test_an_overlong_path_is_refused_naming_the_field(api: Api) -> None:
+    response = await api("GET", "notebooks", params={"path": "a/" * 3000})
+    assert response.code == 400
+    assert conforms(response)["field"] == "path"
+    assert "too long" in conforms(response)["message"]
+
+
 async def test_a_notebook_reads_back_with_its_cells_in_order(api: Api) -> None:
     notebook_id = await new_notebook(api, "read me", ("a = 1", "b = a * 2"))
     notebook = conforms(await api("GET", "notebooks", notebook_id))

@@ -330,6 +330,39 @@ async def test_sql_cells_get_a_result_variable_and_a_new_connection_makes_them_s
 
 
 @scenario
+async def test_a_cell_switched_between_python_and_sql_is_relinked_and_saved_as_its_type(
+    h: Harness,
+) -> None:
+    source, cell, reader = await h.new(
+        "import pandas as pd\nitems = pd.DataFrame({'price': [50, 150]})",
+        "items.price.sum()",
+        "total = len(df_1)",
+    )
+    await h.service.update_cell(
+        USER, h.notebook_id, cell, "select * from items where price > 100", cell_type="sql"
+    )
+    described = await h.cell(cell)
+    assert (described["type"], described["output"]) == ("sql", "df_1")
+    assert (described["reads"], described["writes"]) == (["items"], ["df_1"])
+    await h.run(reader)  # reads df_1: the SQL cell runs first, its source before it
+    assert [(await h.cell(c))["status"] for c in (source, cell, reader)] == ["success"] * 3
+    stored = nbformat.read(await h.saved(), as_version=4).cells[1]
+    assert stored.metadata["reactive_notebook"] == {"type": "sql", "output": "df_1"}
+
+    await h.service.update_cell(USER, h.notebook_id, cell, "df_1 = 7", cell_type="python")
+    described = await h.cell(cell)
+    assert (described["type"], described.get("output")) == ("python", None)
+    assert described["writes"] == ["df_1"]
+    stored = nbformat.read(await h.saved(), as_version=4).cells[1]
+    assert "reactive_notebook" not in stored.metadata
+    with pytest.raises(InvalidRequest, match="only SQL cells"):
+        await h.service.update_cell(USER, h.notebook_id, cell, "x = 1", output="df_9")
+    with pytest.raises(InvalidRequest):
+        await h.service.update_cell(USER, h.notebook_id, cell, "x", cell_type="markdown")
+    assert (await h.cell(cell))["code"] == "df_1 = 7"
+
+
+@scenario
 async def test_deleting_a_notebook_shuts_its_kernel_down_and_removes_the_file(h: Harness) -> None:
     (a,) = await h.new("a = 1")
     await h.run(a)

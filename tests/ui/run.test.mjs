@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { session } from './session.mjs';
 
 const specs = path.join(path.dirname(fileURLToPath(import.meta.url)), 'specs');
-for (const file of fs.readdirSync(specs).filter((f) => f.endsWith('.spec.mjs')).sort()) {
+for (const file of fs
+  .readdirSync(specs)
+  .filter((f) => f.endsWith('.spec.mjs'))
+  .sort()) {
   await import(path.join(specs, file));
 }
 

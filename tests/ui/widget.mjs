@@ -1,7 +1,15 @@
-// Helpers for specs that drive the "Reactive Notebook" document widget (labextension/):
-// the widget's tests are skipped while the labextension is not installed; notebooks are
-// made over REST and opened with "Open With > Reactive Notebook".
-// (Same helpers as in specs/04-reactive-widget.spec.mjs, shared here for 05 and later.)
+// Helpers for the specs that drive the "Reactive Notebook" document widget (labextension/):
+// notebooks made over REST, opened with "Open With", typed into as a user would, and the
+// JupyterLab settings the widget reads (through JupyterLab's own settings REST API).
+//
+// The widget's DOM as the tests rely on it (labextension/src/cell.ts, panel.ts):
+//   .jp-ReactiveNotebook              the document's content
+//   .jp-ReactiveNotebook-banner       the connection banner (data-kind info|warn; hidden when connected)
+//   .jp-ReactiveCell[data-status]     one cell; data-status idle|queued|running|success|error|blocked
+//   .jp-ReactiveCell-editor .cm-content   its CodeMirror editor
+//   .jp-ReactiveCell-meta             the names it writes and reads
+//   .jp-ReactiveCell-conflict         the conflict notice with "Keep mine" / "Take theirs"
+//   .jp-ReactiveCell-outputs          its outputs; .jp-ReactiveCell-reason the error/blocked reason
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -9,6 +17,7 @@ import { session, withPage } from './session.mjs';
 
 export const API = 'reactive/api/v1/notebooks';
 export const FACTORY = 'Reactive Notebook';
+export const PLUGIN = 'reactive-notebook:plugin';
 export const TIMEOUT = 30_000;
 
 /** The labextension's name in the page config's federated extensions, or null. */
@@ -22,7 +31,7 @@ async function installedExtension(page) {
 
 let installed;
 /** Whether the widget is there to test (asked once per run, on a page of its own). */
-export async function widgetInstalled() {
+async function widgetInstalled() {
   if (installed === undefined) {
     const page = await session.newPage('reactive widget probe');
     try {
@@ -47,23 +56,22 @@ export function widgetTest(name, options, body) {
 }
 
 /** A notebook made over REST with these cells (code, or {type, code}): its id, its file's
- * path (as POST /notebooks answers it) and name, and its cells' ids. */
+ * name and path (as POST /notebooks answers it), its cells' ids. */
 export async function makeNotebook(name, cells) {
-  const created = await session.api('POST', API, { name });
-  assert.ok(created.path, 'POST /notebooks answers the new file path');
+  const { notebook_id: id, path } = await session.api('POST', API, { name });
+  assert.ok(path, 'POST /notebooks answers the path of the new file');
   const cellIds = [];
   for (const cell of cells) {
     const body = typeof cell === 'string' ? { type: 'python', code: cell } : cell;
-    cellIds.push((await session.api('POST', `${API}/${created.notebook_id}/cells`, body)).cell_id);
+    cellIds.push((await session.api('POST', `${API}/${id}/cells`, body)).cell_id);
   }
-  const file = created.path.split('/').pop();
-  return { id: created.notebook_id, path: created.path, file, cellIds };
+  return { id, file: path.split('/').pop(), path, cellIds };
 }
 
 /** Opens the file with the Reactive Notebook widget (file browser, Open With) and waits
- * for its cells. */
-export async function openReactive(page, file, cellCount) {
-  await page.openLab();
+ * for its cells. `baseUrl`: as for PageRecord.openLab. */
+export async function openReactive(page, file, cellCount, { baseUrl } = {}) {
+  await page.openLab('', { baseUrl });
   await page.refreshFileBrowser();
   const item = page.page.locator('.jp-DirListing-item', { hasText: file });
   await item.waitFor({ timeout: TIMEOUT });
@@ -93,6 +101,14 @@ export async function waitFor(check, what, timeout = TIMEOUT) {
   }
 }
 
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a cell as a user would: click into its editor, Shift+Enter. */
+export async function runCell(page, cell) {
+  await cell.locator('.cm-content').click();
+  await page.page.keyboard.press('Shift+Enter');
+}
+
 export async function expectOutput(cell, text) {
   await cell.locator('.jp-ReactiveCell-outputs', { hasText: text }).waitFor({ timeout: TIMEOUT });
 }
@@ -101,8 +117,66 @@ export async function expectStatus(cell, status) {
   await waitFor(async () => (await cell.getAttribute('data-status')) === status, `status ${status}`);
 }
 
-/** Runs a cell as a user would: click into it, Shift+Enter. */
-export async function runCell(page, cell) {
-  await cell.locator('.cm-content').click();
-  await page.page.keyboard.press('Shift+Enter');
+/** The text of a cell's editor (CodeMirror's lines joined with newlines). */
+export async function editorText(cell) {
+  return cell
+    .locator('.jp-ReactiveCell-editor .cm-content')
+    .evaluate((content) => [...content.querySelectorAll('.cm-line')].map((line) => line.textContent).join('\n'));
+}
+
+/** Where the caret is, as the page's DOM selection says: its offset in the text of the cell's
+ * editor (lines joined with newlines), whether the selection is collapsed, and whether the
+ * editor has the focus. */
+export async function editorCaret(cell) {
+  return cell.locator('.jp-ReactiveCell-editor .cm-content').evaluate((content) => {
+    const selection = window.getSelection();
+    const inside = selection.rangeCount > 0 && content.contains(selection.focusNode);
+    let offset = -1;
+    if (inside) {
+      const lines = [...content.querySelectorAll('.cm-line')];
+      const line = lines.findIndex((l) => l.contains(selection.focusNode));
+      const range = document.createRange();
+      range.setStart(lines[line], 0);
+      range.setEnd(selection.focusNode, selection.focusOffset);
+      offset = lines.slice(0, line).reduce((n, l) => n + l.textContent.length + 1, 0) + range.toString().length;
+    }
+    return { offset, collapsed: selection.isCollapsed, focused: content.contains(document.activeElement) };
+  });
+}
+
+/** A cell as the REST API has it now. */
+export async function restCell(notebookId, cellId) {
+  const notebook = await session.api('GET', `${API}/${notebookId}`);
+  return notebook.cells.find((c) => c.id === cellId);
+}
+
+/** Writes a plugin's user settings through JupyterLab's settings REST API and returns what
+ * the server then reports for the plugin (`settings`: the user's, `schema`). With `page`
+ * (JupyterLab loaded in it), from the page as JupyterLab itself does: its login cookie plus
+ * the `_xsrf` cookie echoed in X-XSRFToken; with `page` null, from Node with the token (no
+ * page load needed: a page opened afterwards reads the settings at start). */
+export async function putLabSettings(page, plugin, settings) {
+  const relative = `lab/api/settings/${plugin}`;
+  const raw = JSON.stringify(settings);
+  if (!page) {
+    await session.api('PUT', relative, { raw });
+    return session.api('GET', relative);
+  }
+  return page.page.evaluate(
+    async ({ url, raw: text }) => {
+      const xsrf = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
+      const headers = { 'Content-Type': 'application/json' };
+      if (xsrf) headers['X-XSRFToken'] = decodeURIComponent(xsrf[1]);
+      const put = await fetch(url, {
+        method: 'PUT',
+        credentials: 'same-origin',
+        headers,
+        body: JSON.stringify({ raw: text }),
+      });
+      if (!put.ok) throw new Error(`PUT ${url}: ${put.status} ${await put.text()}`);
+      const get = await fetch(url, { credentials: 'same-origin' });
+      return get.json();
+    },
+    { url: session.url(relative), raw },
+  );
 }

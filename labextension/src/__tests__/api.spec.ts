@@ -57,6 +57,24 @@ describe('ReactiveAPI', () => {
     expect(init.method).toBe('GET');
   });
 
+  it('finds the notebook of a file by its path, or none', async () => {
+    makeRequest.mockResolvedValueOnce(
+      reply(200, {
+        notebooks: [{ id: 'n7', name: 'Copy', path: 'sub/Copy 1.ipynb' }]
+      })
+    );
+    await expect(api.notebookAt('sub/Copy 1.ipynb')).resolves.toEqual({
+      id: 'n7',
+      name: 'Copy',
+      path: 'sub/Copy 1.ipynb'
+    });
+    expect(makeRequest.mock.calls[0][0]).toBe(
+      'http://localhost:8888/user/ada/reactive/api/v1/notebooks?path=sub%2FCopy%201.ipynb'
+    );
+    makeRequest.mockResolvedValueOnce(reply(200, { notebooks: [] }));
+    await expect(api.notebookAt('gone.ipynb')).resolves.toBeNull();
+  });
+
   it('calls every endpoint with its method and path', async () => {
     makeRequest.mockImplementation(async () => reply(200, { notebooks: [] }));
     await api.listNotebooks();

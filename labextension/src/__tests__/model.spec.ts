@@ -403,4 +403,25 @@ describe('ReactiveNotebookModel', () => {
       expect(model.conflict('a')).toBeNull();
     });
   });
+
+  it('finds the cell a name comes from: the nearest writer above, else below', () => {
+    const model = new ReactiveNotebookModel('nb2');
+    model.load(
+      notebook(
+        [
+          cell('a', 'x = 1', { writes: ['x'] }),
+          cell('b', 'x = 2', { writes: ['x'] }),
+          cell('c', 'y = x + z', { reads: ['x', 'z'], writes: ['y'] }),
+          cell('d', 'z = 3', { writes: ['z'] })
+        ],
+        1
+      )
+    );
+    expect(model.definerOf('c', 'x')!.id).toBe('b');
+    expect(model.definerOf('c', 'z')!.id).toBe('d');
+    expect(model.definerOf('c', 'nowhere')).toBeNull();
+    expect(model.definerOf('gone', 'x')).toBeNull();
+    expect(model.cellAbove('a')).toBeNull();
+    expect(model.cellAbove('c')).toBe('b');
+  });
 });

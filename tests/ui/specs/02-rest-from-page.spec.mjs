@@ -67,7 +67,11 @@ test('the REST API answers the page with its cookies and XSRF token', async (t) 
     // Chromium logs the two refusals asked for above; nothing else.
     const refused = /status of 403 .*reactive\/api\/v1\/notebooks\)$/;
     assert.equal(page.errors().filter((e) => refused.test(e)).length, 2, page.errors().join('\n'));
-    assert.deepEqual(page.errors().filter((e) => !refused.test(e)), [], 'console errors');
+    assert.deepEqual(
+      page.errors().filter((e) => !refused.test(e)),
+      [],
+      'console errors',
+    );
     assert.deepEqual(page.foreignRequests, [], 'requests to hosts other than 127.0.0.1');
   });
 });

@@ -50,10 +50,15 @@ test('a notebook made and run through the REST API opens in the stock notebook e
     await outputs.filter({ hasText: /^42$/ }).waitFor({ timeout: 15_000 });
     // Each cell's source is shown in the editor as written.
     const sources = await cells.locator('.jp-InputArea-editor .cm-content').allInnerTexts();
-    assert.deepEqual(sources.map((s) => s.trim()), CELLS);
+    assert.deepEqual(
+      sources.map((s) => s.trim()),
+      CELLS,
+    );
     // Its kernelspec is one JupyterLab knows: the editor starts it (no "Select Kernel"
     // dialog) and connects to it.
-    await page.page.locator('.jp-StatusBar-TextItem', { hasText: /Python 3 \(ipykernel\) \| Idle/ }).waitFor({ timeout: 30_000 });
+    await page.page
+      .locator('.jp-StatusBar-TextItem', { hasText: /Python 3 \(ipykernel\) \| Idle/ })
+      .waitFor({ timeout: 30_000 });
     assert.equal(await page.page.locator('.jp-Dialog').count(), 0, 'a dialog opened over the notebook');
     // Opening it changes nothing: the tab is not marked modified once the kernel is up.
     await new Promise((resolve) => setTimeout(resolve, 1000));

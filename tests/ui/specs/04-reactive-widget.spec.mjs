@@ -4,126 +4,40 @@
 // venv the lab runs from (it is not built yet, or not linked: make labextension). A step the
 // widget does not support yet gets `{ todo: 'pending: <what>' }` as its options (node:test
 // runs it, reports it as TODO and does not fail the run on it); drop that once it passes.
-// Not covered yet: the cell type switch (the SQL cell is made over REST), drag to move,
-// the run-on-typing and Shift+Enter-only settings, conflict notices, reconnects.
-//
-// The widget's DOM as the tests rely on it (labextension/src/cell.ts, panel.ts):
-//   .jp-ReactiveNotebook              the document's content
-//   .jp-ReactiveCell[data-status]     one cell; data-status idle|queued|running|success|error|blocked
-//   .jp-ReactiveCell-editor .cm-content   its CodeMirror editor
-//   .jp-ReactiveCell-outputs          its outputs; .jp-ReactiveCell-reason the error/blocked reason
+// Not covered yet: the cell type switch (the SQL cell is made over REST), drag to move.
+// The run-on-typing and Shift+Enter-only settings, conflict notices and reconnects are in
+// 06-editing-and-sync; themes in 07-themes. The helpers and the widget's DOM as the tests
+// rely on it: ../widget.mjs.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
 
-import { session, withPage } from '../session.mjs';
-
-const API = 'reactive/api/v1/notebooks';
-const FACTORY = 'Reactive Notebook';
-const TIMEOUT = 30_000;
-
-/** The labextension's name in the page config's federated extensions, or null. */
-async function installedExtension(page) {
-  return page.page.evaluate(() => {
-    const config = JSON.parse(document.getElementById('jupyter-config-data').textContent);
-    const found = (config.federated_extensions || []).find((e) => /reactive/i.test(e.name));
-    return found ? found.name : null;
-  });
-}
-
-let installed;
-/** Whether the widget is there to test (asked once per run, on a page of its own). */
-async function widgetInstalled() {
-  if (installed === undefined) {
-    const page = await session.newPage('reactive widget probe');
-    try {
-      await page.openLab();
-      installed = Boolean(await installedExtension(page));
-    } finally {
-      await page.close();
-    }
-  }
-  return installed;
-}
-
-/** A test of the widget: skipped while the labextension is not installed. */
-function widgetTest(name, options, body) {
-  test(name, options, async (t) => {
-    if (!(await widgetInstalled())) {
-      t.skip('pending: the labextension (issue 6) is not built or not installed in the venv');
-      return;
-    }
-    await withPage(t, (page) => body(page, t));
-  });
-}
-
-/** A notebook made over REST with these cells (code, or {type, code}); its file's name. */
-async function makeNotebook(name, cells) {
-  const { notebook_id: id } = await session.api('POST', API, { name });
-  const cellIds = [];
-  for (const cell of cells) {
-    const body = typeof cell === 'string' ? { type: 'python', code: cell } : cell;
-    cellIds.push((await session.api('POST', `${API}/${id}/cells`, body)).cell_id);
-  }
-  const listing = await session.api('GET', 'api/contents?content=1');
-  const file = listing.content.find((f) => f.type === 'notebook' && f.name.startsWith(name));
-  assert.ok(file, `no file for notebook ${name}`);
-  return { id, file: file.name, cellIds };
-}
-
-/** Opens the file with the Reactive Notebook widget (file browser, Open With) and waits
- * for its cells. */
-async function openReactive(page, file, cellCount) {
-  await page.openLab();
-  await page.refreshFileBrowser();
-  const item = page.page.locator('.jp-DirListing-item', { hasText: file });
-  await item.waitFor({ timeout: TIMEOUT });
-  await item.click({ button: 'right' });
-  await page.page.locator('.lm-Menu-item', { hasText: /^Open With/ }).click();
-  await page.page.locator('.lm-Menu-item', { hasText: new RegExp(`^${FACTORY}$`) }).click();
-  const notebook = page.page.locator('.jp-ReactiveNotebook:visible');
-  await notebook.waitFor({ timeout: TIMEOUT });
-  const cells = notebook.locator('.jp-ReactiveCell');
-  await waitFor(async () => (await cells.count()) === cellCount, `${cellCount} cells`);
-  return { notebook, cells };
-}
-
-/** Replaces a cell's code by typing it, as a user would. */
-async function typeInto(cell, code) {
-  const editor = cell.locator('.jp-ReactiveCell-editor .cm-content');
-  await editor.click();
-  await editor.press('ControlOrMeta+a');
-  await editor.pressSequentially(code);
-}
-
-async function waitFor(check, what, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function expectOutput(cell, text) {
-  await cell.locator('.jp-ReactiveCell-outputs', { hasText: text }).waitFor({ timeout: TIMEOUT });
-}
-
-async function expectStatus(cell, status) {
-  await waitFor(async () => (await cell.getAttribute('data-status')) === status, `status ${status}`);
-}
+import { session } from '../session.mjs';
+import {
+  FACTORY,
+  TIMEOUT,
+  expectOutput,
+  expectStatus,
+  makeNotebook,
+  openReactive,
+  typeInto,
+  waitFor,
+  widgetTest,
+} from '../widget.mjs';
 
 widgetTest('reactive: a new reactive notebook from the launcher', {}, async (page) => {
   await page.openLab();
   await page.page.locator('.jp-LauncherCard', { hasText: FACTORY }).click();
   const notebook = page.page.locator('.jp-ReactiveNotebook:visible');
   await notebook.waitFor({ timeout: TIMEOUT });
-  await page.page.locator('.jp-ReactiveNotebook-banner', { hasText: 'Connecting' }).waitFor({ state: 'hidden', timeout: TIMEOUT });
+  await page.page
+    .locator('.jp-ReactiveNotebook-banner', { hasText: 'Connecting' })
+    .waitFor({ state: 'hidden', timeout: TIMEOUT });
   // A new notebook opens with one empty cell to type into.
   const cells = notebook.locator('.jp-ReactiveCell');
   await waitFor(async () => (await cells.count()) === 1, 'the first empty cell');
   await page.screenshot('new reactive notebook');
   // Two more cells added with the toolbar's button, typed and run as a user would.
   for (let i = 2; i <= 3; i++) {
-    await page.page.locator('.jp-Document:visible [title="Add a cell below"]').click();
+    await page.page.locator('.jp-Document:visible .jp-Toolbar [title="Add a cell below"]').click();
     await waitFor(async () => (await cells.count()) >= i, `${i} cells`);
   }
   await page.screenshot('three cells added');
@@ -202,10 +116,7 @@ widgetTest("reactive: a second page on the same notebook sees the first page's e
     const second = await openReactive(other, file, 2);
     await typeInto(first.cells.nth(0), 'shared = 2');
     await first.notebook.locator('.jp-ReactiveCell-status').nth(1).click(); // leave the cell
-    await second.cells
-      .nth(0)
-      .locator('.cm-content', { hasText: 'shared = 2' })
-      .waitFor({ timeout: TIMEOUT });
+    await second.cells.nth(0).locator('.cm-content', { hasText: 'shared = 2' }).waitFor({ timeout: TIMEOUT });
     await page.screenshot('first page edited');
     await other.screenshot('second page sees the edit');
   } finally {

@@ -83,9 +83,9 @@ async function placesOf(page, text) {
     const fields = [...document.querySelectorAll('input, textarea')].map((field) => field.value);
     const texts = [markup.outerHTML, ...fields];
     const places = [];
-    for (const text of texts) {
-      for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
-        places.push(text.slice(Math.max(0, at - 80), at + 40));
+    for (const haystack of texts) {
+      for (let at = haystack.indexOf(needle); at >= 0; at = haystack.indexOf(needle, at + 1)) {
+        places.push(haystack.slice(Math.max(0, at - 80), at + 40));
       }
     }
     return places;
