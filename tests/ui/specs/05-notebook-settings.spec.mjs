@@ -130,9 +130,13 @@ widgetTest('settings: toolbar kernel status is idle, busy, disconnected', {}, as
   // A page opened now starts from the kernel's state (the socket's snapshot carries it).
   const other = await session.newPage(`${t.name} (second page)`);
   try {
-    await openReactive(other, file, 2);
+    // (Shift+Enter in the last cell added an empty one below it.)
+    await openReactive(other, file, await cells.count());
     await expectKernel(other, 'idle');
     await other.screenshot('a second page shows the kernel idle without running anything');
+  } catch (error) {
+    await other.screenshot('failure').catch(() => {});
+    throw error;
   } finally {
     await other.close();
   }
