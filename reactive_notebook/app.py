@@ -21,6 +21,7 @@ from traitlets import Bool, Enum, Float, Int, List, Unicode
 from traitlets.config import Config
 
 from . import __version__
+from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
 from .handlers import ApiContext, routes
 from .kernels.environment import kernel_environment
@@ -170,6 +171,7 @@ class ReactiveNotebook(ExtensionApp):
             service=self.service,
             max_body_bytes=self.max_body_bytes,
             per_user=self.per_user_notebooks,
+            capabilities=self._capabilities(),
         )
         self.settings.update({"reactive_notebook_service": self.service})
         self.log.info(
@@ -195,6 +197,10 @@ class ReactiveNotebook(ExtensionApp):
             per_user=self.per_user_notebooks,
             log=self.log,
         )
+
+    def _capabilities(self) -> Capabilities:
+        """What ``GET .../capabilities`` tells clients: the one place that decides it."""
+        return Capabilities(chat=chat_capability())
 
     def _kernel_for(self, notebook: Notebook) -> KernelSession:
         """A kernel for ``notebook``, started through the server's kernel manager (so it

@@ -6,7 +6,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ICell, INotebook, INotebookSummary } from './types';
+import { ICapabilities, ICell, INotebook, INotebookSummary } from './types';
 
 /** The API's path under the server's base URL. */
 export const API_PATH = 'reactive/api/v1';
@@ -168,10 +168,17 @@ export class ReactiveAPI {
     return reply.notebooks;
   }
 
+  /** What the server offers beyond notebooks (whether the chat has an LLM provider). */
+  capabilities(): Promise<ICapabilities> {
+    return this.call('GET', ['capabilities']);
+  }
+
+  /** A new notebook; `path` is its file under the contents root (file-backed stores). */
   createNotebook(name?: string): Promise<{
     notebook_id: string;
     name?: string;
     revision?: number;
+    path?: string;
   }> {
     return this.call('POST', ['notebooks'], name === undefined ? {} : { name });
   }
@@ -184,7 +191,7 @@ export class ReactiveAPI {
     notebookId: string,
     name: string,
     options?: IRevisionOptions
-  ): Promise<{ name: string; revision: number }> {
+  ): Promise<{ name: string; revision: number; path?: string }> {
     return this.call(
       'PUT',
       ['notebooks', notebookId, 'name'],

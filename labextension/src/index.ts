@@ -27,14 +27,18 @@ import {
   addIcon,
   notebookIcon,
   runIcon,
+  settingsIcon,
   stopIcon,
+  Toolbar,
   ToolbarButton
 } from '@jupyterlab/ui-components';
 
 import { ReactiveAPI } from './api';
 import { storedId } from './ids';
+import { openNotebookSettings } from './notebook-settings';
 import { ReactiveNotebookPanel } from './panel';
 import { DEFAULT_SETTINGS, IReactiveSettings, RunOn } from './settings';
+import { KernelStatus } from './toolbar';
 import { ReactiveNotebookDocument } from './widget';
 
 const PLUGIN_ID = 'reactive-notebook:plugin';
@@ -52,7 +56,8 @@ export const CommandIDs = {
   moveUp: 'reactive-notebook:move-cell-up',
   moveDown: 'reactive-notebook:move-cell-down',
   toPython: 'reactive-notebook:change-cell-to-python',
-  toSql: 'reactive-notebook:change-cell-to-sql'
+  toSql: 'reactive-notebook:change-cell-to-sql',
+  notebookSettings: 'reactive-notebook:notebook-settings'
 } as const;
 
 class ReactiveNotebookFactory extends ABCWidgetFactory<
@@ -65,7 +70,8 @@ class ReactiveNotebookFactory extends ABCWidgetFactory<
     >,
     private readonly _make: (
       context: DocumentRegistry.Context
-    ) => ReactiveNotebookPanel
+    ) => ReactiveNotebookPanel,
+    private readonly _openSettings: (panel: ReactiveNotebookPanel) => void
   ) {
     super(options);
   }
@@ -105,11 +111,24 @@ class ReactiveNotebookFactory extends ABCWidgetFactory<
         onClick: () => void content.insertBelow()
       })
     );
+    widget.toolbar.addItem(
+      'notebook-settings',
+      new ToolbarButton({
+        icon: settingsIcon,
+        tooltip: 'Notebook settings: name, database connection',
+        onClick: () => this._openSettings(content)
+      })
+    );
+    widget.toolbar.addItem('spacer', Toolbar.createSpacerItem());
+    widget.toolbar.addItem('kernel-status', new KernelStatus(content));
     return widget;
   }
 }
 
-/** The path of the file the server created for notebook `notebookId`. */
+/**
+ * The path of the file the server created for notebook `notebookId`, for a server that
+ * does not answer it: the newest notebooks of the contents root, searched for the id.
+ */
 async function findCreated(
   contents: Contents.IManager,
   notebookId: string
@@ -182,7 +201,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
           editorServices,
           serverSettings,
           settings: () => settings
-        })
+        }),
+      panel => void showSettings(panel)
     );
     app.docRegistry.addWidgetFactory(factory);
 
@@ -201,6 +221,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
+    /**
+     * The notebook settings of `panel`. A rename moves the file (the server names it
+     * after the notebook): the document is opened again under its new path, so the tab,
+     * the file browser and a restored workspace all follow.
+     */
+    const showSettings = (panel: ReactiveNotebookPanel): Promise<void> =>
+      openNotebookSettings(panel, api, {
+        moved: async path => {
+          const widget = tracker.find(w => w.content === panel);
+          if (!widget || widget.context.localPath === path) {
+            return;
+          }
+          await app.commands.execute('docmanager:open', {
+            path,
+            factory: FACTORY
+          });
+          widget.close();
+        }
+      });
+
     const current = (): ReactiveNotebookPanel | null =>
       tracker.currentWidget?.content ?? null;
     const isEnabled = () => current() !== null;
@@ -218,10 +258,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
           const created = await api.createNotebook();
           // A new notebook opens with one empty Python cell to type into.
           await api.createCell(created.notebook_id, { type: 'python' });
-          const path = await findCreated(
-            app.serviceManager.contents,
-            created.notebook_id
-          );
+          const path =
+            created.path ??
+            (await findCreated(
+              app.serviceManager.contents,
+              created.notebook_id
+            ));
           if (path === null) {
             Notification.warning(
               'The notebook was created but its file was not found; ' +
@@ -265,6 +307,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: 'Add Cell Below',
       isEnabled,
       execute: () => current()?.insertBelow()
+    });
+    commands.addCommand(CommandIDs.notebookSettings, {
+      label: 'Notebook Settings…',
+      caption: "The notebook's name and database connection",
+      icon: args => (args.isPalette ? undefined : settingsIcon),
+      isEnabled,
+      execute: () => {
+        const panel = current();
+        return panel ? showSettings(panel) : undefined;
+      }
     });
     commands.addCommand(CommandIDs.insertAbove, {
       label: 'Add Cell Above',

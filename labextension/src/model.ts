@@ -194,6 +194,9 @@ export class ReactiveNotebookModel {
     }
     if (event.type === 'snapshot') {
       this.load(event.notebook, event.seq ?? null);
+      if (event.kernel_state !== undefined) {
+        this._setKernel(event.kernel_state ?? 'unknown');
+      }
       return;
     }
     if (event.type === 'ack' || event.type === 'resumed') {
@@ -434,6 +437,13 @@ export class ReactiveNotebookModel {
       this._changed.emit({ kind: 'conflict', cellId: cell.id, conflict });
     }
     cell.code = edit.code;
+  }
+
+  private _setKernel(state: KernelState): void {
+    if (state !== this._kernel) {
+      this._kernel = state;
+      this._changed.emit({ kind: 'kernel', state });
+    }
   }
 
   private _emitCell(cellId: string): void {

@@ -7,6 +7,7 @@ import { IEditorServices } from '@jupyterlab/codeeditor';
 import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ServerConnection } from '@jupyterlab/services';
+import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { ReactiveAPI } from './api';
@@ -56,6 +57,11 @@ export class ReactiveNotebookPanel extends Panel {
 
   get socket(): NotebookSocket | null {
     return this._socket;
+  }
+
+  /** Emitted once `model` and `socket` are set (the document's context is ready). */
+  get modelReady(): ISignal<this, ReactiveNotebookModel> {
+    return this._modelReady;
   }
 
   get activeCell(): ReactiveCellWidget | null {
@@ -383,6 +389,7 @@ export class ReactiveNotebookPanel extends Panel {
       }
     });
     model.changed.connect((_, change) => this._onModelChange(change));
+    this._modelReady.emit(model);
     socket.connect();
   }
 
@@ -541,4 +548,5 @@ export class ReactiveNotebookPanel extends Panel {
   private _saver: CellSaver | null = null;
   private _typingTimer: ReturnType<typeof setTimeout> | null = null;
   private _undoNotice: string | null = null;
+  private _modelReady = new Signal<this, ReactiveNotebookModel>(this);
 }

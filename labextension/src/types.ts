@@ -63,6 +63,19 @@ export interface INotebook {
   cells: ICell[];
 }
 
+/** One feature of the server (`GET /capabilities`): usable, or why not. */
+export interface ICapability {
+  available: boolean;
+  /** Why it is unavailable, for a person (empty when available). */
+  message: string;
+}
+
+/** `GET /reactive/api/v1/capabilities`. */
+export interface ICapabilities {
+  /** The notebook chat: available once an LLM provider is configured. */
+  chat: ICapability;
+}
+
 export interface INotebookSummary {
   id: string;
   name: string;
@@ -79,6 +92,8 @@ interface IEventBase {
 export interface ISnapshotEvent extends IEventBase {
   type: 'snapshot';
   notebook: INotebook;
+  /** The last `kernel_status` state (null: the kernel has not started yet). */
+  kernel_state?: KernelState | null;
 }
 export interface IResumedEvent extends IEventBase {
   type: 'resumed';

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .base import ApiContext
+from .capabilities import CapabilitiesHandler
 from .health import HealthHandler, OpenAPIHandler
 from .notebooks import (
     CellHandler,
@@ -33,6 +34,7 @@ def routes(context: ApiContext) -> list[tuple[str, type, dict[str, Any]]]:
     return [
         ("/reactive/health", HealthHandler, {}),
         (f"{API_PREFIX}/openapi.json", OpenAPIHandler, {}),
+        (f"{API_PREFIX}/capabilities", CapabilitiesHandler, api),
         (f"{API_PREFIX}/notebooks", NotebooksHandler, api),
         (_NOTEBOOK, NotebookHandler, api),
         (f"{_NOTEBOOK}/name", NotebookNameHandler, api),

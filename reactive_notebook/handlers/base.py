@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.client import responses
 from typing import Any, TypeVar, cast
 
@@ -19,6 +19,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from ..capabilities import Capabilities
 from ..kernels.outputs import json_safe
 from ..notebooks.errors import NotebookError, RequestTooLarge
 from ..notebooks.service import NotebookService
@@ -36,6 +37,8 @@ class ApiContext:
     #: Each authenticated user owns their notebooks (multi-tenant). Off: the server's
     #: users share them, as in single-user Jupyter (a shared token names no user).
     per_user: bool = False
+    #: What ``GET .../capabilities`` answers (whether the chat has an LLM provider).
+    capabilities: Capabilities = field(default_factory=Capabilities)
 
     def owner(self, user: Any) -> str:
         """Whose notebooks a request sees: the user's own, or the shared ones ("")."""

@@ -36,10 +36,15 @@ class NotebooksHandler(ReactiveHandler):
         body = self.body("NotebookCreate")
         notebook = await self.service.create_notebook(self.user, body.get("name"))
         self.set_header("Location", self.notebook_url(notebook.id))
-        self.reply(
-            {"notebook_id": notebook.id, "name": notebook.name, "revision": notebook.revision},
-            201,
-        )
+        created: dict[str, object] = {
+            "notebook_id": notebook.id,
+            "name": notebook.name,
+            "revision": notebook.revision,
+        }
+        path = self.service.file_path(notebook.id)
+        if path is not None:
+            created["path"] = path
+        self.reply(created, 201)
 
     def notebook_url(self, notebook_id: str) -> str:
         return f"{self.request.path.rstrip('/')}/{notebook_id}"
@@ -73,7 +78,11 @@ class NotebookNameHandler(ReactiveHandler):
         notebook = await self.service.rename_notebook(
             self.user, notebook_id, body["name"], body.get("expected_revision")
         )
-        self.reply({"name": notebook.name, "revision": notebook.revision})
+        renamed: dict[str, object] = {"name": notebook.name, "revision": notebook.revision}
+        path = self.service.file_path(notebook.id)
+        if path is not None:
+            renamed["path"] = path
+        self.reply(renamed)
 
 
 class NotebookDbHandler(ReactiveHandler):

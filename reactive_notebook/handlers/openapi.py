@@ -99,6 +99,14 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "responses": {"200": _json("Health", "The extension is up.")},
         }
     },
+    f"{API_PREFIX}/capabilities": {
+        "get": _operation(
+            "What the server offers: whether the notebook chat has an LLM provider.",
+            (200, "Capabilities", "Each feature, available or not, and why not."),
+            errors=(),
+            parameters=(),
+        )
+    },
     f"{API_PREFIX}/notebooks": {
         "get": _operation(
             "The caller's notebooks; with `path`, the one in that file (or none).",
@@ -108,7 +116,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
         ),
         "post": _operation(
             "Create a notebook.",
-            (201, "NotebookCreated", "The new notebook's id."),
+            (201, "NotebookCreated", "The new notebook's id (and its file's path)."),
             body="NotebookCreate",
             errors=(400, 413),
             parameters=(),

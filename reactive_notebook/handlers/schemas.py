@@ -265,6 +265,14 @@ RESPONSES: dict[str, Schema] = {
             "notebook_id": {"type": "string"},
             "name": {"type": "string"},
             "revision": {"type": "integer"},
+            "path": {
+                "type": "string",
+                "description": (
+                    "The notebook file's path relative to the contents root (as the "
+                    "contents API and JupyterLab's `docmanager:open` take it); absent "
+                    "when the store keeps notebooks in no file."
+                ),
+            },
         },
         "required": ["notebook_id"],
     },
@@ -299,7 +307,18 @@ RESPONSES: dict[str, Schema] = {
     },
     "Renamed": {
         "type": "object",
-        "properties": {"name": {"type": "string"}, "revision": {"type": "integer"}},
+        "properties": {
+            "name": {"type": "string"},
+            "revision": {"type": "integer"},
+            "path": {
+                "type": "string",
+                "description": (
+                    "The file's path after the rename, relative to the contents root "
+                    "(the file is renamed after the notebook); absent when the store "
+                    "keeps notebooks in no file."
+                ),
+            },
+        },
         "required": ["name", "revision"],
     },
     "DbConnectionSet": {
@@ -347,6 +366,24 @@ RESPONSES: dict[str, Schema] = {
             "revision": {"type": "integer", "description": "The current revision (409)."},
         },
         "required": ["message"],
+    },
+    "Capabilities": {
+        "type": "object",
+        "properties": {
+            "chat": {
+                "type": "object",
+                "description": "The notebook chat: available once an LLM provider is configured.",
+                "properties": {
+                    "available": {"type": "boolean"},
+                    "message": {
+                        "type": "string",
+                        "description": "Why it is unavailable, for a person (empty if available).",
+                    },
+                },
+                "required": ["available", "message"],
+            }
+        },
+        "required": ["chat"],
     },
     "Cell": CELL,
     "Output": OUTPUT,

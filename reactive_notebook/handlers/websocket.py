@@ -81,7 +81,12 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
         if self.subscription is not None:
             self.subscription.resume()
         self.send(
-            {"type": "snapshot", "seq": seq, "notebook": self.service.describe_notebook(opened)}
+            {
+                "type": "snapshot",
+                "seq": seq,
+                "notebook": self.service.describe_notebook(opened),
+                "kernel_state": opened.kernel_state,
+            }
         )
 
     async def relay_events(self) -> None:

@@ -68,6 +68,9 @@ class OpenNotebook:
         self._waiters: list[asyncio.Future[None]] = []
         self._run_task: asyncio.Task[None] | None = None
         self._current_plan: Plan | None = None
+        #: The last ``kernel_status`` state published (None: no kernel started yet), so
+        #: a client that connects later starts from it (the WebSocket's snapshot).
+        self.kernel_state: str | None = None
         self._by_id: dict[str, Cell] = {}
         self._kernel_generation = 0
         # Prompt numbers for the stored file (runs never store kernel history, so the
@@ -97,6 +100,8 @@ class OpenNotebook:
         return cell.fingerprint(self.notebook.db_connection)
 
     def publish(self, type_: str, **data: Any) -> None:
+        if type_ == "kernel_status":
+            self.kernel_state = data["state"]
         self.hub.publish(self.id, type_, revision=self.notebook.revision, **data)
 
     def graph_predecessor(self, index: int) -> str | None:

@@ -39,6 +39,7 @@ class Store(Protocol):
     async def create(self, notebook: Notebook) -> None: ...
     async def rename(self, notebook_id: str, name: str) -> None: ...
     async def delete(self, notebook_id: str) -> None: ...
+    def known_path(self, notebook_id: str) -> str | None: ...
 
 
 KernelFactory = Callable[[Notebook], Any]  # returns a KernelSession for the notebook
@@ -88,6 +89,11 @@ class NotebookService:
         notebook = Notebook(id=new_notebook_id(), name=name, owner=user, revision=1)
         await self.store.create(notebook)
         return notebook
+
+    def file_path(self, notebook_id: str) -> str | None:
+        """The notebook's file, relative to the contents root, where the store last saw
+        it (None for a store that keeps notebooks in no file, or one never seen)."""
+        return self.store.known_path(notebook_id)
 
     async def get_notebook(self, user: str, notebook_id: str) -> OpenNotebook:
         return await self._get(user, notebook_id)

@@ -32,6 +32,7 @@ async def test_a_new_notebook_answers_201_with_its_id_and_where_it_lives(
     assert created["revision"] == 1
     assert response.headers["Location"] == (f"{BASE_URL}reactive/api/v1/notebooks/{notebook_id}")
     assert notebook_file(jp_root_dir, notebook_id).name == "Sales report.ipynb"
+    assert created["path"] == "Sales report.ipynb"  # where JupyterLab opens it
 
 
 @pytest.mark.parametrize("body", [None, {}], ids=["no body", "empty object"])
@@ -129,7 +130,8 @@ async def test_renaming_keeps_the_id_and_renames_the_file(api: Api, jp_root_dir:
     notebook_id = await new_notebook(api, "draft")
     response = await api("PUT", "notebooks", notebook_id, "name", body={"name": "final"})
     assert response.code == 200
-    assert conforms(response) == {"name": "final", "revision": 2}
+    # The file's new path comes back, for a client that has the file open (JupyterLab).
+    assert conforms(response) == {"name": "final", "revision": 2, "path": "final.ipynb"}
     notebook = conforms(await api("GET", "notebooks", notebook_id))
     assert (notebook["id"], notebook["name"], notebook["revision"]) == (notebook_id, "final", 2)
     listed = conforms(await api("GET", "notebooks"))["notebooks"]

@@ -57,6 +57,7 @@ async def test_a_client_first_gets_a_snapshot_of_the_notebook_and_its_seq(
         assert snapshot["notebook"] == payload(await api("GET", "notebooks", notebook_id))
         assert [c["id"] for c in snapshot["notebook"]["cells"]] == cells
         assert snapshot["seq"] >= 2  # at least the two cell_created events
+        assert snapshot["kernel_state"] is None  # no kernel before the first run
         # The next event carries the next sequence number and the new revision.
         await api("PUT", "notebooks", notebook_id, "name", body={"name": "renamed"})
         renamed = await client.next()
@@ -64,6 +65,18 @@ async def test_a_client_first_gets_a_snapshot_of_the_notebook_and_its_seq(
         assert renamed["seq"] == snapshot["seq"] + 1
         assert renamed["revision"] == snapshot["notebook"]["revision"] + 1
         assert renamed["name"] == "renamed"
+
+
+async def test_a_client_connecting_after_a_run_gets_the_kernel_state_in_its_snapshot(
+    api: Api, jp_ws_fetch: Any
+) -> None:
+    notebook_id, cells = await new_notebook(api, "x = 1")
+    ran = await api("POST", "notebooks", notebook_id, "cells", cells[0], "run", body={"wait": True})
+    assert ran.code == 200, ran.body
+    async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
+        snapshot = await client.next()
+        assert snapshot["type"] == "snapshot"
+        assert snapshot["kernel_state"] == "idle"
 
 
 async def test_every_client_of_a_notebook_sees_every_event_and_others_see_none(

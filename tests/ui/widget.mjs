@@ -55,18 +55,17 @@ export function widgetTest(name, options, body) {
   });
 }
 
-/** A notebook made over REST with these cells (code, or {type, code}); its file's name. */
+/** A notebook made over REST with these cells (code, or {type, code}): its id, its file's
+ * name and path (as POST /notebooks answers it), its cells' ids. */
 export async function makeNotebook(name, cells) {
-  const { notebook_id: id } = await session.api('POST', API, { name });
+  const { notebook_id: id, path } = await session.api('POST', API, { name });
+  assert.ok(path, 'POST /notebooks answers the path of the new file');
   const cellIds = [];
   for (const cell of cells) {
     const body = typeof cell === 'string' ? { type: 'python', code: cell } : cell;
     cellIds.push((await session.api('POST', `${API}/${id}/cells`, body)).cell_id);
   }
-  const listing = await session.api('GET', 'api/contents?content=1');
-  const file = listing.content.find((f) => f.type === 'notebook' && f.name.startsWith(name));
-  assert.ok(file, `no file for notebook ${name}`);
-  return { id, file: file.name, cellIds };
+  return { id, file: path.split('/').pop(), path, cellIds };
 }
 
 /** Opens the file with the Reactive Notebook widget (file browser, Open With) and waits
@@ -103,6 +102,12 @@ export async function waitFor(check, what, timeout = TIMEOUT) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs a cell as a user would: click into its editor, Shift+Enter. */
+export async function runCell(page, cell) {
+  await cell.locator('.cm-content').click();
+  await page.page.keyboard.press('Shift+Enter');
+}
 
 export async function expectOutput(cell, text) {
   await cell.locator('.jp-ReactiveCell-outputs', { hasText: text }).waitFor({ timeout: TIMEOUT });

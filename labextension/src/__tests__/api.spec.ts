@@ -46,6 +46,17 @@ describe('ReactiveAPI', () => {
     expect(JSON.parse(init.body)).toEqual({ name: 'Sales' });
   });
 
+  it('asks the server for its capabilities', async () => {
+    const chat = { available: false, message: 'No LLM provider is configured' };
+    makeRequest.mockResolvedValue(reply(200, { chat }));
+    await expect(api.capabilities()).resolves.toEqual({ chat });
+    const [url, init] = makeRequest.mock.calls[0];
+    expect(url).toBe(
+      'http://localhost:8888/user/ada/reactive/api/v1/capabilities'
+    );
+    expect(init.method).toBe('GET');
+  });
+
   it('finds the notebook of a file by its path, or none', async () => {
     makeRequest.mockResolvedValueOnce(
       reply(200, {

@@ -217,6 +217,32 @@ describe('ReactiveNotebookModel', () => {
     expect(changes.filter(c => c.kind === 'error')).toHaveLength(1);
   });
 
+  it("takes the kernel's state from a snapshot that carries it", () => {
+    const model = new ReactiveNotebookModel('nb1');
+    const changes: ModelChange[] = [];
+    model.changed.connect((_, change) => changes.push(change));
+    model.apply({
+      type: 'snapshot',
+      seq: 5,
+      notebook: notebook([]),
+      kernel_state: 'busy'
+    });
+    expect(model.kernelState).toBe('busy');
+    expect(changes).toContainEqual({ kind: 'kernel', state: 'busy' });
+    // null: no kernel started (e.g. after a server restart).
+    model.apply({
+      type: 'snapshot',
+      seq: 1,
+      notebook: notebook([]),
+      kernel_state: null
+    });
+    expect(model.kernelState).toBe('unknown');
+    // A snapshot without the field (an older server) leaves the state as it was.
+    model.apply({ type: 'kernel_status', seq: 2, state: 'idle' });
+    model.apply({ type: 'snapshot', seq: 3, notebook: notebook([]) });
+    expect(model.kernelState).toBe('idle');
+  });
+
   it('applies a batch frame in order and ignores events for unknown cells', () => {
     const { model } = loaded();
     const batch: IServerEvent = {
