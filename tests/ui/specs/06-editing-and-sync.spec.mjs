@@ -80,42 +80,38 @@ widgetTest('editing: runOn "typing" runs the cell and its dependents as you type
   }
 });
 
-widgetTest(
-  'editing: runOn "shift-enter" saves on leaving the cell but runs only on Shift+Enter',
-  {},
-  async (page) => {
-    const { id, file, cellIds } = await makeNotebook('Run on shift enter', ['x = 1', 'y = x + 1', 'y']);
-    await runFirst(id, cellIds);
-    try {
-      await setRunOn(null, { runOn: 'shift-enter' });
-      const { notebook, cells } = await openReactive(page, file, 3);
-      await expectOutput(cells.nth(2), /^\s*2\s*$/);
-      await typeInto(cells.nth(0), 'x = 7');
-      await notebook.locator('.jp-ReactiveCell-status').nth(2).click(); // leave the cell
-      // Saved (the server has the code and marks the dependents stale)...
-      await waitFor(async () => (await restCell(id, cellIds[0])).code === 'x = 7', 'the edit saved');
-      for (const i of [1, 2]) {
-        await waitFor(async () => (await cells.nth(i).getAttribute('data-stale')) === 'true', `cell ${i + 1} stale`);
-      }
-      // ...but not run: give a run every chance to show before asserting it did not happen.
-      await sleep(1500);
-      assert.equal((await restCell(id, cellIds[2])).stale, true, 'the server has not run the cascade');
-      assert.match(await cells.nth(2).locator('.jp-ReactiveCell-outputs').innerText(), /^\s*2\s*$/, 'y still shows 2');
-      await page.screenshot('left the edited cell: not run, y still 2 and stale');
-      // The edited cell itself shows that its output came from the old code.
-      await waitFor(async () => (await cells.nth(0).getAttribute('data-stale')) === 'true', 'the edited cell stale');
-      assert.equal(await cells.nth(0).locator('.jp-ReactiveCell-badge').innerText(), 'stale');
-      await cells.nth(0).locator('.cm-content').click();
-      await page.page.keyboard.press('Shift+Enter');
-      await expectOutput(cells.nth(2), /^\s*8\s*$/);
-      await expectStatus(cells.nth(2), 'success');
-      await waitFor(async () => (await cells.nth(2).getAttribute('data-stale')) === 'false', 'y no longer stale');
-      await page.screenshot('shift-enter ran the cascade: y is 8');
-    } finally {
-      await restoreDefaults(page);
+widgetTest('editing: runOn "shift-enter" saves on leaving the cell but runs only on Shift+Enter', {}, async (page) => {
+  const { id, file, cellIds } = await makeNotebook('Run on shift enter', ['x = 1', 'y = x + 1', 'y']);
+  await runFirst(id, cellIds);
+  try {
+    await setRunOn(null, { runOn: 'shift-enter' });
+    const { notebook, cells } = await openReactive(page, file, 3);
+    await expectOutput(cells.nth(2), /^\s*2\s*$/);
+    await typeInto(cells.nth(0), 'x = 7');
+    await notebook.locator('.jp-ReactiveCell-status').nth(2).click(); // leave the cell
+    // Saved (the server has the code and marks the dependents stale)...
+    await waitFor(async () => (await restCell(id, cellIds[0])).code === 'x = 7', 'the edit saved');
+    for (const i of [1, 2]) {
+      await waitFor(async () => (await cells.nth(i).getAttribute('data-stale')) === 'true', `cell ${i + 1} stale`);
     }
-  },
-);
+    // ...but not run: give a run every chance to show before asserting it did not happen.
+    await sleep(1500);
+    assert.equal((await restCell(id, cellIds[2])).stale, true, 'the server has not run the cascade');
+    assert.match(await cells.nth(2).locator('.jp-ReactiveCell-outputs').innerText(), /^\s*2\s*$/, 'y still shows 2');
+    await page.screenshot('left the edited cell: not run, y still 2 and stale');
+    // The edited cell itself shows that its output came from the old code.
+    await waitFor(async () => (await cells.nth(0).getAttribute('data-stale')) === 'true', 'the edited cell stale');
+    assert.equal(await cells.nth(0).locator('.jp-ReactiveCell-badge').innerText(), 'stale');
+    await cells.nth(0).locator('.cm-content').click();
+    await page.page.keyboard.press('Shift+Enter');
+    await expectOutput(cells.nth(2), /^\s*8\s*$/);
+    await expectStatus(cells.nth(2), 'success');
+    await waitFor(async () => (await cells.nth(2).getAttribute('data-stale')) === 'false', 'y no longer stale');
+    await page.screenshot('shift-enter ran the cascade: y is 8');
+  } finally {
+    await restoreDefaults(page);
+  }
+});
 
 widgetTest(
   'sync: a remote change to the cell being typed in shows a conflict notice; keep mine, take theirs',
