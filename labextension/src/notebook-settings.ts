@@ -219,10 +219,12 @@ export async function openNotebookSettings(
       available: false,
       message: `Could not ask the server whether an LLM provider is configured: ${messageOf(error)}`
     }));
-  const current: INotebookSettings = {
-    name: model.name,
-    db: model.dbConnString
-  };
+  // What the server has now (the live model may not have caught up yet, e.g. right
+  // after a rename reopened the document); the model's copy if the server cannot say.
+  const current: INotebookSettings = await api
+    .getNotebook(model.notebookId)
+    .then(notebook => ({ name: notebook.name, db: notebook.db_conn_string }))
+    .catch(() => ({ name: model.name, db: model.dbConnString }));
   let entered = { ...current };
   let error = '';
   let field: 'name' | 'db' | null = null;
