@@ -260,7 +260,7 @@ export class ReactiveNotebookPanel extends Panel {
       'change the cell type'
     );
     this._saver?.markSaved(cellId, cell.code);
-    this._widgetOf(cellId)?.render(this._model!.cell(cellId)!);
+    this._rerender(cellId);
   }
 
   async setActiveType(type: 'python' | 'sql'): Promise<void> {
@@ -273,7 +273,7 @@ export class ReactiveNotebookPanel extends Panel {
   async setOutputVariable(cellId: string, name: string): Promise<void> {
     const cell = this._model?.cell(cellId);
     if (!cell || cell.type !== 'sql' || !name || name === cell.output) {
-      this._widgetOf(cellId)?.render(cell!);
+      this._rerender(cellId); // puts back what the server has
       return;
     }
     await this._command(
@@ -281,7 +281,7 @@ export class ReactiveNotebookPanel extends Panel {
       'rename the result variable'
     );
     this._saver?.markSaved(cellId, cell.code);
-    this._widgetOf(cellId)?.render(this._model!.cell(cellId)!);
+    this._rerender(cellId);
   }
 
   /** Jump from a name a cell reads to the cell that defines it. */
@@ -491,6 +491,14 @@ export class ReactiveNotebookPanel extends Panel {
     this._cellWidgets.splice(index, 0, widget);
     this.insertWidget(index + 1, widget); // after the banner
     widget.render(cell);
+  }
+
+  /** Show a cell as the model has it (e.g. after a refused change to its header). */
+  private _rerender(cellId: string): void {
+    const cell = this._model?.cell(cellId);
+    if (cell) {
+      this._widgetOf(cellId)?.render(cell);
+    }
   }
 
   private _widgetOf(cellId: string): ReactiveCellWidget | undefined {
