@@ -125,6 +125,8 @@ test('cells: add above and below, delete and undo, move with the buttons', async
       ],
       'deleted',
     );
+    // Click what the page shows once it shows the deletion too (as a user would).
+    await waitFor(async () => (await pageCodes(cells)).join('|') === 'a = 1|b = 2|c = 3', 'the page without it');
     await cells.nth(1).locator('[data-action="delete"]').click();
     await waitForServer(
       id,
