@@ -6,6 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
+import { ARTIFACTS } from './harness.mjs';
 import { session } from './session.mjs';
 
 const specs = path.join(path.dirname(fileURLToPath(import.meta.url)), 'specs');
@@ -18,8 +19,16 @@ for (const file of fs
 
 test('jupyter lab logged no errors or tracebacks, and no auth warning about our routes', () => {
   const lines = fs.readFileSync(session.labLog, 'utf8').split('\n');
-  const errors = lines.filter((line) => /^\[E |Traceback|Uncaught exception/.test(line));
-  assert.deepEqual(errors, [], `jupyter lab's log:\n${session.labLogTail(80)}`);
+  const errors = lines.flatMap((line, at) => (/^\[E |Traceback|Uncaught exception/.test(line) ? [at] : []));
+  if (errors.length > 0) {
+    // The whole log stays next to the screenshots; the message shows each error with the
+    // lines around it (what logged it comes a few lines before a traceback).
+    fs.copyFileSync(session.labLog, path.join(ARTIFACTS, 'jupyter-lab.log'));
+    const context = errors.map((at) => lines.slice(Math.max(0, at - 8), at + 25).join('\n'));
+    assert.fail(
+      `jupyter lab logged ${errors.length} error line(s) (whole log: test-artifacts/ui/jupyter-lab.log):\n${context.join('\n-----\n')}`,
+    );
+  }
   // JupyterServerAuthWarning lists each handler verb without an auth decorator as
   // "  - GET of <Handler> registered for <route>". jupyter_lsp's and the terminals' own
   // sockets are listed too (their business; the server still demands auth since
