@@ -100,7 +100,12 @@ test('cells: add above and below, delete and undo, move with the buttons', async
       'added below',
     );
     assert.equal(await cells.count(), 4);
-    // The new cell has the focus, ready to type into.
+    // The new cell takes the focus once the server's answer has it on the page: typing
+    // earlier would go to the button just clicked (a space would click it again).
+    await waitFor(
+      async () => cells.nth(3).evaluate((node) => node.contains(document.activeElement)),
+      'the focus in the new cell',
+    );
     await page.page.keyboard.type('c = 3');
     await cells.nth(0).locator('.jp-ReactiveCell-gutter').click(); // leave it: saved (and run)
     await waitForServer(
