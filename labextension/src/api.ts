@@ -174,13 +174,22 @@ export class ReactiveAPI {
   }
 
   /** A new notebook; `path` is its file under the contents root (file-backed stores). */
-  createNotebook(name?: string): Promise<{
+  /** A new notebook named `name` (default: Untitled) in `folder` (a contents path;
+   * default: the user's notebooks folder). */
+  createNotebook(options: { name?: string; folder?: string } = {}): Promise<{
     notebook_id: string;
     name?: string;
     revision?: number;
     path?: string;
   }> {
-    return this.call('POST', ['notebooks'], name === undefined ? {} : { name });
+    const body: { name?: string; folder?: string } = {};
+    if (options.name !== undefined) {
+      body.name = options.name;
+    }
+    if (options.folder !== undefined) {
+      body.folder = options.folder;
+    }
+    return this.call('POST', ['notebooks'], body);
   }
 
   getNotebook(notebookId: string): Promise<INotebook> {

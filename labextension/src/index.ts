@@ -19,9 +19,9 @@ import {
   DocumentRegistry,
   IDocumentWidget
 } from '@jupyterlab/docregistry';
+import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
-import { Contents } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import {
   addIcon,
@@ -34,7 +34,7 @@ import {
 } from '@jupyterlab/ui-components';
 
 import { ReactiveAPI } from './api';
-import { storedId } from './ids';
+import { createNotebookIn, findCreated } from './new-notebook';
 import { openNotebookSettings } from './notebook-settings';
 import { ReactiveNotebookPanel } from './panel';
 import { DEFAULT_SETTINGS, IReactiveSettings, RunOn } from './settings';
@@ -125,34 +125,18 @@ class ReactiveNotebookFactory extends ABCWidgetFactory<
   }
 }
 
-/**
- * The path of the file the server created for notebook `notebookId`, for a server that
- * does not answer it: the newest notebooks of the contents root, searched for the id.
- */
-async function findCreated(
-  contents: Contents.IManager,
-  notebookId: string
-): Promise<string | null> {
-  const listing = await contents.get('', { content: true });
-  const candidates = (listing.content as Contents.IModel[])
-    .filter(item => item.type === 'notebook' || item.path.endsWith('.ipynb'))
-    .sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''))
-    .slice(0, 20);
-  for (const item of candidates) {
-    const model = await contents.get(item.path, { content: true });
-    if (storedId(model.content) === notebookId) {
-      return item.path;
-    }
-  }
-  return null;
-}
-
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
   description: 'Reactive notebooks: cells re-run when what they read changes.',
   autoStart: true,
   requires: [IRenderMimeRegistry, IEditorServices],
-  optional: [ISettingRegistry, ILauncher, ICommandPalette, ILayoutRestorer],
+  optional: [
+    ISettingRegistry,
+    ILauncher,
+    ICommandPalette,
+    ILayoutRestorer,
+    IDefaultFileBrowser
+  ],
   activate: (
     app: JupyterFrontEnd,
     rendermime: IRenderMimeRegistry,
@@ -160,7 +144,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
     settingRegistry: ISettingRegistry | null,
     launcher: ILauncher | null,
     palette: ICommandPalette | null,
-    restorer: ILayoutRestorer | null
+    restorer: ILayoutRestorer | null,
+    fileBrowser: IDefaultFileBrowser | null
   ) => {
     const serverSettings = app.serviceManager.serverSettings;
     const api = new ReactiveAPI(serverSettings);
@@ -253,9 +238,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
           : 'Reactive Notebook',
       caption: 'Create a reactive notebook',
       icon: args => (args.isPalette ? undefined : notebookIcon),
-      execute: async () => {
+      execute: async args => {
+        // Where the user is: the launcher's folder, else the file browser's.
+        const folder =
+          typeof args.cwd === 'string' ? args.cwd : fileBrowser?.model.path;
         try {
-          const created = await api.createNotebook();
+          const { created, refusedFolder } = await createNotebookIn(
+            api,
+            folder
+          );
+          if (refusedFolder !== undefined) {
+            Notification.info(
+              `The notebook is in your notebooks folder: ${refusedFolder}`,
+              { autoClose: 8000 }
+            );
+          }
           // A new notebook opens with one empty Python cell to type into.
           await api.createCell(created.notebook_id, { type: 'python' });
           const path =

@@ -85,6 +85,11 @@ class NotebookAlreadyExists(StoreError):
     """``create`` was given an id that already names a notebook."""
 
 
+class FolderNotAllowed(StoreError, ValueError):
+    """``create`` was asked for a folder the owner's notebooks may not be in, or one the
+    store would never look in (hidden, skipped, too deep, missing)."""
+
+
 @dataclass(frozen=True)
 class _Entry:
     """What the index knows of one file; ``stamp`` tells whether it changed since."""
@@ -261,21 +266,52 @@ class NotebookStore:
             carry_over_foreign_fields(node, current)
             await self._write(path, node, stored_id=nb.id, name=nb.name)
 
-    async def create(self, nb: Notebook) -> None:
-        """Write a new notebook, named after ``nb.name`` (made safe and unique) in its
-        owner's folder."""
+    async def create(self, nb: Notebook, folder: str | None = None) -> None:
+        """Write a new notebook, named after ``nb.name`` (made safe and unique), in
+        ``folder`` (a contents path, e.g. the file browser's current folder; it must
+        exist and be one the store scans in the owner's folder) or else in the owner's
+        folder (created when missing)."""
         if not is_valid_notebook_id(nb.id):
             raise ValueError(f"invalid notebook id {nb.id!r}")
         node = notebook_to_nbformat(nb)
-        folder = self.user_dir(nb.owner)
+        home = self.user_dir(nb.owner)
+        target = home if folder is None else self._creatable_folder(folder, home)
         async with self._naming_lock:
             if not self._scanned:
                 await self._scan(self.folder)
             if nb.id in self._paths:
                 raise NotebookAlreadyExists(f"a notebook with id {nb.id} already exists")
-            await self._ensure_directory(folder)
-            path = await self._free_path(folder, file_stem(nb.name))
+            if target == home:
+                await self._ensure_directory(home)
+            elif not await ensure_async(self.contents_manager.dir_exists(target)):
+                raise FolderNotAllowed(f"there is no folder {target!r}")
+            path = await self._free_path(target, file_stem(nb.name))
             await self._write(path, node, stored_id=nb.id, name=nb.name)
+
+    def _creatable_folder(self, folder: str, home: str) -> str:
+        """``folder`` normalized, if a notebook created there would be one of the
+        owner's notebooks that the store finds again by scanning."""
+        try:
+            target = normalize_folder(folder)
+        except ValueError as error:
+            raise FolderNotAllowed(str(error)) from None
+        if target != home and not _is_under(target, home):
+            where = f"in {home!r}" if home else "under the contents root"
+            raise FolderNotAllowed(f"{target!r} is not a folder of yours: notebooks go {where}")
+        # How the scan sees it: from the store's folder down (which holds ``home``).
+        below = [part for part in target[len(self.folder) :].split("/") if part]
+        for part in below:
+            if part.startswith(".") or part in SKIPPED_DIRS:
+                raise FolderNotAllowed(
+                    f"notebooks are not looked for in {part!r} (hidden and tool folders "
+                    "are skipped); choose another folder"
+                )
+        if len(below) > self.max_depth:
+            raise FolderNotAllowed(
+                f"{target!r} is {len(below)} folders deep; notebooks are looked for at "
+                f"most {self.max_depth} deep"
+            )
+        return target
 
     async def rename(self, notebook_id: str, new_name: str) -> None:
         """Change the display name and the file name (in the file's current folder).

@@ -34,7 +34,9 @@ class NotebooksHandler(ReactiveHandler):
     @authorized
     async def post(self) -> None:
         body = self.body("NotebookCreate")
-        notebook = await self.service.create_notebook(self.user, body.get("name"))
+        notebook = await self.service.create_notebook(
+            self.user, body.get("name"), body.get("folder")
+        )
         self.set_header("Location", self.notebook_url(notebook.id))
         created: dict[str, object] = {
             "notebook_id": notebook.id,

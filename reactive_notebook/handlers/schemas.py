@@ -45,7 +45,18 @@ def _body(properties: Schema, required: tuple[str, ...] = ()) -> Schema:
 
 REQUEST_BODIES: dict[str, Schema] = {
     "NotebookCreate": _body(
-        {"name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH}}
+        {
+            "name": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH},
+            "folder": {
+                "type": "string",
+                "maxLength": MAX_PATH_LENGTH,
+                "description": (
+                    "Where to create the file: a folder's path relative to the contents "
+                    "root (e.g. the file browser's current folder). It must exist and be "
+                    "in the user's notebooks folder; default: that folder."
+                ),
+            },
+        }
     ),
     "NotebookRename": _body(
         {

@@ -36,7 +36,9 @@ class Store(Protocol):
     async def notebook_at(self, path: str, owner: str) -> tuple[str, str] | None: ...
     async def load(self, notebook_id: str) -> Notebook: ...
     async def save(self, notebook: Notebook) -> None: ...
-    async def create(self, notebook: Notebook) -> None: ...
+    async def create(self, notebook: Notebook, folder: str | None = None) -> None:
+        """Raises ValueError, with a message for a person, for a folder it refuses."""
+
     async def rename(self, notebook_id: str, name: str) -> None: ...
     async def delete(self, notebook_id: str) -> None: ...
     def known_path(self, notebook_id: str) -> str | None: ...
@@ -84,10 +86,20 @@ class NotebookService:
             name = opened.notebook.name  # a rename not saved yet
         return [{"id": notebook_id, "name": name, "path": path.strip("/")}]
 
-    async def create_notebook(self, user: str, name: str | None = None) -> Notebook:
+    async def create_notebook(
+        self, user: str, name: str | None = None, folder: str | None = None
+    ) -> Notebook:
+        """A new notebook in ``folder`` (a contents path; default: the user's notebooks
+        folder)."""
         name = _valid_name(name or "Untitled")
         notebook = Notebook(id=new_notebook_id(), name=name, owner=user, revision=1)
-        await self.store.create(notebook)
+        try:
+            await self.store.create(notebook, folder)
+        except ValueError as error:
+            if folder is None:
+                raise
+            # The store refused the folder (see Store.create).
+            raise InvalidRequest(str(error), field="folder") from None
         return notebook
 
     def file_path(self, notebook_id: str) -> str | None:

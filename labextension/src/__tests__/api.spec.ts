@@ -35,7 +35,7 @@ describe('ReactiveAPI', () => {
 
   it('creates a notebook with a JSON body', async () => {
     makeRequest.mockResolvedValue(reply(201, { notebook_id: 'n1' }));
-    await expect(api.createNotebook('Sales')).resolves.toEqual({
+    await expect(api.createNotebook({ name: 'Sales' })).resolves.toEqual({
       notebook_id: 'n1'
     });
     const [url, init] = makeRequest.mock.calls[0];

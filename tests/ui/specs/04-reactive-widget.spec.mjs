@@ -49,6 +49,21 @@ widgetTest('reactive: a new reactive notebook from the launcher', {}, async (pag
   }
   await expectOutput(cells.nth(2), /^\s*2\s*$/);
   await page.screenshot('typed and ran: y is 2');
+
+  // A launcher opened in a folder of the file browser creates the notebook there.
+  const folder = `Launched from ${Date.now()}`;
+  await session.api('PUT', `api/contents/${encodeURIComponent(folder)}`, { type: 'directory' });
+  await page.refreshFileBrowser();
+  await page.page.locator('.jp-DirListing-item', { hasText: folder }).dblclick();
+  await page.page.locator('.jp-FileBrowser .jp-BreadCrumbs', { hasText: folder }).waitFor({ timeout: TIMEOUT });
+  await page.page.locator('.jp-FileBrowser-toolbar [data-command="launcher:create"]').first().click();
+  await page.page.locator('.jp-Launcher:visible .jp-LauncherCard', { hasText: FACTORY }).click();
+  await waitFor(async () => {
+    const listing = await session.api('GET', `api/contents/${encodeURIComponent(folder)}`);
+    return listing.content.some((item) => item.name === 'Untitled.ipynb');
+  }, 'a notebook created in the folder');
+  await waitFor(async () => (await notebook.locator('.jp-ReactiveCell').count()) === 1, 'its first empty cell');
+  await page.screenshot('a new reactive notebook in the file browser folder');
   assert.deepEqual(page.errors(), [], 'console errors');
 });
 
