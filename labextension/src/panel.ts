@@ -432,6 +432,7 @@ export class ReactiveNotebookPanel extends Panel {
         const cell = model.cell(change.cellId)!;
         this._saver?.markSaved(cell.id, cell.code);
         this._insertWidget(cell, change.index);
+        this._renumberReasons();
         return;
       }
       case 'cell-deleted': {
@@ -443,6 +444,7 @@ export class ReactiveNotebookPanel extends Panel {
           }
           widget.dispose();
         }
+        this._renumberReasons();
         return;
       }
       case 'cell-moved': {
@@ -452,6 +454,7 @@ export class ReactiveNotebookPanel extends Panel {
           this._cellWidgets.splice(change.to, 0, widget);
           this.insertWidget(change.to + 1, widget);
         }
+        this._renumberReasons();
         return;
       }
       case 'cell':
@@ -483,6 +486,16 @@ export class ReactiveNotebookPanel extends Panel {
       case 'error':
         Notification.error(change.message);
         return;
+    }
+  }
+
+  /** A failed or blocked cell's reason names cells by position ("#2"): show it again
+   * once positions changed (a render that changes nothing is skipped). */
+  private _renumberReasons(): void {
+    for (const cell of this._model?.cells ?? []) {
+      if (cell.status === 'error' || cell.status === 'blocked') {
+        this._widgetOf(cell.id)?.render(cell);
+      }
     }
   }
 

@@ -118,6 +118,12 @@ widgetTest('reactive: a failing cell shows its error and its dependents blocked'
     .locator('.jp-ReactiveCell-traceback', { hasText: 'ZeroDivisionError' })
     .waitFor({ timeout: TIMEOUT });
   await page.screenshot('reopened: the traceback is still there');
+
+  // A cell added above moves the failed one to #2: the reason follows.
+  await again.cells.nth(0).locator('[data-action="add-above"]').click();
+  await waitFor(async () => (await again.cells.count()) === 4, 'a cell added above');
+  const moved = again.cells.nth(2).locator('.jp-ReactiveCell-reason');
+  await waitFor(async () => /^cell #2 failed /.test(await moved.innerText()), 'the reason to name cell #2');
 });
 
 widgetTest('reactive: a matplotlib plot shows an image', {}, async (page) => {
