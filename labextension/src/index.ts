@@ -196,6 +196,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     factory.widgetCreated.connect((_, widget) => {
       widget.context.pathChanged.connect(() => void tracker.save(widget));
+      widget.content.fileMoved.connect(
+        (panel, path) => void followMove(panel, path)
+      );
       void tracker.add(widget);
     });
     if (restorer) {
@@ -207,23 +210,38 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     /**
-     * The notebook settings of `panel`. A rename moves the file (the server names it
-     * after the notebook): the document is opened again under its new path, so the tab,
-     * the file browser and a restored workspace all follow.
+     * The server renamed `panel`'s file to `path` (after the notebook's new name, from
+     * this tab's settings or any other client): the document is opened again under its
+     * new path, so the tab, the file browser and a restored workspace all follow.
      */
+    const moving = new WeakMap<ReactiveNotebookPanel, Promise<void>>();
+    const followMove = (
+      panel: ReactiveNotebookPanel,
+      path: string
+    ): Promise<void> => {
+      // The renaming tab learns of the move twice (its REST answer, the socket's
+      // event): one reopening at a time per panel, or the file would open twice.
+      const previous = moving.get(panel) ?? Promise.resolve();
+      const next = previous.then(async () => {
+        const widget = tracker.find(w => w.content === panel);
+        if (!widget || widget.isDisposed || widget.context.localPath === path) {
+          return;
+        }
+        await app.commands.execute('docmanager:open', {
+          path,
+          factory: FACTORY
+        });
+        widget.close();
+      });
+      moving.set(
+        panel,
+        next.catch(() => undefined)
+      );
+      return next;
+    };
     const showSettings = (panel: ReactiveNotebookPanel): Promise<void> =>
       openNotebookSettings(panel, api, {
-        moved: async path => {
-          const widget = tracker.find(w => w.content === panel);
-          if (!widget || widget.context.localPath === path) {
-            return;
-          }
-          await app.commands.execute('docmanager:open', {
-            path,
-            factory: FACTORY
-          });
-          widget.close();
-        }
+        moved: path => followMove(panel, path)
       });
 
     const current = (): ReactiveNotebookPanel | null =>

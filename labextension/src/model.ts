@@ -44,7 +44,7 @@ export type ModelChange =
   | { kind: 'cell-deleted'; cellId: string; index: number }
   | { kind: 'cell-moved'; cellId: string; from: number; to: number }
   /** Name or database connection. */
-  | { kind: 'notebook' }
+  | { kind: 'notebook'; path?: string }
   | { kind: 'notebook-deleted' }
   | { kind: 'kernel'; state: KernelState }
   /** A conflict was recorded for the cell, or resolved (then `conflict` is null). */
@@ -342,7 +342,7 @@ export class ReactiveNotebookModel {
         if (event.db_conn_string !== undefined) {
           this._db = event.db_conn_string;
         }
-        this._changed.emit({ kind: 'notebook' });
+        this._changed.emit({ kind: 'notebook', path: event.path });
         return;
       }
       case 'notebook_deleted': {

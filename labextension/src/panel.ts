@@ -64,6 +64,12 @@ export class ReactiveNotebookPanel extends Panel {
     return this._modelReady;
   }
 
+  /** The notebook's file was renamed (by any client) to this contents path: the
+   * document should follow it. */
+  get fileMoved(): ISignal<this, string> {
+    return this._fileMoved;
+  }
+
   get activeCell(): ReactiveCellWidget | null {
     return this._active;
   }
@@ -476,6 +482,12 @@ export class ReactiveNotebookPanel extends Panel {
         return;
       }
       case 'notebook':
+        if (change.path !== undefined) {
+          const path = this._context.localPath ?? this._context.path;
+          if (change.path !== path) {
+            this._fileMoved.emit(change.path);
+          }
+        }
         return;
       case 'notebook-deleted':
         this._showBanner('This notebook was deleted.', 'warn');
@@ -570,4 +582,5 @@ export class ReactiveNotebookPanel extends Panel {
   private _typingTimer: ReturnType<typeof setTimeout> | null = null;
   private _undoNotice: string | null = null;
   private _modelReady = new Signal<this, ReactiveNotebookModel>(this);
+  private _fileMoved = new Signal<this, string>(this);
 }

@@ -152,6 +152,8 @@ export interface ICellMovedEvent extends IEventBase {
 export interface INotebookUpdatedEvent extends IEventBase {
   type: 'notebook_updated';
   name?: string;
+  /** The file's new path (contents root relative), when it was renamed. */
+  path?: string;
   db_conn_string?: string;
 }
 export interface INotebookDeletedEvent extends IEventBase {

@@ -124,7 +124,9 @@ class NotebookService:
                 raise NotebookNotFound(notebook_id) from None
             opened.notebook.name = name
             self._bump(opened)
-            opened.publish("notebook_updated", name=name)
+            # The file is renamed after the notebook: open tabs follow it by its path.
+            path = self.store.known_path(notebook_id)
+            opened.publish("notebook_updated", name=name, **({"path": path} if path else {}))
         return opened.notebook
 
     async def set_db_connection(

@@ -65,6 +65,7 @@ async def test_a_client_first_gets_a_snapshot_of_the_notebook_and_its_seq(
         assert renamed["seq"] == snapshot["seq"] + 1
         assert renamed["revision"] == snapshot["notebook"]["revision"] + 1
         assert renamed["name"] == "renamed"
+        assert renamed["path"] == "renamed.ipynb"  # the file follows (tabs reopen it)
 
 
 async def test_a_client_connecting_after_a_run_gets_the_kernel_state_in_its_snapshot(

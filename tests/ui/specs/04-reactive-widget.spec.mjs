@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 
 import { session } from '../session.mjs';
 import {
+  API,
   FACTORY,
   TIMEOUT,
   expectOutput,
@@ -147,7 +148,7 @@ widgetTest('reactive: a SQL cell on DuckDB shows a table', {}, async (page) => {
 });
 
 widgetTest("reactive: a second page on the same notebook sees the first page's edit", {}, async (page, t) => {
-  const { file } = await makeNotebook('Reactive shared', ['shared = 1', 'shared']);
+  const { id, file } = await makeNotebook('Reactive shared', ['shared = 1', 'shared']);
   const first = await openReactive(page, file, 2);
   const other = await session.newPage(`${t.name} (second page)`);
   try {
@@ -157,6 +158,24 @@ widgetTest("reactive: a second page on the same notebook sees the first page's e
     await second.cells.nth(0).locator('.cm-content', { hasText: 'shared = 2' }).waitFor({ timeout: TIMEOUT });
     await page.screenshot('first page edited');
     await other.screenshot('second page sees the edit');
+
+    // Renamed by another client (here over REST): both pages follow the file to its new
+    // name, and keep working on the notebook.
+    await session.api('PUT', `${API}/${id}/name`, { name: 'Reactive shared, renamed' });
+    for (const each of [page, other]) {
+      const tabs = each.page.locator('#jp-main-dock-panel .lm-TabBar-tab').filter({ hasText: /\.ipynb$/ });
+      await waitFor(async () => {
+        const titles = (await tabs.allTextContents()).map((title) => title.trim());
+        return titles.length === 1 && titles[0] === 'Reactive shared, renamed.ipynb';
+      }, 'the tab to follow the renamed file');
+      await each.page.locator('.jp-ReactiveNotebook:visible .jp-ReactiveCell').nth(1).waitFor({ timeout: TIMEOUT });
+    }
+    const renamed = other.page.locator('.jp-ReactiveNotebook:visible .jp-ReactiveCell');
+    await typeInto(renamed.nth(0), 'shared = 3');
+    await renamed.nth(1).locator('.jp-ReactiveCell-status').click(); // leave the cell
+    const onFirst = page.page.locator('.jp-ReactiveNotebook:visible .jp-ReactiveCell');
+    await onFirst.nth(0).locator('.cm-content', { hasText: 'shared = 3' }).waitFor({ timeout: TIMEOUT });
+    await page.screenshot('renamed elsewhere: the tab follows the file');
   } finally {
     await other.close();
   }
