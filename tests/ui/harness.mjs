@@ -104,6 +104,7 @@ export class UiSession {
     this.port = null;
     this.baseUrl = null;
     this.contexts = new Set();
+    this.context = null; // shared by every page (newPage)
     this.stopped = false;
     this._onExit = () => this._killNow();
   }
@@ -232,10 +233,19 @@ export class UiSession {
     return json;
   }
 
-  /** A new browser context and page for one test, recording what the tests assert on. */
+  /**
+   * A new page for one test, recording what the tests assert on. Pages share one browser
+   * context, so its HTTP and code caches hold JupyterLab's bundles after the first load
+   * (a context per test parsed them again each time: about a third of the suite's time).
+   * A test's state lives in its own workspace (`openLab`) and its own notebooks; nothing
+   * the tests use is kept in the browser.
+   */
   async newPage(testName) {
-    const context = await this.browser.newContext({ viewport: { width: 1280, height: 800 } });
-    this.contexts.add(context);
+    if (!this.context) {
+      this.context = await this.browser.newContext({ viewport: { width: 1280, height: 800 } });
+      this.contexts.add(this.context);
+    }
+    const context = this.context;
     const page = await context.newPage();
     const record = new PageRecord(this, testName, page, context);
     page.on('console', (message) =>
@@ -389,13 +399,11 @@ export class PageRecord {
 
   async close() {
     this.saveLog();
-    this.session.contexts.delete(this.context);
     // Leave the page first, so its WebSockets (JupyterLab's event stream, the notebook's)
-    // close with a handshake the server sees at once; a dropped context can leave the server
-    // writing an event to a half-closed socket, and tornado then logs an unretrieved
-    // WebSocketClosedError traceback (which the final log check counts as an error).
+    // close with a handshake the server sees at once; a dropped page can leave the server
+    // writing an event to a half-closed socket (see run.test.mjs's log check).
     await this.page.goto('about:blank', { timeout: 5000 }).catch(() => {});
-    await this.context.close().catch(() => {});
+    await this.page.close().catch(() => {});
   }
 }
 
