@@ -12,7 +12,17 @@
 import assert from 'node:assert/strict';
 
 import { session } from '../session.mjs';
-import { API, TIMEOUT, expectOutput, makeNotebook, openReactive, runCell, waitFor, widgetTest } from '../widget.mjs';
+import {
+  API,
+  TIMEOUT,
+  expectOutput,
+  expectStatus,
+  makeNotebook,
+  openReactive,
+  runCell,
+  waitFor,
+  widgetTest,
+} from '../widget.mjs';
 
 const SECRET_CONNECTION = 'postgresql://u:secret@127.0.0.1:1/db';
 const MASKED_CONNECTION = 'postgresql://u:********@127.0.0.1:1/db';
@@ -206,4 +216,33 @@ widgetTest('settings: rename, a masked connection string and the LLM notice', {}
   // The browser logs the refused rename's 400 itself; nothing else may be logged.
   const errors = page.errors().filter((e) => !/status of 400/.test(e));
   assert.deepEqual(errors, [], 'console errors');
+});
+
+widgetTest('toolbar: run all runs every cell; interrupt stops a long run', {}, async (page) => {
+  const { id, file } = await makeNotebook('Run all and interrupt', ['b = a * 21', 'b', 'a = 2']);
+  const { cells } = await openReactive(page, file, 3);
+  const toolbar = page.page.locator('.jp-Document:visible .jp-Toolbar');
+  await toolbar.locator('[title="Run all cells"]').click();
+  // In dependency order, not page order: a = 2 first, then b, then the value of b.
+  await expectOutput(cells.nth(1), /^\s*42\s*$/);
+  for (let i = 0; i < 3; i++) await expectStatus(cells.nth(i), 'success');
+  await page.screenshot('run all: every cell ran');
+
+  // A long cell (added over REST; it shows up on the page), run, then interrupted.
+  const code = 'import time\nfor i in range(600):\n    time.sleep(0.1)';
+  await session.api('POST', `${API}/${id}/cells`, { type: 'python', code });
+  await waitFor(async () => (await cells.count()) === 4, 'the long cell on the page');
+  await cells.nth(3).locator('[data-action="run"]').click();
+  await expectStatus(cells.nth(3), 'running');
+  await expectKernel(page, 'busy');
+  const started = Date.now();
+  await toolbar.locator('[title="Interrupt the kernel"]').click();
+  await expectStatus(cells.nth(3), 'error');
+  await cells.nth(3).getByText('KeyboardInterrupt').first().waitFor({ timeout: TIMEOUT });
+  await expectKernel(page, 'idle');
+  assert.ok(Date.now() - started < 20_000, 'the interrupt stopped the minute-long cell');
+  // The other cells keep their results.
+  await expectOutput(cells.nth(1), /^\s*42\s*$/);
+  await page.screenshot('interrupted: KeyboardInterrupt, the kernel idle');
+  assert.deepEqual(page.errors(), [], 'console errors');
 });
