@@ -35,6 +35,9 @@ export class ReactiveNotebookPanel extends Panel {
   constructor(options: IReactiveNotebookPanelOptions) {
     super();
     this.addClass('jp-ReactiveNotebook');
+    // JupyterLab's editors leave Ctrl/Cmd+Enter to the run command (instead of
+    // inserting a blank line) inside a code runner, as in its own notebooks.
+    this.node.dataset.jpCodeRunner = 'true';
     this.node.tabIndex = -1;
     this.rendermime = options.rendermime;
     this.editorServices = options.editorServices;
