@@ -128,10 +128,16 @@ export class UiSession {
     for (const dir of ['notebooks', 'config/labconfig', 'data', 'runtime', 'settings', 'workspaces']) {
       fs.mkdirSync(path.join(this.tmp, dir), { recursive: true });
     }
-    // The announcements plugin would ask about news in a toast over every screenshot.
+    // The announcements plugin would ask about news in a toast over every screenshot; the
+    // build check (is the JupyterLab build up to date?) costs the server a second of work
+    // per page load and never applies to a pip-installed JupyterLab.
     fs.writeFileSync(
       path.join(this.tmp, 'config', 'labconfig', 'page_config.json'),
-      JSON.stringify({ disabledExtensions: { '@jupyterlab/apputils-extension:announcements': true } }),
+      JSON.stringify({
+        disabledExtensions: { '@jupyterlab/apputils-extension:announcements': true },
+        buildCheck: false,
+        buildAvailable: false,
+      }),
     );
     this.port = await freePort();
     this.baseUrl = `http://${HOST}:${this.port}/`;
