@@ -104,12 +104,15 @@ lint-ui: $(UI_STAMP)
 	cd $(UI_DIR) && npx --no-install eslint . && npx --no-install prettier --check --log-level=warn . && \
 	  node --test --test-reporter=spec style-colours.test.mjs
 
-# node --test runs run.test.mjs in a process of its own, and --test-timeout bounds that whole
-# file (every spec) as well as each test: it is the budget of the browser tests.
+# node --test runs the two lanes (tests/ui/suite.mjs) at once, each in a process of its own
+# with its own jupyter lab and Chromium; --test-timeout bounds each lane's whole file (its
+# specs) as well as each test: it is the budget of the browser tests.
 UI_TIMEOUT_MS ?= 480000
 test-ui: lint-ui $(STAMP) labextension chromium $(UI_STAMP)
+	rm -rf test-artifacts/ui
 	cd $(UI_DIR) && CHROMIUM="$(CHROMIUM)" VENV="$(abspath $(VENV))" \
-	  node --test --test-reporter=spec --test-timeout=$(UI_TIMEOUT_MS) run.test.mjs
+	  node --test --test-reporter=spec --test-concurrency=2 --test-timeout=$(UI_TIMEOUT_MS) \
+	  lane-1.test.mjs lane-2.test.mjs
 
 ## bench: the speed figures recorded in bench/README.md
 bench: $(STAMP)

@@ -117,7 +117,7 @@ export class UiSession {
         process.exit(130);
       });
     }
-    fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+    // Not emptied here: the other lane writes there too (make test-ui empties it first).
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await Promise.all([this._startLab(), this._startBrowser()]);
   }
@@ -336,6 +336,7 @@ export class PageRecord {
     this.session = session;
     this.testName = testName;
     this.dir = path.join(ARTIFACTS, slug(testName));
+    fs.rmSync(this.dir, { recursive: true, force: true }); // this run's screenshots only
     this.page = page;
     this.context = context;
     this.console = [];
@@ -407,7 +408,7 @@ export class PageRecord {
     this.saveLog();
     // Leave the page first, so its WebSockets (JupyterLab's event stream, the notebook's)
     // close with a handshake the server sees at once; a dropped page can leave the server
-    // writing an event to a half-closed socket (see run.test.mjs's log check).
+    // writing an event to a half-closed socket (see suite.mjs's log check).
     await this.page.goto('about:blank', { timeout: 5000 }).catch(() => {});
     await this.page.close().catch(() => {});
   }

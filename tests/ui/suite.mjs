@@ -1,5 +1,8 @@
-// Entry point of the UI tests (make test-ui): one session for every spec in specs/, run
-// in file-name order, then a look at what jupyter lab logged meanwhile.
+// The UI tests (make test-ui) run in two lanes at once, each its own process with its own
+// jupyter lab and Chromium (lane-1.test.mjs, lane-2.test.mjs): most of a test is waiting
+// for JupyterLab to load or a kernel to answer, so two lanes use the 2-core CI machine
+// better than one. A lane runs its specs in file-name order, then looks at what its
+// jupyter lab logged meanwhile.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,12 +12,34 @@ import { fileURLToPath } from 'node:url';
 import { ARTIFACTS } from './harness.mjs';
 import { session } from './session.mjs';
 
-const specs = path.join(path.dirname(fileURLToPath(import.meta.url)), 'specs');
-for (const file of fs
-  .readdirSync(specs)
-  .filter((f) => f.endsWith('.spec.mjs'))
-  .sort()) {
-  await import(path.join(specs, file));
+const SPECS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'specs');
+
+/**
+ * The specs of each lane, about the same time each (first-run figures: lane 1 ~125 s,
+ * lane 2 ~135 s). A spec in no lane, or in both, fails both lanes.
+ */
+export const LANES = {
+  1: ['01-lab', '02-rest-from-page', '03-stock-notebook', '04-reactive-widget', '05-notebook-settings'],
+  2: ['06-editing-and-sync', '07-themes', '08-cell-editing', '09-outputs', '10-keyboard-and-palette'],
+};
+
+/** Registers lane `lane`'s specs, then the check of jupyter lab's log. */
+export async function runLane(lane) {
+  const files = fs
+    .readdirSync(SPECS)
+    .filter((f) => f.endsWith('.spec.mjs'))
+    .sort();
+  const assigned = Object.values(LANES).flat();
+  const misplaced = files
+    .map((f) => f.replace(/\.spec\.mjs$/, ''))
+    .filter((name) => assigned.filter((a) => a === name).length !== 1);
+  test('every spec runs in exactly one lane', () => {
+    assert.deepEqual(misplaced, [], 'specs in no lane or in two (tests/ui/suite.mjs LANES)');
+  });
+  for (const name of LANES[lane]) {
+    await import(path.join(SPECS, `${name}.spec.mjs`));
+  }
+  test('jupyter lab logged no errors or tracebacks, and no auth warning about our routes', (t) => checkLabLog(t, lane));
 }
 
 /**
@@ -45,7 +70,7 @@ function withoutUpstreamWriteErrors(lines) {
   return { kept, skipped };
 }
 
-test('jupyter lab logged no errors or tracebacks, and no auth warning about our routes', (t) => {
+function checkLabLog(t, lane) {
   const { kept: lines, skipped } = withoutUpstreamWriteErrors(fs.readFileSync(session.labLog, 'utf8').split('\n'));
   if (skipped > 0)
     t.diagnostic(`left out ${skipped} unretrieved WebSocketClosedError(s) of jupyter_server's event stream`);
@@ -53,10 +78,11 @@ test('jupyter lab logged no errors or tracebacks, and no auth warning about our 
   if (errors.length > 0) {
     // The whole log stays next to the screenshots; the message shows each error with the
     // lines around it (what logged it comes a few lines before a traceback).
-    fs.copyFileSync(session.labLog, path.join(ARTIFACTS, 'jupyter-lab.log'));
+    const copy = `jupyter-lab-lane-${lane}.log`;
+    fs.copyFileSync(session.labLog, path.join(ARTIFACTS, copy));
     const context = errors.map((at) => lines.slice(Math.max(0, at - 8), at + 25).join('\n'));
     assert.fail(
-      `jupyter lab logged ${errors.length} error line(s) (whole log: test-artifacts/ui/jupyter-lab.log):\n${context.join('\n-----\n')}`,
+      `jupyter lab logged ${errors.length} error line(s) (whole log: test-artifacts/ui/${copy}):\n${context.join('\n-----\n')}`,
     );
   }
   // JupyterServerAuthWarning lists each handler verb without an auth decorator as
@@ -65,4 +91,4 @@ test('jupyter lab logged no errors or tracebacks, and no auth warning about our 
   // allow_unauthenticated_access=False); ours must never be.
   const unauthenticated = lines.filter((line) => /^\s*- \w+ of \S+ registered for \S*reactive/.test(line));
   assert.deepEqual(unauthenticated, [], 'our routes without an auth decorator');
-});
+}
