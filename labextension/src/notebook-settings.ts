@@ -13,6 +13,7 @@ import { Widget } from '@lumino/widgets';
 
 import { ReactiveAPI } from './api';
 import {
+  checkUnchangedSince,
   errorField,
   hasLiteralPassword,
   INotebookSettings,
@@ -21,7 +22,7 @@ import {
   settingsChanges
 } from './settings-form';
 import { ReactiveNotebookPanel } from './panel';
-import { ICapability } from './types';
+import { ICapability, INotebook } from './types';
 
 export interface INotebookSettingsBodyOptions {
   values: INotebookSettings;
@@ -156,6 +157,10 @@ export class NotebookSettingsBody
 /** Makes the ids of the dialog's fields unique in the page. */
 let fieldCount = 0;
 
+function settingsOf(notebook: INotebook): INotebookSettings {
+  return { name: notebook.name, db: notebook.db_conn_string };
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -223,7 +228,7 @@ export async function openNotebookSettings(
   // after a rename reopened the document); the model's copy if the server cannot say.
   const current: INotebookSettings = await api
     .getNotebook(model.notebookId)
-    .then(notebook => ({ name: notebook.name, db: notebook.db_conn_string }))
+    .then(settingsOf)
     .catch(() => ({ name: model.name, db: model.dbConnString }));
   let entered = { ...current };
   let error = '';
@@ -249,6 +254,14 @@ export async function openNotebookSettings(
       const changes = settingsChanges(current, entered);
       if (changes.length === 0) {
         return;
+      }
+      // Changed elsewhere since the dialog opened? Then show that instead of undoing it
+      // (the next Save, with `current` up to date, replaces it).
+      const now = settingsOf(await api.getNotebook(model.notebookId));
+      try {
+        checkUnchangedSince(current, now, changes);
+      } finally {
+        Object.assign(current, now);
       }
       let path: string | null = null;
       try {

@@ -52,6 +52,41 @@ export function settingsChanges(
   return changes;
 }
 
+/** Someone else changed a setting while the dialog was open. */
+export class SettingsConflictError extends Error {
+  constructor(
+    message: string,
+    readonly field: 'name' | 'db'
+  ) {
+    super(message);
+    this.name = 'SettingsConflictError';
+  }
+}
+
+/**
+ * Refuse `changes` to a field that the server (`now`) no longer has as the dialog showed
+ * it (`shown`): another tab or client changed it meanwhile, and saving would silently
+ * undo that. The dialog then shows the new value; saving again replaces it.
+ */
+export function checkUnchangedSince(
+  shown: INotebookSettings,
+  now: INotebookSettings,
+  changes: SettingsChange[]
+): void {
+  for (const change of changes) {
+    const field = change.kind;
+    if (now[field] !== shown[field]) {
+      const what = field === 'name' ? 'name' : 'database connection';
+      const value = now[field] || '(empty: the embedded DuckDB)';
+      throw new SettingsConflictError(
+        `The ${what} was changed elsewhere while this dialog was open; it is now ` +
+          `${value}. Save again to replace it with yours.`,
+        field
+      );
+    }
+  }
+}
+
 /**
  * Whether a connection string carries a password written out (rather than masked, or an
  * environment reference such as `${PGPASSWORD}`): the dialog then suggests a reference.
@@ -84,7 +119,10 @@ export function hasLiteralPassword(connection: string): boolean {
 
 /** The field an error is about, if any. */
 export function errorField(error: unknown): 'name' | 'db' | null {
-  if (error instanceof SettingsInputError) {
+  if (
+    error instanceof SettingsInputError ||
+    error instanceof SettingsConflictError
+  ) {
     return error.field;
   }
   if (error instanceof ReactiveAPIError) {

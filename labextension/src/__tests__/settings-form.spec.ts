@@ -1,7 +1,9 @@
 import { ReactiveAPIError } from '../api';
 import {
   PASSWORD_MASK,
+  SettingsConflictError,
   SettingsInputError,
+  checkUnchangedSince,
   errorField,
   hasLiteralPassword,
   settingsChanges
@@ -100,5 +102,40 @@ describe('errorField', () => {
       errorField(new ReactiveAPIError('stale', 409, { revision: 3 }))
     ).toBe(null);
     expect(errorField(new Error('offline'))).toBe(null);
+  });
+});
+
+describe('checkUnchangedSince', () => {
+  const shown = { name: 'Sales', db: '' };
+
+  it('lets changes through when the server still has what the dialog showed', () => {
+    expect(() =>
+      checkUnchangedSince(shown, { ...shown }, [{ kind: 'name', name: 'Q3' }])
+    ).not.toThrow();
+  });
+
+  it('refuses a change to a field changed elsewhere, saying what it is now', () => {
+    const now = { name: 'Sales (final)', db: '' };
+    let error: unknown;
+    try {
+      checkUnchangedSince(shown, now, [{ kind: 'name', name: 'Q3' }]);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(SettingsConflictError);
+    expect((error as Error).message).toMatch(
+      /changed elsewhere.*Sales \(final\)/
+    );
+    expect(errorField(error)).toBe('name');
+  });
+
+  it('ignores fields the user did not change', () => {
+    const now = { name: 'Sales', db: 'postgresql://u:********@h/db' };
+    expect(() =>
+      checkUnchangedSince(shown, now, [{ kind: 'name', name: 'Q3' }])
+    ).not.toThrow();
+    expect(() =>
+      checkUnchangedSince(shown, now, [{ kind: 'db', connectionString: '' }])
+    ).toThrow(/database connection.*postgresql/);
   });
 });

@@ -213,6 +213,24 @@ widgetTest('settings: rename, a masked connection string and the LLM notice', {}
   assert.match(JSON.stringify(stored.content.metadata), /secret/, 'the stored password was kept');
   assert.deepEqual(await placesOf(page, 'secret'), [], 'the password is in the page');
   await page.screenshot('renamed again, password kept and never shown');
+
+  // Renamed elsewhere while the dialog is open: Save does not undo that silently; the
+  // dialog says what the name is now, and a second Save replaces it.
+  form = await openSettings(page);
+  await session.api('PUT', `${API}/${id}/name`, { name: 'Renamed elsewhere' });
+  await form.locator('input[name=name]').fill('Mine after all');
+  await save(page);
+  form = page.page.locator('.jp-Dialog .jp-ReactiveNotebookSettings');
+  await form
+    .locator('.jp-ReactiveNotebookSettings-error', { hasText: /changed elsewhere.*Renamed elsewhere/ })
+    .waitFor({ timeout: TIMEOUT });
+  assert.equal(await form.locator('input[name=name]').inputValue(), 'Mine after all', 'what was typed is kept');
+  assert.equal((await session.api('GET', `${API}/${id}`)).name, 'Renamed elsewhere');
+  await page.screenshot('a rename made elsewhere meanwhile is shown, not undone');
+  await save(page);
+  await page.page.locator('.jp-Dialog').waitFor({ state: 'detached', timeout: TIMEOUT });
+  await savedNotebook(id, (n) => n.name === 'Mine after all');
+  await expectOnlyTab(page, 'Mine after all.ipynb');
   // The browser logs the refused rename's 400 itself; nothing else may be logged.
   const errors = page.errors().filter((e) => !/status of 400/.test(e));
   assert.deepEqual(errors, [], 'console errors');
