@@ -27,6 +27,7 @@ from .handlers import ApiContext, routes
 from .kernels.environment import kernel_environment
 from .kernels.session import KernelSession
 from .models import Notebook
+from .notebooks.cell_analysis import CellAnalyser
 from .notebooks.events import Event, EventHub
 from .notebooks.service import NotebookService
 from .notebooks.sql_cells import SqlOptions
@@ -102,6 +103,19 @@ class ReactiveNotebook(ExtensionApp):
         help="""Largest request body the API accepts, in bytes; larger ones get 413.
         (Tornado's own limit, ServerApp.max_body_size, is 512 MiB.)""",
     )
+    max_cell_bytes = Int(
+        2_000_000,
+        config=True,
+        help="""Largest cell, in bytes of code, whose reads and writes are analysed. A
+        larger cell is kept but shows an error and does not run: what it depends on
+        cannot be known. Cells over 20 kB are analysed in a separate process.""",
+    )
+    analysis_timeout = Float(
+        10.0,
+        config=True,
+        help="""Seconds the analysis of one large cell may take; a slower one is stopped
+        and the cell shows an error (it does not run), so no edit can stall the server.""",
+    )
     save_delay = Float(
         0.5,
         config=True,
@@ -160,6 +174,7 @@ class ReactiveNotebook(ExtensionApp):
             hub=self.hub,
             save_delay=self.save_delay,
             max_output_bytes=self.max_output_bytes,
+            analyser=CellAnalyser(max_bytes=self.max_cell_bytes, timeout=self.analysis_timeout),
             sql=SqlOptions(
                 allowed_hosts=None
                 if self.sql_allowed_hosts is None

@@ -157,7 +157,7 @@ class CellsHandler(ReactiveHandler):
         self.reply(
             {
                 "cell_id": cell.id,
-                "index": opened.notebook.index(cell.id),
+                "index": opened.cells.index(cell.id),
                 "revision": opened.notebook.revision,
                 "cell": self.service.describe(opened, cell),
             },

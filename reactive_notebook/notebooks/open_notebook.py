@@ -24,18 +24,21 @@ from ..kernels.session import (
     RunStep,
 )
 from ..models import Cell, CellStatus, CellType, Notebook
-from ..reactive.analysis import CellAnalysis, analyze_python
+from ..reactive.analysis import CellAnalysis
 from ..reactive.core import ReactiveCore
 from ..reactive.planner import Plan
 from ..reactive.run_state import CellRun
+from .cell_analysis import AnalysisRequest, CellAnalyser
+from .cell_order import CellOrder
 from .events import EventHub
-from .sql_cells import SqlOptions, analyse_sql_cell, sql_run_code
+from .sql_cells import SqlOptions, is_duckdb, sql_run_code
 
 log = logging.getLogger(__name__)
 
 
 class OpenNotebook:
-    """Everything the service holds for one open notebook."""
+    """Everything the service holds for one open notebook. Call :meth:`load` once,
+    before anything else: it analyses the cells and builds the graph."""
 
     def __init__(
         self,
@@ -47,8 +50,12 @@ class OpenNotebook:
         save_delay: float = 0.5,
         max_output_bytes: int = 2_000_000,
         sql: SqlOptions | None = None,
+        analyser: CellAnalyser | None = None,
     ) -> None:
         self.notebook = notebook
+        #: The notebook's cells, found by id in O(1): change them through this only.
+        self.cells = CellOrder(notebook.cells)
+        self.analyser = analyser or CellAnalyser()
         self.sql = sql or SqlOptions()
         self.kernel = kernel
         self.hub = hub
@@ -71,14 +78,20 @@ class OpenNotebook:
         #: The last ``kernel_status`` state published (None: no kernel started yet), so
         #: a client that connects later starts from it (the WebSocket's snapshot).
         self.kernel_state: str | None = None
-        self._by_id: dict[str, Cell] = {}
+        # Cells whose shown ``stale`` flag was set apart from the core's (a run's statuses):
+        # with the core's own changes, the only ones refresh_stale must look at.
+        self._stale_candidates: set[str] = set()
         self._kernel_generation = 0
         # Prompt numbers for the stored file (runs never store kernel history, so the
         # kernel's own count stays 0): each cell that starts running takes the next one.
         self._execution_count = max((c.execution_count or 0 for c in notebook.cells), default=0)
-        for cell in notebook.cells:
-            if cell.type.runs:
-                self.core.append(cell.id, self.analyse(cell), fingerprint=self.fingerprint(cell))
+
+    async def load(self) -> None:
+        """Analyse every cell (off the event loop where large) and link the graph."""
+        runnable = [cell for cell in self.cells if cell.type.runs]
+        analyses = await self.analyser.analyse_all(self.analysis_request(c) for c in runnable)
+        for cell, analysis in zip(runnable, analyses, strict=True):
+            self.core.append(cell.id, analysis, fingerprint=self.fingerprint(cell))
 
     # -- helpers used by the service -------------------------------------------------
 
@@ -86,15 +99,21 @@ class OpenNotebook:
     def id(self) -> str:
         return self.notebook.id
 
-    def analyse(self, cell: Cell) -> CellAnalysis:
-        """What the cell reads and writes (a SQL cell's reads depend on the database)."""
+    def analysis_request(self, cell: Cell) -> AnalysisRequest:
+        """What the cell's analysis depends on (a SQL cell's reads, on the database)."""
         if cell.type is CellType.SQL:
-            return analyse_sql_cell(cell, self.notebook.db_connection)
-        return analyze_python(cell.code)
+            return AnalysisRequest(
+                cell.code,
+                sql=True,
+                output=cell.output,
+                duckdb=is_duckdb(self.notebook.db_connection),
+            )
+        return AnalysisRequest(cell.code)
 
-    def reanalyse(self, cell: Cell) -> None:
-        """Re-link a cell whose code, output variable or database changed."""
-        self.core.update(cell.id, self.analyse(cell), fingerprint=self.fingerprint(cell))
+    async def analyse(self, cell: Cell) -> CellAnalysis:
+        """What the cell reads and writes; a cell too large or too slow to analyse gets
+        a ``limit`` error instead (see :mod:`.cell_analysis`)."""
+        return await self.analyser.analyse(self.analysis_request(cell))
 
     def fingerprint(self, cell: Cell) -> str:
         return cell.fingerprint(self.notebook.db_connection)
@@ -106,14 +125,23 @@ class OpenNotebook:
 
     def graph_predecessor(self, index: int) -> str | None:
         """The runnable cell right above position ``index`` (the graph's ``after``)."""
-        for cell in reversed(self.notebook.cells[:index]):
+        for above in range(index - 1, -1, -1):
+            cell = self.cells.at(above)
             if cell.type.runs:
                 return cell.id
         return None
 
     def refresh_stale(self) -> None:
-        """Copy the core's stale flags onto the cells, announcing the ones that changed."""
-        for cell in self.notebook.cells:
+        """Copy the core's stale flags onto the cells, announcing the ones that changed.
+
+        Looks only at the cells whose flag may differ (the core's changes and the cells a
+        run flagged itself), in notebook order: an edit costs what it touched, not a pass
+        over the notebook.
+        """
+        candidates = self.core.take_stale_changes() | self._stale_candidates
+        self._stale_candidates = set()
+        for cell_id in self.cells.sort(c for c in candidates if c in self.cells):
+            cell = self.cells.get(cell_id)
             stale = cell.type.runs and self.core.is_stale(cell.id)
             if stale != cell.stale:
                 cell.stale = stale
@@ -272,14 +300,7 @@ class OpenNotebook:
         self.publish("kernel_status", state="idle")
 
     def _cell(self, cell_id: str) -> Cell:
-        """A cell by id in O(1): a run touches every planned cell three times."""
-        cell = self._by_id.get(cell_id)
-        if cell is None or cell.id != cell_id:
-            self._by_id = {c.id: c for c in self.notebook.cells}
-            cell = self._by_id.get(cell_id)
-            if cell is None:
-                raise KeyError(cell_id)
-        return cell
+        return self.cells.get(cell_id)
 
     def _fail_unfinished(self, plan: Plan, reason: str) -> None:
         """Cells of ``plan`` still queued or running end in error with ``reason``."""
@@ -390,6 +411,7 @@ class OpenNotebook:
         cell.error = error
         if stale is not None:
             cell.stale = stale
+            self._stale_candidates.add(cell_id)
         data: dict[str, Any] = {"cell_id": cell_id, "status": status.value, "stale": cell.stale}
         if error is not None:
             data["error"] = error

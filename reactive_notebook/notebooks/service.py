@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import keyword
 import logging
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from ..kernels.outputs import api_error, api_output, api_streams
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
 from ..reactive.analysis import CellAnalysis
+from .cell_analysis import CellAnalyser
 from .connection import is_masked_echo, mask_password
 from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict, shown_id
 from .events import EventHub
@@ -59,8 +61,11 @@ class NotebookService:
         save_delay: float = 0.5,
         max_output_bytes: int = 2_000_000,
         sql: SqlOptions | None = None,
+        analyser: CellAnalyser | None = None,
     ) -> None:
         self.store = store
+        #: Analyses cells without stalling the event loop (large ones in a worker).
+        self.analyser = analyser or CellAnalyser()
         self.sql = sql or SqlOptions()
         self.kernel_factory = kernel_factory
         self.hub = hub or EventHub()
@@ -148,11 +153,12 @@ class NotebookService:
             if connection == current or is_masked_echo(connection, current):
                 return opened.notebook  # unchanged (a client sent back the masked form)
             opened.notebook.db_connection = connection
-            sql_cells = [cell for cell in opened.notebook.cells if cell.type is CellType.SQL]
-            for cell in sql_cells:
-                opened.core.update(
-                    cell.id, opened.analyse(cell), fingerprint=opened.fingerprint(cell)
-                )
+            sql_cells = [cell for cell in opened.cells if cell.type is CellType.SQL]
+            analyses = await self.analyser.analyse_all(
+                opened.analysis_request(cell) for cell in sql_cells
+            )
+            for cell, analysis in zip(sql_cells, analyses, strict=True):
+                opened.core.update(cell.id, analysis, fingerprint=opened.fingerprint(cell))
             # A new database: SQL results are stale, and what read them (re-analysis
             # alone marks only the cells whose reads changed).
             opened.core.state.mark_stale(opened.core.graph, [cell.id for cell in sql_cells])
@@ -187,6 +193,7 @@ class NotebookService:
     async def shutdown(self) -> None:
         for notebook_id in list(self._open):
             await self.close_notebook(notebook_id)
+        await self.analyser.close()
 
     # -- cells -----------------------------------------------------------------------
 
@@ -213,19 +220,19 @@ class NotebookService:
             output = _valid_output(output)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
-            cells = opened.notebook.cells
             if after_cell_id is not None:
                 index = self._index(opened, after_cell_id) + 1
             else:
-                index = len(cells) if at_end else 0
+                index = len(opened.cells) if at_end else 0
             cell = Cell(id=new_cell_id(), type=kind, code=code)
             if kind is CellType.SQL:
                 cell.output = output or self._next_output(opened)
-            cells.insert(index, cell)
+            analysis = await opened.analyse(cell)
+            opened.cells.insert(index, cell)
             if kind.runs:
                 opened.core.insert(
                     cell.id,
-                    opened.analyse(cell),
+                    analysis,
                     after=opened.graph_predecessor(index),
                     fingerprint=opened.fingerprint(cell),
                 )
@@ -260,20 +267,22 @@ class NotebookService:
                     raise InvalidRequest("only SQL cells have an output variable", field="output")
                 output = _valid_output(output)
             linked = cell.type.runs
+            new_output = cell.output
             if kind is not cell.type:
-                cell.type = kind
-                cell.output = self._next_output(opened) if kind is CellType.SQL else None
-            cell.code = code
+                new_output = self._next_output(opened) if kind is CellType.SQL else None
             if output is not None:
-                cell.output = output
+                new_output = output
+            # Analysed before anything changes: readers never see new code with old names.
+            analysis = await opened.analyse(
+                dataclasses.replace(cell, type=kind, code=code, output=new_output)
+            )
+            cell.type, cell.code, cell.output = kind, code, new_output
             if linked:
-                opened.core.update(
-                    cell.id, opened.analyse(cell), fingerprint=opened.fingerprint(cell)
-                )
+                opened.core.update(cell.id, analysis, fingerprint=opened.fingerprint(cell))
             elif kind.runs:  # a markdown or raw cell of an imported notebook became code
                 opened.core.insert(
                     cell.id,
-                    opened.analyse(cell),
+                    analysis,
                     after=opened.graph_predecessor(self._index(opened, cell.id)),
                     fingerprint=opened.fingerprint(cell),
                 )
@@ -295,8 +304,7 @@ class NotebookService:
         opened = await self._get(user, notebook_id)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
-            cells = opened.notebook.cells
-            position = self._index(opened, cell_id)
+            self._index(opened, cell_id)  # unknown: CellNotFound
             if after_cell_id is not None:
                 self._index(opened, after_cell_id)  # unknown: CellNotFound, nothing moved
                 if after_cell_id == cell_id:
@@ -305,9 +313,9 @@ class NotebookService:
                         "after itself",
                         field="after_cell_id",
                     )
-            cell = cells.pop(position)
+            _, cell = opened.cells.remove(cell_id)
             index = 0 if after_cell_id is None else self._index(opened, after_cell_id) + 1
-            cells.insert(index, cell)
+            opened.cells.insert(index, cell)
             if cell.type.runs:
                 opened.core.move(cell.id, after=opened.graph_predecessor(index))
             opened.refresh_stale()
@@ -322,8 +330,8 @@ class NotebookService:
         opened = await self._get(user, notebook_id)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
-            index = self._index(opened, cell_id)
-            cell = opened.notebook.cells.pop(index)
+            self._index(opened, cell_id)  # unknown: CellNotFound
+            _, cell = opened.cells.remove(cell_id)
             plan = opened.core.remove(cell.id) if cell.type.runs else None
             self._bump(opened)
             opened.publish("cell_deleted", cell_id=cell_id)
@@ -347,7 +355,7 @@ class NotebookService:
 
     async def run_all(self, user: str, notebook_id: str, *, wait: bool = False) -> None:
         opened = await self._get(user, notebook_id)
-        done = opened.request_run({c.id for c in opened.notebook.cells if c.type.runs})
+        done = opened.request_run({c.id for c in opened.cells if c.type.runs})
         if wait:
             await done
 
@@ -417,7 +425,9 @@ class NotebookService:
                         save_delay=self.save_delay,
                         max_output_bytes=self.max_output_bytes,
                         sql=self.sql,
+                        analyser=self.analyser,
                     )
+                    await opened.load()
                     self._open[notebook_id] = opened
         if opened.notebook.owner and opened.notebook.owner != user:
             raise NotebookNotFound(notebook_id)  # another user's: as if it did not exist
@@ -434,19 +444,19 @@ class NotebookService:
     def cell(self, opened: OpenNotebook, cell_id: str) -> Cell:
         """The cell ``cell_id`` of an open notebook, or CellNotFound."""
         try:
-            return opened.notebook.cell(cell_id)
+            return opened.cells.get(cell_id)
         except KeyError:
             raise CellNotFound(cell_id) from None
 
     def _index(self, opened: OpenNotebook, cell_id: str) -> int:
         try:
-            return opened.notebook.index(cell_id)
+            return opened.cells.index(cell_id)
         except KeyError:
             raise CellNotFound(cell_id) from None
 
     @staticmethod
     def _next_output(opened: OpenNotebook) -> str:
-        taken = {c.output for c in opened.notebook.cells if c.type is CellType.SQL}
+        taken = {c.output for c in opened.cells if c.type is CellType.SQL}
         number = 1
         while f"df_{number}" in taken:
             number += 1
@@ -502,7 +512,7 @@ def _shown_error(cell: Cell, analysis: CellAnalysis | None) -> str | None:
     if from_outputs is not None:
         return from_outputs
     if analysis is not None and analysis.error is not None:
-        return f"SyntaxError: {analysis.error}"
+        return analysis.error.describe()
     return None
 
 

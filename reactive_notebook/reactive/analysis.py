@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Protocol
 
-from .name_visitor import NameVisitor
+from .name_visitor import MAX_EMBEDDED_DEPTH, EmbeddedTooDeep, NameVisitor
 from .names import is_ambient, is_private
 from .sql_template import placeholder_names
 
@@ -28,14 +28,30 @@ _CACHE_SIZE = 8192
 
 @dataclass(frozen=True, slots=True)
 class AnalysisError:
-    """A cell that cannot be parsed. ``line`` is 1-based, ``column`` 0-based."""
+    """A cell that cannot be analysed. ``line`` is 1-based, ``column`` 0-based.
+
+    ``kind`` is ``"syntax"`` for code that does not parse, ``"limit"`` for code too large,
+    too deep or too slow to analyse (the server's bounds, not the code's fault).
+    """
 
     line: int
     column: int
     message: str
+    kind: str = "syntax"
 
     def __str__(self) -> str:
         return f"line {self.line}, column {self.column}: {self.message}"
+
+    def describe(self) -> str:
+        """The error as a person reads it on the cell."""
+        if self.kind == "syntax":
+            return f"SyntaxError: {self}"
+        return self.message
+
+
+def limit_error(message: str) -> AnalysisError:
+    """A cell the server would not (fully) analyse, with why and what to change."""
+    return AnalysisError(1, 0, message, kind="limit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +99,10 @@ class CellAnalysis:
 EMPTY = CellAnalysis()
 
 _TOO_DEEP = AnalysisError(1, 0, "code is nested too deeply to analyse")
+_MAGICS_TOO_DEEP = limit_error(
+    f"this cell's magics run code holding magics more than {MAX_EMBEDDED_DEPTH} levels "
+    "deep: it is not analysed (split it into cells)"
+)
 
 
 def analyze_python(code: str) -> CellAnalysis:
@@ -98,6 +118,8 @@ def _analyze_python_cached(code: str) -> CellAnalysis:
     visitor = NameVisitor(parse_embedded=_parse_embedded)
     try:
         visitor.analyze(tree)
+    except EmbeddedTooDeep:
+        return CellAnalysis(error=_MAGICS_TOO_DEEP)
     except RecursionError:
         return CellAnalysis(error=_TOO_DEEP)
     reads, ambient = visitor.reads()

@@ -32,9 +32,7 @@ class ReactiveCore:
         return change
 
     def append(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
-        ids = self.graph.cell_ids
-        after = ids[-1] if ids else None
-        return self.insert(cell_id, analysis, after=after, fingerprint=fingerprint)
+        return self.insert(cell_id, analysis, after=self.graph.last(), fingerprint=fingerprint)
 
     def update(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
         """New code for a cell: re-analysed, re-linked, nothing runs.
@@ -94,3 +92,7 @@ class ReactiveCore:
 
     def is_stale(self, cell_id: str) -> bool:
         return cell_id in self.state.stale
+
+    def take_stale_changes(self) -> set[str]:
+        """Cells whose staleness may have changed since the last call (see RunState)."""
+        return self.state.take_stale_changes()

@@ -18,7 +18,8 @@ Edge = tuple[str, str, EdgeKind, str]
 
 @dataclass(frozen=True, slots=True)
 class CellProblem:
-    """Why the graph says a cell cannot run. ``kind``: syntax, ambiguous or cycle."""
+    """Why the graph says a cell cannot run. ``kind``: syntax, limit (not analysed:
+    too large, too deep or too slow), ambiguous or cycle."""
 
     kind: str
     message: str

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -56,12 +56,14 @@ class NotebookGraph:
         self._positions = PositionIndex()
         self._cells: dict[str, _Cell] = {}
         self._definers: dict[str, list[str]] = {}  # name -> cells, in notebook order
-        self._readers: dict[str, set[str]] = {}
+        self._readers: dict[str, list[str]] = {}  # name -> cells loading it, in notebook order
+        # name -> how many of its definers import what (None: bind it otherwise)
+        self._import_targets: dict[str, dict[str | None, int]] = {}
         self._out: dict[str, dict[str, set[Label]]] = {}
         self._in: dict[str, dict[str, set[Label]]] = {}
-        self._overwrite_edges: dict[str, list[Edge]] = {}  # name -> its overwrite chain
+        self._overwrite_edges: dict[str, set[Edge]] = {}  # name -> its overwrite chain
         self._reader_edges: dict[tuple[str, str], list[Edge]] = {}  # (name, reader) -> edges
-        self._ambiguous: dict[str, dict[str, tuple[str, ...]]] = {}  # cell -> name -> definers
+        self._ambiguous: dict[str, set[str]] = {}  # cell -> names it reads above all definers
         self._interchangeable: set[str] = set()  # names only imported, all alike
         self._upward: set[tuple[str, str]] = set()  # edges pointing up the notebook
         self._version = 0  # bumped by every edge or order change; caches key on it
@@ -88,6 +90,10 @@ class NotebookGraph:
     def index(self, cell_id: str) -> int:
         return self._positions.index(cell_id)
 
+    def last(self) -> str | None:
+        """The last cell, in O(1) (None when there is none)."""
+        return self._positions.at(len(self._positions) - 1) if len(self._positions) else None
+
     def analysis(self, cell_id: str) -> CellAnalysis:
         return self._cells[cell_id].analysis
 
@@ -103,10 +109,10 @@ class NotebookGraph:
         reader may take it from any of them and none overwrites another."""
         return name in self._interchangeable
 
-    def _same_import(self, name: str, definers: list[str]) -> bool:
-        if len(definers) < 2:
+    def _same_import(self, name: str) -> bool:
+        if len(self._definers.get(name, ())) < 2:
             return False
-        targets = {self._cells[c].analysis.import_target(name) for c in definers}
+        targets = self._import_targets.get(name, {})
         return len(targets) == 1 and None not in targets
 
     def insert(
@@ -128,9 +134,7 @@ class NotebookGraph:
         return self._reindex(cell_id, None, self._cells[cell_id])
 
     def append(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
-        ids = self._positions
-        after = ids.at(len(ids) - 1) if len(ids) else None
-        return self.insert(cell_id, analysis, after=after, fingerprint=fingerprint)
+        return self.insert(cell_id, analysis, after=self.last(), fingerprint=fingerprint)
 
     def update(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
         """Replace a cell's analysis (its code changed)."""
@@ -152,8 +156,12 @@ class NotebookGraph:
         if after == cell_id:
             return GraphChange()
         cell = self._cells[cell_id]
+        for name in cell.loads:
+            self._remove_sorted(self._readers[name], cell_id)
         self._positions.remove(cell_id)
         self._positions.insert(cell_id, after)
+        for name in cell.loads:
+            self._insert_sorted(self._readers[name], cell_id)
         self._version += 1
         self._touched = set()
         for name in cell.analysis.defines:
@@ -224,10 +232,10 @@ class NotebookGraph:
         """Why this cell cannot run, if the graph alone says so."""
         analysis = self._cells[cell_id].analysis
         if analysis.error is not None:
-            return CellProblem("syntax", f"SyntaxError: {analysis.error}")
+            return CellProblem(analysis.error.kind, analysis.error.describe())
         ambiguous = self._ambiguous.get(cell_id)
         if ambiguous:
-            return _ambiguity_problem(ambiguous)
+            return _ambiguity_problem({name: self.definers(name) for name in ambiguous})
         return self.cycles().get(cell_id)
 
     def problems(self) -> dict[str, CellProblem]:
@@ -261,38 +269,126 @@ class NotebookGraph:
     # -- maintenance -------------------------------------------------------
 
     def _reindex(self, cell_id: str, old: _Cell | None, new: _Cell | None) -> GraphChange:
-        """Update the name indexes for one cell and recompute the touched names."""
+        """Update the name indexes for one cell and recompute what its change touches.
+
+        A cell that starts or stops defining a name changes the edges next to it only:
+        the overwrite links with the definers right above and below it, and the readers
+        between those two. Recomputing just those keeps building a notebook of thousands
+        of cells that all define ``x`` linear; the rare changes that alter every edge of
+        a name (a second definer appears, imports stop being alike) recompute it whole.
+        """
         old_defines = old.analysis.defines if old else frozenset()
         new_defines = new.analysis.defines if new else frozenset()
         old_loads = old.loads if old else frozenset()
         new_loads = new.loads if new else frozenset()
         self._touched = set()
+        neighbours: dict[str, tuple[str | None, str | None]] = {}
         for name in old_defines - new_defines:
+            assert old is not None
             definers = self._definers[name]
-            definers.remove(cell_id)
+            neighbours[name] = self._neighbours(definers, cell_id)
+            self._remove_sorted(definers, cell_id)
             if not definers:
                 del self._definers[name]
+            self._count_import(name, old.analysis.import_target(name), -1)
         for name in new_defines - old_defines:
+            assert new is not None
             definers = self._definers.setdefault(name, [])
-            position = bisect_left([self._positions.key(c) for c in definers], self._key(cell_id))
-            definers.insert(position, cell_id)
+            self._insert_sorted(definers, cell_id)
+            neighbours[name] = self._neighbours(definers, cell_id)
+            self._count_import(name, new.analysis.import_target(name), +1)
+        retargeted: set[str] = set()
+        if old is not None and new is not None and old.analysis.imports != new.analysis.imports:
+            changed = {n for n, _ in old.analysis.imports ^ new.analysis.imports}
+            retargeted = changed & old_defines & new_defines
+            for name in retargeted:
+                self._count_import(name, old.analysis.import_target(name), -1)
+                self._count_import(name, new.analysis.import_target(name), +1)
         for name in old_loads - new_loads:
             readers = self._readers[name]
-            readers.discard(cell_id)
+            self._remove_sorted(readers, cell_id)
             if not readers:
                 del self._readers[name]
         for name in new_loads - old_loads:
-            self._readers.setdefault(name, set()).add(cell_id)
-        redefined = old_defines ^ new_defines
-        if old is not None and new is not None and old.analysis.imports != new.analysis.imports:
-            redefined |= {n for n, _ in old.analysis.imports ^ new.analysis.imports}
-        for name in redefined:
+            self._insert_sorted(self._readers.setdefault(name, []), cell_id)
+        added = new_defines - old_defines
+        for name, (above, below) in neighbours.items():
+            self._definer_changed(name, cell_id, above, below, added=name in added)
+        for name in retargeted:
             self._recompute_name(name)
+        redefined = old_defines ^ new_defines | retargeted
         for name in old_loads - new_loads:
             self._recompute_reader(name, cell_id)  # drops its edges
         for name in (new_loads - old_loads) - redefined:
             self._recompute_reader(name, cell_id)
         return self._change()
+
+    def _definer_changed(
+        self, name: str, cell_id: str, above: str | None, below: str | None, *, added: bool
+    ) -> None:
+        """``cell_id`` became (``added``) or stopped being a definer of ``name``, between
+        the definers ``above`` and ``below``."""
+        count = len(self._definers.get(name, ()))
+        before = count - 1 if added else count + 1
+        was_alike = name in self._interchangeable
+        if min(count, before) <= 1 or was_alike != self._same_import(name):
+            self._recompute_name(name)  # one definer is read from anywhere: all edges change
+            return
+        if not was_alike:
+            chain = self._overwrite_edges.setdefault(name, set())
+            bypass = [(above, below, EdgeKind.OVERWRITE, name)] if above and below else []
+            via = [(above, cell_id, EdgeKind.OVERWRITE, name)] if above else []
+            if below:
+                via.append((cell_id, below, EdgeKind.OVERWRITE, name))
+            gone, came = (bypass, via) if added else (via, bypass)
+            for edge in gone:
+                chain.discard(edge)
+                self._remove_edge(edge)
+            for edge in came:
+                chain.add(edge)
+                self._add_edge(edge)
+        # Readers after ``above`` up to ``below`` (included) now see another definition;
+        # with alike imports, so may the readers at or above the first definer (they take
+        # the first definer that is not themselves, which may be below them).
+        definers = self._definers.get(name, [])
+        if was_alike and (above is None or definers[0] == above):
+            above = None
+        for reader in self._between(self._readers.get(name, []), above, below):
+            self._recompute_reader(name, reader)
+
+    def _neighbours(self, ordered: list[str], cell_id: str) -> tuple[str | None, str | None]:
+        """The cells right before and after ``cell_id`` in ``ordered`` (which holds it)."""
+        index = bisect_left(ordered, self._key(cell_id), key=self._key)
+        return (
+            ordered[index - 1] if index > 0 else None,
+            ordered[index + 1] if index + 1 < len(ordered) else None,
+        )
+
+    def _between(self, ordered: list[str], after: str | None, upto: str | None) -> list[str]:
+        """The cells of ``ordered`` after ``after`` and up to ``upto`` (both cells of the
+        notebook; None: from the start, to the end)."""
+        key = self._key
+        start = 0 if after is None else bisect_right(ordered, key(after), key=key)
+        stop = len(ordered) if upto is None else bisect_right(ordered, key(upto), key=key)
+        return ordered[start:stop]
+
+    def _insert_sorted(self, ordered: list[str], cell_id: str) -> None:
+        ordered.insert(bisect_left(ordered, self._key(cell_id), key=self._key), cell_id)
+
+    def _remove_sorted(self, ordered: list[str], cell_id: str) -> None:
+        index = bisect_left(ordered, self._key(cell_id), key=self._key)
+        if index < len(ordered) and ordered[index] == cell_id:
+            del ordered[index]
+        else:  # not where its key says (cannot happen while the lists stay sorted)
+            ordered.remove(cell_id)
+
+    def _count_import(self, name: str, target: str | None, delta: int) -> None:
+        counts = self._import_targets.setdefault(name, {})
+        counts[target] = counts.get(target, 0) + delta
+        if counts[target] <= 0:
+            del counts[target]
+        if not counts:
+            del self._import_targets[name]
 
     def _refresh_upward(self, cell_id: str) -> None:
         """After a move: which of the cell's edges now point up the notebook."""
@@ -313,28 +409,29 @@ class NotebookGraph:
         return self._positions.key(cell_id)
 
     def _recompute_name(self, name: str) -> None:
-        """Recompute every edge of ``name``: its definers changed."""
+        """Recompute every edge of ``name`` (its definers changed)."""
         definers = self._definers.get(name, [])
-        if self._same_import(name, definers):
+        if self._same_import(name):
             self._interchangeable.add(name)
-            chain: list[Edge] = []  # one value: re-running one import changes nothing
+            chain: set[Edge] = set()  # one value: re-running one import changes nothing
         else:
             self._interchangeable.discard(name)
-            chain = [(a, b, EdgeKind.OVERWRITE, name) for a, b in itertools.pairwise(definers)]
-        self._replace_edges(self._overwrite_edges.pop(name, []), chain)
+            chain = {(a, b, EdgeKind.OVERWRITE, name) for a, b in itertools.pairwise(definers)}
+        old = self._overwrite_edges.pop(name, set())
+        for edge in old - chain:
+            self._remove_edge(edge)
+        for edge in chain - old:
+            self._add_edge(edge)
         if chain:
             self._overwrite_edges[name] = chain
         for reader in list(self._readers.get(name, ())):
             self._recompute_reader(name, reader)
-        for reader in [c for c, names in self._ambiguous.items() if name in names]:
-            if reader not in self._readers.get(name, ()):
-                self._set_ambiguous(reader, name, None)
 
     def _recompute_reader(self, name: str, reader: str) -> None:
         """Recompute the edges of one reader of ``name``."""
         old = self._reader_edges.pop((name, reader), [])
         new: list[Edge] = []
-        ambiguous: tuple[str, ...] | None = None
+        ambiguous = False
         cell = self._cells.get(reader)
         definers = self._definers.get(name, [])
         if cell is not None and name in cell.loads and definers:
@@ -342,16 +439,18 @@ class NotebookGraph:
                 if definers[0] != reader:
                     new.append((definers[0], reader, EdgeKind.DATA, name))
             elif name in self._interchangeable:
-                others = [c for c in definers if c != reader]
-                keys = [self._key(c) for c in others]
-                above = bisect_left(keys, self._key(reader))
-                new.append((others[above - 1 if above else 0], reader, EdgeKind.DATA, name))
+                # The nearest other definer above; above them all, the first other one.
+                above = bisect_left(definers, self._key(reader), key=self._key)
+                if above:
+                    provider = definers[above - 1]
+                else:
+                    provider = definers[1] if definers[0] == reader else definers[0]
+                new.append((provider, reader, EdgeKind.DATA, name))
             else:
-                keys = [self._key(c) for c in definers]
-                above = bisect_left(keys, self._key(reader))
+                above = bisect_left(definers, self._key(reader), key=self._key)
                 if above == 0:
-                    if name in cell.analysis.reads:  # builtins fall back to the builtin
-                        ambiguous = tuple(definers)
+                    # builtins fall back to the builtin
+                    ambiguous = name in cell.analysis.reads
                 else:
                     new.append((definers[above - 1], reader, EdgeKind.DATA, name))
                     if above < len(definers) and definers[above] != reader:
@@ -361,16 +460,16 @@ class NotebookGraph:
         if new:
             self._reader_edges[(name, reader)] = new
 
-    def _set_ambiguous(self, cell_id: str, name: str, definers: tuple[str, ...] | None) -> None:
-        current = self._ambiguous.get(cell_id)
-        if definers is None:
-            if current and name in current:
-                del current[name]
-                if not current:
+    def _set_ambiguous(self, cell_id: str, name: str, ambiguous: bool) -> None:
+        names = self._ambiguous.get(cell_id)
+        if not ambiguous:
+            if names and name in names:
+                names.discard(name)
+                if not names:
                     del self._ambiguous[cell_id]
                 self._touched.add(cell_id)
-        elif cell_id in self._cells and (current or {}).get(name) != definers:
-            self._ambiguous.setdefault(cell_id, {})[name] = definers
+        elif cell_id in self._cells and (names is None or name not in names):
+            self._ambiguous.setdefault(cell_id, set()).add(name)
             self._touched.add(cell_id)
 
     def _replace_edges(self, old: list[Edge], new: list[Edge]) -> None:

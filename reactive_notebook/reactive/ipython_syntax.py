@@ -19,6 +19,7 @@ import ast
 import re
 import string
 from dataclasses import dataclass
+from functools import lru_cache
 
 #: ``get_ipython().<method>(...)`` calls whose string arguments carry user code.
 IPYTHON_METHODS = frozenset({"system", "getoutput", "run_line_magic", "run_cell_magic"})
@@ -32,8 +33,11 @@ _EXEC_MAGICS: dict[str, frozenset[str]] = {
 }
 _TIMEIT_OPTIONS = frozenset({"-n", "-r", "-p", "-v"})
 _INSPECT_MAGICS = frozenset({"pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfile"})
-# IPython's DollarFormatter: ``$name`` / ``$a.b`` outside single quotes; ``$$`` escapes.
-_DOLLAR_FIELD = re.compile(r"\$(\$?[\w.]+)(?=(?:[^']*'[^']*')*[^']*$)")
+# IPython's DollarFormatter: ``$name`` / ``$a.b``; ``$$`` escapes. IPython expands only
+# fields followed by an even number of single quotes, which it checks with a lookahead that
+# rescans the rest of the line for every ``$`` (quadratic); :func:`_dollar_names` counts
+# the quotes once instead.
+_DOLLAR_FIELD = re.compile(r"\$(\$?[\w.]+)")
 _OPTION = re.compile(r"\s*(-\S*)")
 _WORD = re.compile(r"\s*(\S+)")
 _FORMATTER = string.Formatter()
@@ -90,15 +94,38 @@ def expansions(text: str) -> tuple[ast.expr, ...]:
     found: list[ast.expr] = []
     try:
         for literal, field, spec, _ in _FORMATTER.parse(text):
-            for match in _DOLLAR_FIELD.finditer(literal):
-                if not match.group(1).startswith("$"):
-                    found.append(ast.parse(match.group(1), mode="eval").body)
+            found.extend(_dollar_expression(name) for name in _dollar_names(literal))
             if field is not None:
                 source = f"{field}:{spec}" if spec else field
                 found.append(ast.parse(source.strip(), mode="eval").body)
     except (SyntaxError, ValueError):
         return ()
     return tuple(found)
+
+
+@lru_cache(maxsize=1024)
+def _dollar_expression(field: str) -> ast.expr:
+    """``$name`` / ``$a.b`` as an expression (cached: a line may repeat one thousands of
+    times, and the visitor only reads the tree)."""
+    return ast.parse(field, mode="eval").body
+
+
+def _dollar_names(literal: str) -> list[str]:
+    """The ``$name`` fields IPython expands in ``literal``, in one pass.
+
+    A field counts when an even number of single quotes follows it (IPython's rule:
+    ``'$x'`` stays literal); ``$$name`` is an escaped dollar.
+    """
+    quotes_after = literal.count("'")
+    position = 0
+    names: list[str] = []
+    for match in _DOLLAR_FIELD.finditer(literal):
+        quotes_after -= literal.count("'", position, match.end())
+        position = match.end()
+        field = match.group(1)
+        if quotes_after % 2 == 0 and not field.startswith("$"):
+            names.append(field)
+    return names
 
 
 def split_options(line: str, takes_value: frozenset[str]) -> tuple[dict[str, str], str]:

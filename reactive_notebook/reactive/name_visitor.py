@@ -49,6 +49,15 @@ def _parse_plain(code: str) -> ast.Module | None:
         return None
 
 
+#: How deep magics may run code that holds magics (``%%time`` over ``%%time`` ...). Each
+#: level re-parses the rest of the cell, so unbounded nesting costs quadratic time.
+MAX_EMBEDDED_DEPTH = 16
+
+
+class EmbeddedTooDeep(RecursionError):
+    """Magics run code holding magics more than :data:`MAX_EMBEDDED_DEPTH` levels deep."""
+
+
 class NameVisitor:
     """Collects a cell's reads, writes and deletes. Use :meth:`analyze` once per tree.
 
@@ -68,6 +77,7 @@ class NameVisitor:
         self.import_targets: dict[str, str] = {}
         self.rebound: set[str] = set()  # module names also bound by something else
         self.postponed_annotations = False
+        self.embedded_depth = 0
 
     # -- entry point -------------------------------------------------------
 
@@ -518,9 +528,18 @@ class NameVisitor:
             self._bind(name)
 
     def _visit_embedded_code(self, code: str, *, runs_in_function: bool) -> None:
+        if self.embedded_depth >= MAX_EMBEDDED_DEPTH:
+            raise EmbeddedTooDeep(f"magics nested more than {MAX_EMBEDDED_DEPTH} deep")
         tree = self.parse_embedded(code) if code.strip() else None
         if tree is None:
             return
+        self.embedded_depth += 1
+        try:
+            self._visit_tree(tree, runs_in_function=runs_in_function)
+        finally:
+            self.embedded_depth -= 1
+
+    def _visit_tree(self, tree: ast.Module, *, runs_in_function: bool) -> None:
         if runs_in_function:
             # timeit compiles the code into a function it calls at once: the code
             # binds locals and reads globals, as they stand at this point of the cell.

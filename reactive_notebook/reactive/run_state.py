@@ -3,7 +3,8 @@
 The planner reads this to decide which ancestors must re-run; the engine records every
 cell's outcome here. ``stale`` holds the cells that ran but whose inputs changed since
 (an ancestor was edited or re-ran without them): their outputs are not what a fresh run
-would show until they run again.
+would show until they run again. ``stale_changed`` collects the cells whose staleness may
+have changed, so whoever mirrors the flags looks at those only, not at the whole notebook.
 """
 
 from __future__ import annotations
@@ -30,12 +31,19 @@ class RunState:
         self.runs: dict[str, CellRun] = {}
         self.last_writer: dict[str, str] = {}
         self.stale: set[str] = set()
+        self.stale_changed: set[str] = set()
 
     def reset(self) -> None:
         """The kernel restarted: nothing has run, nothing is defined."""
         self.runs.clear()
         self.last_writer.clear()
+        self.stale_changed |= self.stale
         self.stale.clear()
+
+    def take_stale_changes(self) -> set[str]:
+        """The cells whose staleness may have changed since the last call."""
+        changed, self.stale_changed = self.stale_changed, set()
+        return changed
 
     def has_run(self, cell_id: str) -> bool:
         return cell_id in self.runs
@@ -71,7 +79,7 @@ class RunState:
         self.runs[cell_id] = CellRun(ran.fingerprint, ran.writes, ok)
         for name in ran.writes:  # a `del x` is the last word on `x` too
             self.last_writer[name] = cell_id
-        self.stale.discard(cell_id)
+        self._unstale(cell_id)
         self.mark_stale(graph, graph.children(cell_id))
 
     @staticmethod
@@ -86,6 +94,8 @@ class RunState:
 
     def mark_stale(self, graph: NotebookGraph, cell_ids: Iterable[str]) -> None:
         """These cells' inputs changed: they and their descendants that ran are stale."""
+        if not self.runs:
+            return  # nothing ran in this kernel (a notebook being written): nothing is stale
         stack = [c for c in cell_ids if c in graph]
         seen: set[str] = set()
         while stack:
@@ -95,14 +105,20 @@ class RunState:
             seen.add(cell_id)
             if cell_id in self.runs:
                 self.stale.add(cell_id)
+                self.stale_changed.add(cell_id)
             stack.extend(graph.children(cell_id))
 
     def forget(self, cell_id: str) -> frozenset[str]:
         """A cell was deleted: the names it last wrote, to delete from the kernel."""
         run = self.runs.pop(cell_id, None)
-        self.stale.discard(cell_id)
+        self._unstale(cell_id)
         written = run.writes if run is not None else frozenset()
         names = frozenset(n for n in written if self.last_writer.get(n) == cell_id)
         for name in names:
             del self.last_writer[name]
         return names
+
+    def _unstale(self, cell_id: str) -> None:
+        if cell_id in self.stale:
+            self.stale.discard(cell_id)
+            self.stale_changed.add(cell_id)

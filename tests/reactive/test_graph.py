@@ -634,6 +634,10 @@ CODES = [
     "q = 0",
     "print(y)",
     "print = y",
+    "import math as x",
+    "from math import pi as x",
+    "import math as y",
+    "import os as x",
 ]
 
 
