@@ -50,7 +50,14 @@ def new_notebook_id() -> str:
 
 @dataclass
 class Cell:
-    """One cell. ``output`` is the result variable of a SQL cell (None for Python)."""
+    """One cell. ``output`` is the result variable of a SQL cell (None for Python).
+
+    ``trusted`` says whether the cell's outputs may run script when shown (HTML, markdown
+    and JavaScript rendered as they are, not sanitized), decided as the stock notebook
+    decides: the outputs came from a run on this server, or the file they were loaded
+    from carries a valid notebook signature (Jupyter's notary, checked by the contents
+    manager). False by default: outputs of unknown origin are untrusted.
+    """
 
     id: str
     type: CellType = CellType.PYTHON
@@ -61,6 +68,7 @@ class Cell:
     outputs: list[NbOutput] = field(default_factory=list)
     error: str | None = None
     execution_count: int | None = None
+    trusted: bool = False
 
     def fingerprint(self, db_connection: str = "") -> str:
         """Changes exactly when the cell must re-run: its code, and for SQL its output

@@ -471,6 +471,7 @@ export class ReactiveCellWidget extends Widget {
   private _renderOutputs(cell: ICellState): void {
     const key = JSON.stringify([
       cell.type,
+      cell.trusted,
       cell.outputs,
       cell.stdout,
       cell.stderr,
@@ -498,7 +499,7 @@ export class ReactiveCellWidget extends Widget {
     }
     for (const output of cell.outputs) {
       this._outputs.addWidget(
-        renderOutput(output, this._panel.rendermime, {
+        renderOutput(output, this._panel.rendermime, cell.trusted, {
           hideDefaultIndex: cell.type === 'sql'
         })
       );

@@ -67,6 +67,7 @@ function cellState(cell: ICell): ICellState {
     reads: [...(cell.reads ?? [])],
     writes: [...(cell.writes ?? [])],
     stale: Boolean(cell.stale),
+    trusted: cell.trusted === true,
     error: cell.error ?? null,
     traceback: cell.traceback ?? null
   };
@@ -218,11 +219,13 @@ export class ReactiveNotebookModel {
           return;
         }
         if (event.status === 'running' && cell.status !== 'running') {
-          // A new run: what the cell showed before goes (the server drops it too).
+          // A new run: what the cell showed before goes (the server drops it too), and
+          // what it shows from now on comes from this run: trusted, as on the server.
           cell.outputs = [];
           cell.stdout = '';
           cell.stderr = '';
           cell.traceback = null;
+          cell.trusted = true;
         }
         cell.status = event.status;
         if (event.stale !== undefined) {
@@ -255,6 +258,8 @@ export class ReactiveNotebookModel {
           return;
         }
         cell.outputs = [...cell.outputs, event.output];
+        // One output the server does not vouch for makes the cell's outputs untrusted.
+        cell.trusted = cell.trusted && event.trusted === true;
         this._emitCell(cell.id);
         return;
       }

@@ -1,37 +1,48 @@
 /**
  * Rendering one cell output: tables through table.ts, the rest through the app's
- * rendermime (JupyterLab's renderers, HTML sanitized as it does).
+ * rendermime (JupyterLab's renderers), trusted or not as the cell says (see
+ * `outputRendering`): an untrusted output is rendered as JupyterLab renders the outputs
+ * of an untrusted notebook.
  */
 import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
-import { renderableMimeType } from './mime';
+import { outputRendering } from './mime';
 import { cellText, isTable, ITableOptions, renderTable } from './table';
 import { IOutput } from './types';
 
-/** A widget showing `output`. */
+/**
+ * A widget showing `output`. `trusted`: the cell's outputs were made by a run on the
+ * server or come from a signed notebook (`ICell.trusted`).
+ */
 export function renderOutput(
   output: IOutput,
   rendermime: IRenderMimeRegistry,
+  trusted: boolean,
   tableOptions: ITableOptions = {}
 ): Widget {
   if (output.mime_type === 'application/json' && isTable(output.data)) {
     return new Widget({ node: renderTable(output.data, tableOptions) });
   }
-  const shownAs = renderableMimeType(output.mime_type, rendermime);
-  const data = {
-    [shownAs]: output.data
-  } as MimeModel.IOptions['data'];
-  const mime = rendermime.preferredMimeType(data ?? {}, 'any');
-  if (!mime) {
+  const rendering = outputRendering(output.mime_type, rendermime, trusted);
+  if (rendering.kind === 'refused') {
+    const note = document.createElement('div');
+    note.className = 'jp-ReactiveCell-untrusted';
+    note.textContent =
+      `${rendering.mimeType} output not shown: it is not trusted (stored in a ` +
+      'notebook this server did not sign). Run the cell to see its own output.';
+    return new Widget({ node: note });
+  }
+  if (rendering.kind === 'text') {
     const pre = document.createElement('pre');
     pre.className = 'jp-ReactiveCell-stream';
     pre.textContent = cellText(output.data);
     return new Widget({ node: pre });
   }
-  const renderer = rendermime.createRenderer(mime);
-  // HTML is sanitized (untrusted), as JupyterLab does for outputs it did not run itself.
-  const trusted = mime !== 'text/html';
+  const data = {
+    [rendering.mimeType]: output.data
+  } as MimeModel.IOptions['data'];
+  const renderer = rendermime.createRenderer(rendering.mimeType);
   void renderer.renderModel(
     new MimeModel({
       data,

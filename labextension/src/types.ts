@@ -45,6 +45,13 @@ export interface ICell {
   stdout: string;
   stderr: string;
   outputs: IOutput[];
+  /**
+   * Whether `outputs` may be rendered as they are (HTML and markdown unsanitized, script
+   * run): they were made by a run on the server, or the notebook file carries a valid
+   * Jupyter signature. Untrusted outputs are rendered as JupyterLab renders them for an
+   * untrusted notebook.
+   */
+  trusted: boolean;
   /** Why the cell failed or is blocked, as text. */
   error: string | null;
   reads: string[];
@@ -119,6 +126,8 @@ export interface ICellOutputEvent extends IEventBase {
   type: 'cell_output';
   cell_id: string;
   output: IOutput;
+  /** True: the output comes from a run on the server (absent: treated as untrusted). */
+  trusted?: boolean;
 }
 export interface ICellErrorEvent extends IEventBase {
   type: 'cell_error';

@@ -8,6 +8,14 @@ lenient (garbage metadata falls back to defaults, never an exception).
 Only durable facts are stored: code, outputs, execution counts and the notebook's identity.
 Run state (status, stale, error) belongs to a kernel session and is reset on load.
 
+Output trust travels as Jupyter's own ``metadata.trusted`` of each code cell, the field the
+contents manager reads and writes: on load it marks every code cell with the result of
+its signature check (``mark_trusted_cells``), and on save it pops the marks and signs the
+notebook only when every code cell with rich outputs is marked trusted (``check_and_sign``).
+So ``Cell.trusted`` is read from that mark and written back as it, and a file is never
+asked to vouch for itself: whatever ``trusted`` a file holds on disk, a contents manager
+replaces it with its own check before we read it.
+
 ``db_connection`` is stored exactly as given. The caller decides what it holds: it may
 keep ``${ENV}`` references, and it must never hand us a literal password it would not
 want in a file that users copy, share and commit.
@@ -124,7 +132,8 @@ def _cell_to_dict(cell: Cell) -> dict[str, Any]:
             "metadata": {},
             "source": cell.code,
         }
-    metadata: dict[str, Any] = {}
+    # For the contents manager's check_and_sign, which pops it (see the module docstring).
+    metadata: dict[str, Any] = {"trusted": cell.trusted}
     if cell.type is CellType.SQL:
         metadata[REACTIVE_KEY] = {"type": "sql", "output": cell.output}
     return {
@@ -271,6 +280,7 @@ def _cell_from(raw: Mapping[str, Any], cell_id: str) -> Cell:
         else []
     )
     count = raw.get("execution_count")
+    metadata = raw.get("metadata")
     cell = Cell(
         id=cell_id,
         type=CellType.PYTHON,
@@ -279,8 +289,9 @@ def _cell_from(raw: Mapping[str, Any], cell_id: str) -> Cell:
         stale=False,
         outputs=outputs,
         execution_count=count if _is_count(count) else None,
+        # The contents manager's mark (True only when the signature checked out).
+        trusted=isinstance(metadata, Mapping) and metadata.get("trusted") is True,
     )
-    metadata = raw.get("metadata")
     ours = metadata.get(REACTIVE_KEY) if isinstance(metadata, Mapping) else None
     if isinstance(ours, Mapping) and ours.get("type") == "sql":
         cell.type = CellType.SQL

@@ -213,6 +213,16 @@ CELL: Schema = {
         "stdout": {"type": "string"},
         "stderr": {"type": "string"},
         "outputs": {"type": "array", "items": {"$ref": "#/components/schemas/Output"}},
+        "trusted": {
+            "type": "boolean",
+            "description": (
+                "Whether the cell's outputs may be shown as they are (HTML and markdown "
+                "unsanitized, script run), decided as the stock Jupyter notebook decides: "
+                "they were made by a run on this server, or the notebook file carries a "
+                "valid Jupyter signature. Untrusted outputs are listed as their best safe "
+                "MIME type; show them sanitized, and never run their script."
+            ),
+        },
         "error": {"type": ["string", "null"]},
         "reads": {"type": "array", "items": {"type": "string"}},
         "writes": {"type": "array", "items": {"type": "string"}},
@@ -237,6 +247,7 @@ CELL: Schema = {
         "stdout",
         "stderr",
         "outputs",
+        "trusted",
         "error",
         "reads",
         "writes",

@@ -39,6 +39,12 @@ MIME_PRIORITY: tuple[str, ...] = (
     "text/plain",
 )
 
+#: MIME types whose JupyterLab renderers are not ``safe`` (they run script, or show
+#: nothing untrusted): an untrusted output is shown as another type of its bundle.
+UNSAFE_MIME_TYPES: frozenset[str] = frozenset(
+    {"application/javascript", "text/javascript", "image/svg+xml"}
+)
+
 #: Output metadata key of our own (display ids).
 METADATA_KEY = "reactive_notebook"
 
@@ -141,18 +147,32 @@ def add_output(outputs: list[NbOutput], output: NbOutput) -> None:
     outputs.append(output)
 
 
-def api_output(output: NbOutput) -> dict[str, Any] | None:
+def _shown_mime_type(bundle: dict[str, Any], trusted: bool) -> str:
+    """The bundle's best MIME type (:data:`MIME_PRIORITY`, then the bundle's order); for
+    an untrusted output the best one that is safe to show (JupyterLab's
+    ``preferredMimeType(bundle, 'ensure')``), if the bundle has one."""
+    ranked = [m for m in MIME_PRIORITY if m in bundle]
+    ranked += [m for m in bundle if m not in MIME_PRIORITY]
+    if not trusted:
+        ranked = [m for m in ranked if m not in UNSAFE_MIME_TYPES] or ranked
+    return ranked[0]
+
+
+def api_output(output: NbOutput, *, trusted: bool = False) -> dict[str, Any] | None:
     """A display output in the API shape ``{"mime_type", "data", "metadata"}``.
 
-    The best mimetype of the bundle (:data:`MIME_PRIORITY`) wins; a table is served as
-    ``application/json`` with the table dict as data. Streams and errors give None.
+    The best mimetype of the bundle (:data:`MIME_PRIORITY`) wins; for an untrusted output
+    (``trusted`` False: see ``Cell.trusted``) the best one JupyterLab would show
+    untrusted, skipping :data:`UNSAFE_MIME_TYPES` when the bundle has another. A table is
+    served as ``application/json`` with the table dict as data. Streams and errors give
+    None.
     """
     if output.get("output_type") not in _DISPLAYS:
         return None
     bundle: dict[str, Any] = output.get("data") or {}
     if not bundle:
         return None
-    mime = next((m for m in MIME_PRIORITY if m in bundle), None) or next(iter(bundle))
+    mime = _shown_mime_type(bundle, trusted)
     value = bundle[mime]
     if mime == "image/png":
         data: Any = "".join(_text(value).split())
@@ -173,9 +193,9 @@ def api_output(output: NbOutput) -> dict[str, Any] | None:
     }
 
 
-def api_outputs(outputs: Iterable[NbOutput]) -> list[dict[str, Any]]:
+def api_outputs(outputs: Iterable[NbOutput], *, trusted: bool = False) -> list[dict[str, Any]]:
     """The API outputs of a cell: its displays, in order (streams and errors left out)."""
-    shown = (api_output(output) for output in outputs)
+    shown = (api_output(output, trusted=trusted) for output in outputs)
     return [output for output in shown if output is not None]
 
 

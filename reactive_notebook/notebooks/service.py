@@ -224,7 +224,8 @@ class NotebookService:
                 index = self._index(opened, after_cell_id) + 1
             else:
                 index = len(opened.cells) if at_end else 0
-            cell = Cell(id=new_cell_id(), type=kind, code=code)
+            # Trusted: it has no outputs, and any it gets come from runs here.
+            cell = Cell(id=new_cell_id(), type=kind, code=code, trusted=True)
             if kind is CellType.SQL:
                 cell.output = output or self._next_output(opened)
             analysis = await opened.analyse(cell)
@@ -369,7 +370,10 @@ class NotebookService:
         """A cell as the API shows it (design.md section 4)."""
         stdout, stderr = api_streams(cell.outputs)
         analysis = opened.core.graph.analysis(cell.id) if cell.type.runs else None
-        shown = [o for o in (api_output(out) for out in cell.outputs) if o is not None]
+        trusted = cell.trusted  # untrusted outputs are shown as their best safe type
+        shown = [
+            o for o in (api_output(out, trusted=trusted) for out in cell.outputs) if o is not None
+        ]
         described: dict[str, Any] = {
             "id": cell.id,
             "type": cell.type.value,
@@ -379,6 +383,7 @@ class NotebookService:
             "stdout": stdout,
             "stderr": stderr,
             "outputs": shown,
+            "trusted": trusted,
             "error": _shown_error(cell, analysis),
             "reads": sorted(analysis.reads) if analysis else [],
             "writes": sorted(analysis.writes) if analysis else [],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +45,16 @@ def store(root: Path) -> NotebookStore:
 
 
 def _nb(name: str = "Sales", **fields: Any) -> Notebook:
+    # Code cells made in a session are trusted (tests/contents/test_trust.py): so they
+    # load back, from the file the contents manager signed.
     cells = [
         Cell(
             id="c1",
             code="x = 1",
             outputs=[{"output_type": "stream", "name": "stdout", "text": "1\n"}],
+            trusted=True,
         ),
-        Cell(id="q1", type=CellType.SQL, code="select {x}", output="df_1"),
+        Cell(id="q1", type=CellType.SQL, code="select {x}", output="df_1", trusted=True),
         Cell(id="m1", type=CellType.MARKDOWN, code="# notes"),
     ]
     return Notebook(id=fields.pop("id", new_notebook_id()), name=name, cells=cells, **fields)
@@ -274,7 +278,15 @@ async def test_a_stock_notebook_keeps_its_id_across_store_restarts_and_gets_it_o
     await store.save(nb)
     assert _file(root, "notebooks/analysis.ipynb").metadata[REACTIVE_KEY]["id"] == notebook_id
     os.rename(root / "notebooks/analysis.ipynb", root / "notebooks/renamed.ipynb")
-    assert (await store.load(notebook_id)).cells == nb.cells
+    # The same cells; the code cell now trusted: a file with no rich outputs is signed
+    # when saved, as by the stock notebook (tests/contents/test_trust.py).
+    assert [(c.type, c.trusted) for c in nb.cells] == [
+        (CellType.PYTHON, False),
+        (CellType.MARKDOWN, False),
+    ]
+    assert (await store.load(notebook_id)).cells == [
+        replace(c, trusted=c.type is CellType.PYTHON) for c in nb.cells
+    ]
 
 
 @async_test

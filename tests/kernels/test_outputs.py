@@ -14,6 +14,7 @@ from nbformat import v4
 from reactive_notebook.kernels.outputs import (
     MIME_PRIORITY,
     TABLE_MIME_TYPE,
+    UNSAFE_MIME_TYPES,
     add_output,
     api_error,
     api_output,
@@ -152,9 +153,9 @@ ALL = {
 
 @pytest.mark.parametrize("winner", MIME_PRIORITY)
 def test_the_best_mimetype_wins(winner: str) -> None:
-    """Each mimetype beats every one after it in the priority list."""
+    """Each mimetype beats every one after it in the priority list (a trusted output)."""
     after = MIME_PRIORITY[MIME_PRIORITY.index(winner) :]
-    result = api_output(display({mime: ALL[mime] for mime in after}))
+    result = api_output(display({mime: ALL[mime] for mime in after}), trusted=True)
     assert result is not None
     expected_mime = "application/json" if winner == TABLE_MIME_TYPE else winner
     assert result == {"mime_type": expected_mime, "data": ALL[winner], "metadata": {}}
@@ -186,6 +187,38 @@ def test_api_output_data(data: dict[str, Any], mime_type: str, expected: Any) ->
     assert result is not None
     assert (result["mime_type"], result["data"]) == (mime_type, expected)
     json.dumps(result, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("data", "trusted_mime", "untrusted_mime"),
+    [
+        # JupyterLab renders an untrusted SVG as nothing: the bundle's next type is shown.
+        ({"image/svg+xml": "<svg/>", "text/html": "<b>x</b>"}, "image/svg+xml", "text/html"),
+        ({"image/svg+xml": "<svg/>", "text/plain": "x"}, "image/svg+xml", "text/plain"),
+        ({"application/javascript": "f()", "text/plain": "js"}, "text/plain", "text/plain"),
+        (
+            {"application/javascript": "f()", "application/vnd.custom": "c"},
+            "application/javascript",
+            "application/vnd.custom",
+        ),
+        # Sanitized when untrusted, so still the best choice.
+        ({"text/html": "<b>x</b>", "text/plain": "x"}, "text/html", "text/html"),
+        ({"text/markdown": "*x*", "text/plain": "x"}, "text/markdown", "text/markdown"),
+        # Nothing safe to fall back on: the client refuses to render it (UNSAFE_MIME_TYPES).
+        ({"application/javascript": "f()"}, "application/javascript", "application/javascript"),
+    ],
+)
+def test_an_untrusted_output_is_shown_as_its_best_safe_mimetype(
+    data: dict[str, Any], trusted_mime: str, untrusted_mime: str
+) -> None:
+    assert {"application/javascript", "text/javascript", "image/svg+xml"} == UNSAFE_MIME_TYPES
+    trusted = api_output(display(data), trusted=True)
+    untrusted = api_output(display(data), trusted=False)
+    assert trusted is not None
+    assert untrusted is not None
+    assert (trusted["mime_type"], untrusted["mime_type"]) == (trusted_mime, untrusted_mime)
+    assert api_output(display(data)) == untrusted, "untrusted unless said otherwise"
+    assert untrusted["data"] == data[untrusted_mime]
 
 
 def test_api_output_metadata_and_display_id() -> None:

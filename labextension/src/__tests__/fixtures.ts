@@ -10,6 +10,7 @@ export function cell(id: string, code = '', extra: Partial<ICell> = {}): ICell {
     stdout: '',
     stderr: '',
     outputs: [],
+    trusted: false,
     error: null,
     reads: [],
     writes: [],

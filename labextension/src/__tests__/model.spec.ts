@@ -1,5 +1,5 @@
 import { ModelChange, ReactiveNotebookModel } from '../model';
-import { IServerEvent } from '../types';
+import { ICell, IServerEvent } from '../types';
 import { cell, notebook } from './fixtures';
 
 function loaded(): { model: ReactiveNotebookModel; changes: ModelChange[] } {
@@ -98,6 +98,68 @@ describe('ReactiveNotebookModel', () => {
       status: 'running'
     });
     expect(model.cell('a')!.outputs).toHaveLength(1);
+  });
+
+  it('keeps the trust the server gives a cell; a run makes the cell trusted', () => {
+    const model = new ReactiveNotebookModel('nb1');
+    const stored = { mime_type: 'text/html', data: '<b>old</b>', metadata: {} };
+    model.apply({
+      type: 'snapshot',
+      seq: 1,
+      notebook: notebook([
+        cell('a', 'x = 1', { outputs: [stored], trusted: false }),
+        cell('b', 'y = 2', { outputs: [stored], trusted: true })
+      ])
+    });
+    expect(model.cells.map(c => c.trusted)).toEqual([false, true]);
+    model.apply({
+      type: 'cell_status',
+      seq: 2,
+      cell_id: 'a',
+      status: 'running'
+    });
+    expect(model.cell('a')!.outputs).toEqual([]);
+    expect(model.cell('a')!.trusted).toBe(true);
+    model.apply({
+      type: 'cell_output',
+      seq: 3,
+      cell_id: 'a',
+      output: { mime_type: 'text/html', data: '<b>new</b>', metadata: {} },
+      trusted: true
+    });
+    expect(model.cell('a')!.trusted).toBe(true);
+    // An output the server does not say is trusted makes the cell untrusted.
+    model.apply({
+      type: 'cell_output',
+      seq: 4,
+      cell_id: 'b',
+      output: { mime_type: 'text/html', data: '<b>?</b>', metadata: {} }
+    });
+    expect(model.cell('b')!.trusted).toBe(false);
+    // cell_updated and cell_created carry the server's word.
+    model.apply({
+      type: 'cell_updated',
+      seq: 5,
+      cell_id: 'a',
+      cell: cell('a', 'x = 2', { trusted: false })
+    });
+    expect(model.cell('a')!.trusted).toBe(false);
+    model.apply({
+      type: 'cell_created',
+      seq: 6,
+      cell_id: 'c',
+      index: 2,
+      cell: cell('c', '', { trusted: true })
+    });
+    expect(model.cell('c')!.trusted).toBe(true);
+  });
+
+  it('treats a cell without a trust flag as untrusted', () => {
+    const model = new ReactiveNotebookModel('nb1');
+    const legacy = { ...cell('a', 'x = 1') } as Partial<ICell>;
+    delete legacy.trusted;
+    model.load(notebook([legacy as ICell]));
+    expect(model.cell('a')!.trusted).toBe(false);
   });
 
   it('appends stdout and stderr chunks separately', () => {
