@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from ..kernels.outputs import add_output, api_output, cap_output
+from ..kernels.cell_outputs import CellOutputs
+from ..kernels.outputs import api_output
 from ..kernels.session import (
     CellClearEvent,
     CellOutputEvent,
@@ -23,7 +24,7 @@ from ..kernels.session import (
     RunEvent,
     RunStep,
 )
-from ..models import Cell, CellStatus, CellType, Notebook
+from ..models import Cell, CellStatus, CellType, NbOutput, Notebook
 from ..reactive.analysis import CellAnalysis, analyze_python
 from ..reactive.core import ReactiveCore
 from ..reactive.planner import Plan
@@ -58,6 +59,9 @@ class OpenNotebook:
         self._save_delay = save_delay
         self._save_task: asyncio.Task[None] | None = None
         self._max_output_bytes = max_output_bytes
+        #: The outputs of the cells that have run in the current run and not finished,
+        #: within ``max_output_bytes`` (their stream texts are joined when read: sync).
+        self._outputs: dict[str, CellOutputs] = {}
         self._pending: set[str] = set()
         self._pending_cleanup: set[str] = set()
         self._steps: dict[str, Any] = {}
@@ -122,6 +126,19 @@ class OpenNotebook:
                     "cell_status", cell_id=cell.id, status=cell.status, stale=stale, **reason
                 )
 
+    def outputs_of(self, cell: Cell) -> list[NbOutput]:
+        """The cell's outputs as stored, for a reader (a running cell's stream texts are
+        joined on demand, not per chunk)."""
+        running = self._outputs.get(cell.id)
+        if running is not None:
+            running.sync()
+        return cell.outputs
+
+    def sync_outputs(self) -> None:
+        """Bring every running cell's stored outputs up to date (before a save)."""
+        for running in self._outputs.values():
+            running.sync()
+
     # -- saving ----------------------------------------------------------------------
 
     def schedule_save(self) -> None:
@@ -132,6 +149,7 @@ class OpenNotebook:
     async def _save_later(self) -> None:
         await asyncio.sleep(self._save_delay)
         try:
+            self.sync_outputs()
             await self._save(self.notebook)
         except Exception as error:  # the next change schedules another save
             log.exception("saving notebook %s failed", self.id)
@@ -144,6 +162,7 @@ class OpenNotebook:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self.sync_outputs()
             await self._save(self.notebook)
 
     # -- running ---------------------------------------------------------------------
@@ -222,6 +241,7 @@ class OpenNotebook:
             self.core.kernel_restarted()
 
     def _announce_plan(self, plan: Plan) -> None:
+        self._finish_all_outputs()  # left by a run that failed
         self._current_plan = plan
         self._steps = {step.cell_id: step for step in plan.steps}
         self._ran = {step.cell_id: self.core.snapshot(step.cell_id) for step in plan.steps}
@@ -262,6 +282,7 @@ class OpenNotebook:
             self.core.kernel_restarted()
             self._fail_unfinished(plan, "kernel died")
             self.publish("kernel_status", state="restarting")
+        self._finish_all_outputs()  # cells that never reported an end
         for cell_id in plan.cell_ids:  # cancelled by an interrupt
             cell = self._cell(cell_id)
             if cell.status is CellStatus.QUEUED:
@@ -283,6 +304,7 @@ class OpenNotebook:
 
     def _fail_unfinished(self, plan: Plan, reason: str) -> None:
         """Cells of ``plan`` still queued or running end in error with ``reason``."""
+        self._finish_all_outputs()
         for cell_id in plan.cell_ids:
             if self._cell(cell_id).status in (CellStatus.QUEUED, CellStatus.RUNNING):
                 self._set_status(cell_id, CellStatus.ERROR, error=reason)
@@ -310,10 +332,12 @@ class OpenNotebook:
             self._begin(cell)
         elif status == "success":
             self._begin(cell)
+            self._finish_outputs(cell)
             self.core.record(cell.id, ok=True, ran=self._ran.get(cell.id))
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
             self._begin(cell)
+            self._finish_outputs(cell)
             self.core.record(cell.id, ok=False, ran=self._ran.get(cell.id))
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
             self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)
@@ -332,6 +356,7 @@ class OpenNotebook:
 
     def _clear(self, cell: Cell) -> None:
         cell.outputs = []
+        self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         self.publish("cell_cleared", cell_id=cell.id)
 
     def _begin(self, cell: Cell) -> None:
@@ -344,16 +369,26 @@ class OpenNotebook:
         if step is not None:
             self.core.names_deleted(step.delete_before)
         cell.outputs = []
+        self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         self._execution_count += 1
         cell.execution_count = self._execution_count
         self._set_status(cell.id, CellStatus.RUNNING, error=None)
 
     def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:
-        output = cap_output(event.output, self._max_output_bytes)
-        kind = output.get("output_type")
-        if kind == "execute_result":
+        outputs = self._outputs.get(cell.id)
+        if outputs is None:  # printed after the cell ended (from a thread, say)
+            outputs = self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
+        output = event.output
+        if output.get("output_type") == "execute_result":
             output["execution_count"] = cell.execution_count
-        add_output(cell.outputs, output)  # merges stream chunks, applies display updates
+        # Merges stream chunks, applies display updates, keeps the cell within its limit;
+        # gives what to show now (nothing, for a stream past its head).
+        shown = outputs.add(output)
+        if shown is not None:
+            self._publish_output(cell, shown)
+
+    def _publish_output(self, cell: Cell, output: NbOutput) -> None:
+        kind = output.get("output_type")
         if kind == "stream":
             self.publish(
                 "cell_stdout",
@@ -373,6 +408,20 @@ class OpenNotebook:
         shown = api_output(output)
         if shown is not None:
             self.publish("cell_output", cell_id=cell.id, output=shown)
+
+    def _finish_outputs(self, cell: Cell) -> None:
+        """The cell ended: its stored outputs are complete, and the tails of streams cut
+        past their head are shown now (before the cell's final status)."""
+        outputs = self._outputs.pop(cell.id, None)
+        if outputs is not None:
+            for ending in outputs.finish():
+                self._publish_output(cell, ending)
+
+    def _finish_all_outputs(self) -> None:
+        for cell_id in list(self._outputs):
+            if cell_id in self.core.graph:
+                self._finish_outputs(self._cell(cell_id))
+        self._outputs.clear()
 
     def _step(self, cell_id: str) -> Any:
         return self._steps.get(cell_id)

@@ -359,9 +359,10 @@ class NotebookService:
 
     def describe(self, opened: OpenNotebook, cell: Cell) -> dict[str, Any]:
         """A cell as the API shows it (design.md section 4)."""
-        stdout, stderr = api_streams(cell.outputs)
+        outputs = opened.outputs_of(cell)
+        stdout, stderr = api_streams(outputs)
         analysis = opened.core.graph.analysis(cell.id) if cell.type.runs else None
-        shown = [o for o in (api_output(out) for out in cell.outputs) if o is not None]
+        shown = [o for o in (api_output(out) for out in outputs) if o is not None]
         described: dict[str, Any] = {
             "id": cell.id,
             "type": cell.type.value,
@@ -375,7 +376,7 @@ class NotebookService:
             "reads": sorted(analysis.reads) if analysis else [],
             "writes": sorted(analysis.writes) if analysis else [],
         }
-        failure = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
+        failure = next((o for o in outputs if o.get("output_type") == "error"), None)
         if failure is not None:  # what `cell_error` said when it ran, for a later reader
             described["traceback"] = {
                 "ename": str(failure.get("ename", "")),
