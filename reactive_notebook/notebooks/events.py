@@ -143,9 +143,7 @@ class _Channel:
         ``size`` bytes are kept (the latest event is always kept)."""
         self.history.append(event)
         self.history_bytes += event.size
-        while len(self.history) > 1 and (
-            len(self.history) > count or self.history_bytes > size
-        ):
+        while len(self.history) > 1 and (len(self.history) > count or self.history_bytes > size):
             self.history_bytes -= self.history.popleft().size
 
 
