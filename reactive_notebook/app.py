@@ -88,8 +88,13 @@ class ReactiveNotebook(ExtensionApp):
     max_output_bytes = Int(
         2_000_000,
         config=True,
-        help="""Largest stored output, in bytes; a larger one is replaced by a visible
-        "output truncated" note (the kernel's value is untouched).""",
+        help="""Most output one cell keeps, shows and stores, in bytes (as saved in the
+        .ipynb), all its outputs together. Outputs are kept in order up to three
+        quarters of it; past that, each stream (stdout, stderr) keeps only its last
+        sixteenth, after a note saying how much was cut, further displays are dropped
+        with a note, and an error is kept cut to a thirty-second. A single display
+        larger than three quarters of it is replaced by an "output truncated" note.
+        The kernel's values are untouched.""",
     )
     max_table_rows = Int(
         1000,
@@ -113,6 +118,21 @@ class ReactiveNotebook(ExtensionApp):
         config=True,
         help="""Events kept per notebook so a reconnecting WebSocket client gets what it
         missed; a client further behind gets a fresh snapshot.""",
+    )
+    event_history_bytes = Int(
+        8 * 1024 * 1024,
+        config=True,
+        help="""Bytes of events kept per notebook for reconnecting clients (see
+        event_history; whichever bound is reached first applies).""",
+    )
+    websocket_max_pending_bytes = Int(
+        8 * 1024 * 1024,
+        config=True,
+        help="""Bytes of events one WebSocket client may be behind. Past this many bytes
+        written to it and not yet received, the server stops writing to it; past this
+        many bytes of events waiting for it, they are dropped, and the client gets a
+        fresh snapshot once it has caught up. A client that stops reading then holds
+        at most about twice this much of the server's memory.""",
     )
 
     sql_allowed_hosts = List(
@@ -152,7 +172,12 @@ class ReactiveNotebook(ExtensionApp):
         self.store = self._build_store()
         # Sequence numbers from the clock (µs): a restarted server's are beyond the old
         # ones, so a client resuming from before the restart gets a fresh snapshot.
-        self.hub = EventHub(history=self.event_history, first_seq=time.time_ns() // 1000)
+        self.hub = EventHub(
+            history=self.event_history,
+            history_bytes=self.event_history_bytes,
+            limit_bytes=self.websocket_max_pending_bytes,
+            first_seq=time.time_ns() // 1000,
+        )
         self.hub.add_listener(self._record_activity)
         self.service = NotebookService(
             self.store,
@@ -172,6 +197,7 @@ class ReactiveNotebook(ExtensionApp):
             max_body_bytes=self.max_body_bytes,
             per_user=self.per_user_notebooks,
             capabilities=self._capabilities(),
+            websocket_max_pending_bytes=self.websocket_max_pending_bytes,
         )
         self.settings.update({"reactive_notebook_service": self.service})
         self.log.info(
