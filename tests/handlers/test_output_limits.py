@@ -110,3 +110,26 @@ async def test_30_mb_printed_keeps_the_cells_limit_in_the_file_the_answer_and_me
     finally:
         silent.close()
         await reader.close()
+
+
+async def test_thousands_of_small_images_do_not_add_up_past_the_limit(api: Api) -> None:
+    # Each image is far under the limit; before, 2000 of them were all kept (4 MB).
+    code = (
+        "from IPython.display import display\n"
+        "for _n in range(2000):\n"
+        "    display({'image/png': f'{_n:04d}' + 'A' * 1996, 'text/plain': 'img'}, raw=True)\n"
+    )
+    created = await api("POST", "notebooks", body={"name": "images"})
+    notebook_id = payload(created)["notebook_id"]
+    cell = payload(
+        await api("POST", "notebooks", notebook_id, "cells", body={"type": "python", "code": code})
+    )["cell_id"]
+    ran = await api("POST", "notebooks", notebook_id, "cells", cell, "run", body={"wait": True})
+    assert ran.code == 200, ran.body
+    answer = payload(await api("GET", "notebooks", notebook_id))
+    assert len(json.dumps(answer)) <= LIMIT + MARGIN
+    (shown,) = answer["cells"]
+    images = [o["data"] for o in shown["outputs"] if o["mime_type"] == "image/png"]
+    assert images == [f"{n:04d}" + "A" * 1996 for n in range(len(images))]  # the first ones
+    assert len(images) > 50
+    assert shown["outputs"][-1]["data"].startswith("*output truncated: more output than")
