@@ -89,12 +89,11 @@ class ReactiveNotebook(ExtensionApp):
         2_000_000,
         config=True,
         help="""Most output one cell keeps, shows and stores, in bytes (as saved in the
-        .ipynb), all its outputs together. Outputs are kept in order up to three
-        quarters of it; past that, each stream (stdout, stderr) keeps only its last
-        sixteenth, after a note saying how much was cut, further displays are dropped
-        with a note, and an error is kept cut to a thirty-second. A single display
-        larger than three quarters of it is replaced by an "output truncated" note.
-        The kernel's values are untouched.""",
+        .ipynb), all its outputs together. Outputs are kept in order up to 84% of it;
+        past that, each stream (stdout, stderr) keeps only its last sixteenth, after a
+        note saying how much was cut, further displays are dropped with a note, and an
+        error is kept cut to a thirty-second. A single display larger than 84% of it is
+        replaced by an "output truncated" note. The kernel's values are untouched.""",
     )
     max_table_rows = Int(
         1000,

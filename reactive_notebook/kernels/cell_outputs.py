@@ -3,7 +3,9 @@
 The limit is on what the cell keeps and stores, all its outputs together (one stream
 printed in many chunks, or ten thousand small images, must not add up past it):
 
-- Outputs are kept in order while they fit three quarters of the limit (the *head*).
+- Outputs are kept in order while they fit the *head*: the limit less what is set
+  aside for the end of the output (a sixteenth of it for each stream's tail, a
+  thirty-second for an error), 84% of it.
 - Then the cell is *cut*: each stream (stdout, stderr) keeps only its last sixteenth of
   the limit, shown with a note saying how much was cut between the head and the tail;
   further displays are dropped, with one note saying so; an error is still kept, cut to

@@ -100,7 +100,7 @@ class StreamText:
         self._tail: deque[_Piece] = deque()
         self._tail_cost = 0
         self._value: str | None = ""
-        self._line_start = "\n"  # the head's last character ("\n": a line starts)
+        self._last_char = "\n"  # of the head: "\n" when a line starts (or nothing is)
 
     # -- appending -------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class StreamText:
         if kept:
             self._add_head(kept, self._cost(kept))
         note = cut_note(self.limit)
-        if not (kept or self._line_start).endswith("\n") and (kept or self._head):
+        if (kept[-1:] or self._last_char) != "\n":
             note = "\n" + note  # on a line of its own
         self._add_head(note, self._cost(note))
         self.cut = True
@@ -172,7 +172,7 @@ class StreamText:
         self.dropped += utf8_size(text)
 
     def _add_head(self, text: str, cost: int) -> None:
-        self._line_start = text[-1:] or self._line_start
+        self._last_char = text[-1:] or self._last_char
         self._head.append(text)
         self.head_cost += cost
         self._value = None

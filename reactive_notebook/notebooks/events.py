@@ -163,8 +163,8 @@ class EventHub:
         *,
         history: int = 1000,
         limit: int = 10_000,
-        history_bytes: int = 16 * 1024 * 1024,
-        limit_bytes: int = 16 * 1024 * 1024,
+        history_bytes: int = 8 * 1024 * 1024,
+        limit_bytes: int = 8 * 1024 * 1024,
         first_seq: int = 1,
     ) -> None:
         self._channels: dict[str, _Channel] = {}
