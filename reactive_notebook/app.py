@@ -21,6 +21,7 @@ from traitlets import Bool, Enum, Float, Int, List, Unicode
 from traitlets.config import Config
 
 from . import __version__
+from .auth.identity import PER_USER_NEEDS_NAMED_USERS, names_users
 from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
 from .handlers import ApiContext, routes
@@ -29,6 +30,7 @@ from .kernels.session import KernelSession
 from .models import Notebook
 from .notebooks.cell_analysis import CellAnalyser
 from .notebooks.events import Event, EventHub
+from .notebooks.reclaim import ReclaimPolicy
 from .notebooks.service import NotebookService
 from .notebooks.sql_cells import SqlOptions
 
@@ -83,14 +85,34 @@ class ReactiveNotebook(ExtensionApp):
         secrets (AWS_*, *_API_KEY, *SECRET*, *TOKEN*, *PASSWORD*, ...). Everything else
         of the server's environment is passed as is.""",
     )
+    notebook_idle_timeout = Float(
+        3600.0,
+        config=True,
+        help="""Seconds after which a notebook nobody uses (no browser tab or WebSocket
+        client, no run, no request) is closed: saved, its kernel shut down. Opening it
+        again re-runs what a run needs, as after a kernel restart. 0 keeps notebooks
+        open until they are deleted or the server stops.""",
+    )
+    max_kernels = Int(
+        20,
+        config=True,
+        help="""Most notebook kernels this server runs at once. A notebook that needs
+        a kernel beyond it takes the kernel of the least recently used notebook nobody
+        uses (which is closed); when every one is in use, the run is refused with 429.
+        0: no limit.""",
+    )
     kernel_startup_timeout = Float(
         60.0, config=True, help="Seconds a kernel may take to start before a run fails."
     )
     max_output_bytes = Int(
         2_000_000,
         config=True,
-        help="""Largest stored output, in bytes; a larger one is replaced by a visible
-        "output truncated" note (the kernel's value is untouched).""",
+        help="""Most output one cell keeps, shows and stores, in bytes (as saved in the
+        .ipynb), all its outputs together. Outputs are kept in order up to 84% of it;
+        past that, each stream (stdout, stderr) keeps only its last sixteenth, after a
+        note saying how much was cut, further displays are dropped with a note, and an
+        error is kept cut to a thirty-second. A single display larger than 84% of it is
+        replaced by an "output truncated" note. The kernel's values are untouched.""",
     )
     max_table_rows = Int(
         1000,
@@ -128,6 +150,21 @@ class ReactiveNotebook(ExtensionApp):
         help="""Events kept per notebook so a reconnecting WebSocket client gets what it
         missed; a client further behind gets a fresh snapshot.""",
     )
+    event_history_bytes = Int(
+        8 * 1024 * 1024,
+        config=True,
+        help="""Bytes of events kept per notebook for reconnecting clients (see
+        event_history; whichever bound is reached first applies).""",
+    )
+    websocket_max_pending_bytes = Int(
+        8 * 1024 * 1024,
+        config=True,
+        help="""Bytes of events one WebSocket client may be behind. Past this many bytes
+        written to it and not yet received, the server stops writing to it; past this
+        many bytes of events waiting for it, they are dropped, and the client gets a
+        fresh snapshot once it has caught up. A client that stops reading then holds
+        at most about twice this much of the server's memory.""",
+    )
 
     sql_allowed_hosts = List(
         Unicode(),
@@ -163,10 +200,16 @@ class ReactiveNotebook(ExtensionApp):
         super().load_config_file(*args, **kwargs)
 
     def initialize_settings(self) -> None:
+        self._check_identity()
         self.store = self._build_store()
         # Sequence numbers from the clock (µs): a restarted server's are beyond the old
         # ones, so a client resuming from before the restart gets a fresh snapshot.
-        self.hub = EventHub(history=self.event_history, first_seq=time.time_ns() // 1000)
+        self.hub = EventHub(
+            history=self.event_history,
+            history_bytes=self.event_history_bytes,
+            limit_bytes=self.websocket_max_pending_bytes,
+            first_seq=time.time_ns() // 1000,
+        )
         self.hub.add_listener(self._record_activity)
         self.service = NotebookService(
             self.store,
@@ -175,6 +218,9 @@ class ReactiveNotebook(ExtensionApp):
             save_delay=self.save_delay,
             max_output_bytes=self.max_output_bytes,
             analyser=CellAnalyser(max_bytes=self.max_cell_bytes, timeout=self.analysis_timeout),
+            reclaim=ReclaimPolicy(
+                idle_timeout=self.notebook_idle_timeout, max_kernels=self.max_kernels
+            ),
             sql=SqlOptions(
                 allowed_hosts=None
                 if self.sql_allowed_hosts is None
@@ -187,6 +233,7 @@ class ReactiveNotebook(ExtensionApp):
             max_body_bytes=self.max_body_bytes,
             per_user=self.per_user_notebooks,
             capabilities=self._capabilities(),
+            websocket_max_pending_bytes=self.websocket_max_pending_bytes,
         )
         self.settings.update({"reactive_notebook_service": self.service})
         self.log.info(
@@ -204,6 +251,21 @@ class ReactiveNotebook(ExtensionApp):
             await self.service.shutdown()
 
     # -- the parts -------------------------------------------------------------------
+
+    def _check_identity(self) -> None:
+        """Per-user notebooks need users with names: refuse to start without them."""
+        provider = self.server.identity_provider
+        if self.per_user_notebooks and not names_users(provider):
+            self._refuse_to_start(
+                PER_USER_NEEDS_NAMED_USERS.format(provider=type(provider).__name__)
+            )
+
+    def _refuse_to_start(self, message: str) -> None:
+        """Stop the server with ``message``: a configuration that would be unsafe or
+        meaningless must not run half-applied (jupyter_server only logs an extension
+        that fails to load, and goes on without it)."""
+        self.log.critical("reactive_notebook: %s", message)
+        raise SystemExit(f"reactive_notebook: {message}")  # exit status 1, message on stderr
 
     def _build_store(self) -> NotebookStore:
         return NotebookStore(

@@ -50,6 +50,9 @@ SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages", ".ipyn
 #: Namespace of the ids derived from paths (plain files, copies): any fixed UUID works.
 _DERIVED_ID_NAMESPACE = uuid.UUID("7c1f5a52-2f0e-4d55-9a8e-3b1b0f3c6a11")
 _UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+#: Invisible format characters (bidirectional overrides and isolates, zero-width ones):
+#: in a file name they make "report\u202eexe.ipynb" read as another name.
+_INVISIBLE = re.compile(r"[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]+")
 _MAX_STEM_BYTES = 150  # leaves room for "-NNN.ipynb" and temp-file prefixes in NAME_MAX
 _MAX_NAME_ATTEMPTS = 10_000
 
@@ -106,6 +109,7 @@ def file_stem(name: str) -> str:
     hidden files and no ``..``), bounded length; never empty.
     """
     stem = unicodedata.normalize("NFC", name)
+    stem = _INVISIBLE.sub("", stem)
     stem = _UNSAFE_IN_NAME.sub("-", stem)
     stem = re.sub(r"\s+", " ", stem).strip(" .-")
     encoded = stem.encode("utf-8")[:_MAX_STEM_BYTES]
@@ -166,6 +170,7 @@ class NotebookStore:
         self._scanned = False
         self._scan_lock = asyncio.Lock()
         self._scan_generation = 0
+        self._scanned_at: dict[str, int] = {}  # folder -> generation of its last scan
         self._naming_lock = asyncio.Lock()
 
     # ------------------------------------------------------------------ layout
@@ -199,20 +204,31 @@ class NotebookStore:
         ]
         return sorted(found, key=lambda item: (item[1].casefold(), item[1], item[0]))
 
-    async def path_of(self, notebook_id: str) -> str:
+    async def path_of(self, notebook_id: str, owner: str | None = None) -> str:
         """The contents path of the notebook (rescanning once if it is not where the
-        index says, e.g. after a rename in the file browser)."""
+        index says, e.g. after a rename in the file browser).
+
+        With ``owner``, only a notebook in that owner's folder is found, and a miss
+        rescans that folder only: ownership is where the file is, never a field in it,
+        and a guessed id costs the guesser a scan of their own notebooks, no more.
+        """
         if not is_valid_notebook_id(notebook_id):
             raise NotebookNotFound(notebook_id)
+        folder = self.folder if owner is None else self.user_dir(owner)
         if not self._scanned:
             await self._scan(self.folder)
         path = self._paths.get(notebook_id)
-        if path is None:
-            await self._rescan_after_miss(self._scan_generation)
+        if path is None or not _is_under(path, folder):
+            await self._rescan_after_miss(self._generation_covering(folder), folder)
             path = self._paths.get(notebook_id)
-        if path is None:
+        if path is None or not _is_under(path, folder):
             raise NotebookNotFound(notebook_id)
         return path
+
+    def owns(self, owner: str, notebook_id: str) -> bool:
+        """Whether the notebook was last seen in ``owner``'s folder (no I/O)."""
+        path = self._paths.get(notebook_id)
+        return path is not None and _is_under(path, self.user_dir(owner))
 
     async def notebook_at(self, path: str, owner: str = "") -> tuple[str, str] | None:
         """``(id, name)`` of the notebook in the file at contents path ``path`` (None
@@ -237,14 +253,18 @@ class NotebookStore:
         """Where the notebook was last seen (no I/O; None if never seen)."""
         return self._paths.get(notebook_id)
 
-    async def load(self, notebook_id: str) -> Notebook:
-        """The notebook, with run state reset (every cell idle, not stale)."""
-        path, node = await self._read_located(notebook_id)
+    async def load(self, notebook_id: str, owner: str | None = None) -> Notebook:
+        """The notebook, with run state reset (every cell idle, not stale). With
+        ``owner``, only one in that owner's folder (else NotebookNotFound); it is theirs
+        whatever its metadata says."""
+        path, node = await self._read_located(notebook_id, owner)
         try:
             notebook = notebook_from_nbformat(node, fallback_name=_stem_of(path))
         except ValueError as error:
             raise NotebookUnreadable(f"{path}: {error}") from error
         notebook.id = notebook_id
+        if owner is not None:
+            notebook.owner = owner
         return notebook
 
     # ------------------------------------------------------------------ writes
@@ -347,17 +367,19 @@ class NotebookStore:
             if error.status_code != 404:
                 raise
             # Moved behind our back since we last looked: find it and try again.
-            await self._rescan_after_miss(self._scan_generation)
+            await self._rescan_after_miss(self._generation_covering(self.folder), self.folder)
             path = await self.path_of(notebook_id)
             await ensure_async(self.contents_manager.delete(path))
         self._forget_path(path)
 
     # ------------------------------------------------------------------ internals
 
-    async def _read_located(self, notebook_id: str) -> tuple[str, NotebookNode]:
+    async def _read_located(
+        self, notebook_id: str, owner: str | None = None
+    ) -> tuple[str, NotebookNode]:
         """The notebook's path and file content, checked to really be that notebook
         (the index can be stale: a file moved away, or another one moved in)."""
-        path = await self.path_of(notebook_id)
+        path = await self.path_of(notebook_id, owner)
         for attempt in range(2):
             try:
                 model = await ensure_async(
@@ -375,8 +397,9 @@ class NotebookStore:
                 if self._identify(path, stored_id) == notebook_id:
                     return path, node
             if attempt == 0:
-                await self._rescan_after_miss(self._scan_generation)
-                path = await self.path_of(notebook_id)
+                folder = self.folder if owner is None else self.user_dir(owner)
+                await self._rescan_after_miss(self._generation_covering(folder), folder)
+                path = await self.path_of(notebook_id, owner)
         raise NotebookNotFound(notebook_id)
 
     async def _write(self, path: str, node: NotebookNode, *, stored_id: str, name: str) -> None:
@@ -410,13 +433,19 @@ class NotebookStore:
     def _name_of(node: Any, path: str) -> str:
         return read_reactive_metadata(node).name or _stem_of(path)
 
-    async def _rescan_after_miss(self, seen_generation: int) -> None:
-        """Rescan everything, unless a scan finished since the caller looked (misses
-        that arrive together share one scan)."""
+    async def _rescan_after_miss(self, seen_generation: int, folder: str) -> None:
+        """Rescan ``folder``, unless a scan covering it finished since the caller looked
+        (:meth:`_generation_covering`; misses that arrive together share one scan)."""
         async with self._scan_lock:
-            if self._scan_generation != seen_generation:
+            if self._generation_covering(folder) != seen_generation:
                 return
-            await self._scan_locked(self.folder)
+            await self._scan_locked(folder)
+
+    def _generation_covering(self, folder: str) -> int:
+        """The generation of the latest scan of ``folder`` or of a folder holding it."""
+        parts = folder.split("/") if folder else []
+        covering = ["/".join(parts[:depth]) for depth in range(len(parts) + 1)]
+        return max((self._scanned_at.get(f, -1) for f in covering), default=-1)
 
     async def _scan(self, folder: str) -> None:
         async with self._scan_lock:
@@ -432,6 +461,7 @@ class NotebookStore:
         if folder == self.folder:
             self._scanned = True
         self._scan_generation += 1
+        self._scanned_at[folder] = self._scan_generation
 
     def _assign_ids(self, entries: dict[str, _Entry]) -> dict[str, str]:
         """id -> path; a file keeps its own id unless another file already claimed it."""

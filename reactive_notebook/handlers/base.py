@@ -39,6 +39,9 @@ class ApiContext:
     per_user: bool = False
     #: What ``GET .../capabilities`` answers (whether the chat has an LLM provider).
     capabilities: Capabilities = field(default_factory=Capabilities)
+    #: Bytes written to one WebSocket client and not yet received past which the server
+    #: stops writing to it (``ReactiveNotebook.websocket_max_pending_bytes``).
+    websocket_max_pending_bytes: int = 8 * 1024 * 1024
 
     def owner(self, user: Any) -> str:
         """Whose notebooks a request sees: the user's own, or the shared ones ("")."""

@@ -55,6 +55,8 @@ def _errors(*codes: int) -> dict[str, Any]:
         404: "No such notebook or cell (another user's notebook counts as none).",
         409: "`expected_revision` is stale; `revision` is the current one.",
         413: "The body is over the configured size limit.",
+        429: "Every kernel this server may run (`ReactiveNotebook.max_kernels`, `limit`) "
+        "is in use by another notebook.",
     }
     return {str(code): _json("Error", meaning[code]) for code in (403, *codes)}
 
@@ -149,7 +151,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "Run every cell that is not current.",
             (202, "RunAccepted", "Queued; follow it on the WebSocket."),
             body="RunRequest",
-            errors=(400, 404, 413),
+            errors=(400, 404, 413, 429),
             extra={200: ("Notebook", "With `wait`: the notebook after the run.")},
         )
     },
@@ -196,7 +198,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "Run a cell and every cell that depends on it (and stale ancestors first).",
             (202, "RunAccepted", "Queued; follow it on the WebSocket."),
             body="RunRequest",
-            errors=(400, 404, 413),
+            errors=(400, 404, 413, 429),
             parameters=_CELL,
             extra={200: ("Notebook", "With `wait`: the notebook after the run.")},
         )

@@ -386,6 +386,7 @@ RESPONSES: dict[str, Schema] = {
             "reason": {"type": ["string", "null"]},
             "field": {"type": "string", "description": "The body field at fault (400)."},
             "revision": {"type": "integer", "description": "The current revision (409)."},
+            "limit": {"type": "integer", "description": "The kernels a server may run (429)."},
         },
         "required": ["message"],
     },

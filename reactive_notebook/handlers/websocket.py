@@ -6,6 +6,14 @@ are no longer kept). Events of other notebooks never reach it. Client messages c
 the same service methods as REST; a malformed or unknown message, or one the service
 refuses, is answered by an ``error`` message and the socket stays open. A message may
 carry ``request_id``: the answer (``ack`` or ``error``) echoes it.
+
+Tornado buffers whatever is written to a socket until the client takes it, without
+limit. A client that stops reading (a stalled network, a frozen tab) must not make the
+server hold every event for it: once more than ``websocket_max_pending_bytes`` written
+to it are still unsent, nothing more is written; its events wait in its subscription,
+which gives up past the same bound (the subscription lags), and when the client has
+caught up it gets a fresh snapshot. Its commands wait too: an answer is written only
+once the client takes what it was sent.
 """
 
 from __future__ import annotations
@@ -40,6 +48,9 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
     subscription: Subscription | None = None
     relay: asyncio.Task[None] | None = None
     batching = False
+    #: Bytes written to the client that Tornado has not yet handed to the network.
+    unflushed = 0
+    _drained: asyncio.Event | None = None
 
     @ws_authenticated
     async def get(self, notebook_id: str) -> None:
@@ -89,12 +100,25 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
             }
         )
 
+    @property
+    def max_pending_bytes(self) -> int:
+        return self.context.websocket_max_pending_bytes
+
+    async def until_drained(self) -> None:
+        """Return once the client has at most ``max_pending_bytes`` left to receive."""
+        while self.unflushed > self.max_pending_bytes:
+            if self._drained is None:
+                self._drained = asyncio.Event()
+            self._drained.clear()
+            await self._drained.wait()
+
     async def relay_events(self) -> None:
         # Held here: a write to a closed socket calls stop_relay, which clears the
         # attribute and cancels this task (its next await ends it).
         subscription = self.subscription
         assert subscription is not None
         while True:
+            await self.until_drained()  # meanwhile events queue, or the subscription lags
             event = await subscription.get()
             if event is None:  # this client fell too far behind: start it afresh
                 try:
@@ -133,11 +157,18 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
         except WebSocketClosedError:
             self.stop_relay()
             return
-        sent.add_done_callback(self._after_send)
+        size = len(text)
+        self.unflushed += size
+        sent.add_done_callback(lambda done: self._after_send(done, size))
 
-    def _after_send(self, sent: asyncio.Future[None]) -> None:
-        """A write that failed because the client went away: stop relaying to it (and
-        take the exception, which asyncio would otherwise log as never retrieved)."""
+    def _after_send(self, sent: asyncio.Future[None], size: int) -> None:
+        """A write handed to the network (or failed): count it off, wake a relay that
+        waits for the client to drain, and when it failed because the client went away,
+        stop relaying to it (and take the exception, which asyncio would otherwise log
+        as never retrieved)."""
+        self.unflushed -= size
+        if self._drained is not None and self.unflushed <= self.max_pending_bytes:
+            self._drained.set()
         if not sent.cancelled() and sent.exception() is not None:
             self.stop_relay()
 
@@ -156,7 +187,9 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
             if not self.authorizer.is_authorized(self, self.current_user, action, resource):
                 raise _Forbidden(f"not allowed to {action} {resource}")
             result = await run(self, command)
+            await self.until_drained()
         except NotebookError as error:
+            await self.until_drained()
             self.flush_events()
             self.send(
                 {"type": "error", "message": error.message, **_echo(request_id), **error.details()}
@@ -164,6 +197,7 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
             return
         except Exception:  # a bug or a failing store: say so, and keep the socket open
             self.log.exception("WebSocket message on notebook %s failed", self.notebook_id)
+            await self.until_drained()
             self.flush_events()
             message = "internal server error: see the server log"
             self.send({"type": "error", "message": message, **_echo(request_id)})

@@ -7,7 +7,8 @@ bundle), the cell's streams as ``stdout``/``stderr`` strings and its error separ
 
 A display that may later be updated (``display(..., display_id=...)``, or
 ``update_display_data``) carries its id in ``metadata["reactive_notebook"]["display_id"]``;
-:func:`add_output` applies updates in place.
+``cell_outputs.CellOutputs`` applies updates in place, merges stream chunks and keeps a
+cell's outputs within its size limit.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def strip_ansi(text: str) -> str:
     return _ANSI.sub("", text)
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     """nbformat stores multiline strings as a list of lines when read from disk."""
     if isinstance(value, list):
         return "".join(str(part) for part in value)
@@ -100,7 +101,7 @@ def nb_output_from_message(msg_type: str, content: dict[str, Any]) -> NbOutput |
 
     ``update_display_data`` (with a ``transient.display_id``) becomes a ``display_data``
     whose metadata holds ``{"reactive_notebook": {"display_id": ..., "update": True}}``:
-    :func:`add_output` replaces the outputs of that display with it.
+    :func:`updated` gives each output of that display its new data.
     """
     transient = content.get("transient") or {}
     shown_id = transient.get("display_id") if isinstance(transient, dict) else None
@@ -124,27 +125,26 @@ def nb_output_from_message(msg_type: str, content: dict[str, Any]) -> NbOutput |
     return output
 
 
-def add_output(outputs: list[NbOutput], output: NbOutput) -> None:
-    """Record ``output`` on a cell's ``outputs`` (in place).
-
-    An update replaces the data and metadata of every output of its display (an update
-    for an unknown display is dropped, as in Jupyter); a stream chunk continues the last
-    output when that is the same stream; anything else is appended.
-    """
+def update_target(output: NbOutput) -> str | None:
+    """The display id ``output`` updates, when it is an update (``update_display_data``,
+    see :func:`nb_output_from_message`); None for any other output."""
     own = (output.get("metadata") or {}).get(METADATA_KEY)
     if isinstance(own, dict) and own.get("update"):
         target = own.get("display_id")
-        metadata = {**output["metadata"], METADATA_KEY: {"display_id": target}}
-        for index, existing in enumerate(outputs):
-            if existing.get("output_type") in _DISPLAYS and display_id(existing) == target:
-                outputs[index] = {**existing, "data": output.get("data", {}), "metadata": metadata}
-        return
-    if output.get("output_type") == "stream" and outputs:
-        last = outputs[-1]
-        if last.get("output_type") == "stream" and last.get("name") == output.get("name"):
-            outputs[-1] = {**last, "text": _text(last.get("text", "")) + _text(output["text"])}
-            return
-    outputs.append(output)
+        return target if isinstance(target, str) else None
+    return None
+
+
+def updated(existing: NbOutput, update: NbOutput) -> NbOutput:
+    """``existing`` (a display of the updated id) with the update's data and metadata."""
+    target = update_target(update)
+    metadata = {**update.get("metadata", {}), METADATA_KEY: {"display_id": target}}
+    return {**existing, "data": update.get("data", {}), "metadata": metadata}
+
+
+def shows(output: NbOutput, shown_id: str) -> bool:
+    """Whether ``output`` is a display an update of ``shown_id`` replaces."""
+    return output.get("output_type") in _DISPLAYS and display_id(output) == shown_id
 
 
 def _shown_mime_type(bundle: dict[str, Any], trusted: bool) -> str:
@@ -175,9 +175,9 @@ def api_output(output: NbOutput, *, trusted: bool = False) -> dict[str, Any] | N
     mime = _shown_mime_type(bundle, trusted)
     value = bundle[mime]
     if mime == "image/png":
-        data: Any = "".join(_text(value).split())
+        data: Any = "".join(text_of(value).split())
     elif isinstance(value, str | list) and not mime.endswith("json"):
-        data = _text(value)
+        data = text_of(value)
     else:
         data = _ensure_json_safe(value)
     all_metadata = output.get("metadata") or {}
@@ -206,7 +206,7 @@ def api_streams(outputs: Iterable[NbOutput]) -> tuple[str, str]:
     for output in outputs:
         if output.get("output_type") == "stream":
             target = stderr if output.get("name") == "stderr" else stdout
-            target.append(_text(output.get("text", "")))
+            target.append(text_of(output.get("text", "")))
     return "".join(stdout), "".join(stderr)
 
 
@@ -216,9 +216,9 @@ def api_error(outputs: Iterable[NbOutput]) -> dict[str, Any] | None:
     and ``traceback_text`` (the same, ANSI stripped, one string)."""
     for output in outputs:
         if output.get("output_type") == "error":
-            ename = _text(output.get("ename", ""))
-            evalue = _text(output.get("evalue", ""))
-            lines = [_text(line) for line in output.get("traceback") or []]
+            ename = text_of(output.get("ename", ""))
+            evalue = text_of(output.get("evalue", ""))
+            lines = [text_of(line) for line in output.get("traceback") or []]
             message = strip_ansi(f"{ename}: {evalue}" if evalue else ename)
             return {
                 "ename": ename,
@@ -284,7 +284,7 @@ def _stored_size(text: str) -> int:
 def _cap_stream(output: NbOutput, note: str, max_bytes: int) -> NbOutput:
     suffix = f"\n[{note}]\n"
     budget = max_bytes - output_size({**output, "text": suffix})
-    kept = _cut(_text(output.get("text", "")), budget)
+    kept = _cut(text_of(output.get("text", "")), budget)
     # JSON escapes (newlines, control characters) make the stored text longer than the
     # raw text: shrink in proportion until it fits.
     for _ in range(8):
@@ -297,12 +297,12 @@ def _cap_stream(output: NbOutput, note: str, max_bytes: int) -> NbOutput:
 
 def _cap_error(output: NbOutput, note: str, max_bytes: int) -> NbOutput:
     quarter = max(64, max_bytes // 4)
-    evalue = _text(output.get("evalue", ""))
+    evalue = text_of(output.get("evalue", ""))
     if len(evalue.encode("utf-8")) > quarter:
         evalue = _cut(evalue, quarter) + " [...]"
     kept: list[str] = []
     used = 0
-    for line in reversed([_text(line) for line in output.get("traceback") or []]):
+    for line in reversed([text_of(line) for line in output.get("traceback") or []]):
         line = line if len(line.encode("utf-8")) <= quarter else _cut(line, quarter) + " [...]"
         used += len(json.dumps(line, ensure_ascii=False).encode("utf-8")) + 2
         if used > 2 * quarter:

@@ -41,35 +41,60 @@ class Event:
         except (TypeError, ValueError):
             return json.dumps(json_safe(message), allow_nan=False)
 
+    @cached_property
+    def size(self) -> int:
+        """Bytes of the encoded message (ASCII JSON: one byte a character)."""
+        return len(self.encoded)
+
 
 class Subscription:
     """One subscriber's queue of a notebook's events.
 
-    A subscriber that falls ``limit`` events behind is not fed more: its queue is
-    dropped and ``lagged`` set, so it can resynchronise from a fresh snapshot instead
-    of holding the server's memory hostage.
+    A subscriber that falls ``limit`` events or ``limit_bytes`` bytes of events behind
+    is not fed more: its queue is dropped and ``lagged`` set, so it can resynchronise
+    from a fresh snapshot instead of holding the server's memory hostage.
     """
 
-    def __init__(self, hub: EventHub, notebook_id: str, limit: int) -> None:
+    def __init__(
+        self, hub: EventHub, notebook_id: str, limit: int, limit_bytes: int | None = None
+    ) -> None:
         self.notebook_id = notebook_id
         self.lagged = False
         self._hub = hub
         self._limit = limit
+        self._limit_bytes = limit_bytes
+        #: Bytes of the events queued now.
+        self.queued_bytes = 0
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
 
     def deliver(self, event: Event) -> None:
         if self.lagged:
             return
-        if self._queue.qsize() >= self._limit:
-            self.lagged = True
-            self._drain()
-            self._queue.put_nowait(None)  # wake the reader: it must resync
+        if self._queue.qsize() >= self._limit or (
+            self._limit_bytes is not None
+            and self.queued_bytes + event.size > self._limit_bytes
+            and not self._queue.empty()  # one event alone always fits
+        ):
+            self.lag()
             return
         self._queue.put_nowait(event)
+        self.queued_bytes += event.size
+
+    def lag(self) -> None:
+        """Give up on delivering what is queued: the subscriber resyncs from a
+        snapshot (``get`` reports None, then ``resume``)."""
+        if self.lagged:
+            return
+        self.lagged = True
+        self._drain()
+        self._queue.put_nowait(None)  # wake the reader: it must resync
 
     async def get(self) -> Event | None:
         """The next event, or None once the subscriber has lagged (see ``lagged``)."""
-        return await self._queue.get()
+        event = await self._queue.get()
+        if event is not None:
+            self.queued_bytes -= event.size
+        return event
 
     def pending(self) -> list[Event]:
         """Events queued now, without waiting (for batching a burst into one write).
@@ -81,6 +106,7 @@ class Subscription:
             event = self._queue.get_nowait()
             if event is None:
                 break
+            self.queued_bytes -= event.size
             taken.append(event)
         return taken
 
@@ -95,13 +121,15 @@ class Subscription:
     def _drain(self) -> None:
         while not self._queue.empty():
             self._queue.get_nowait()
+        self.queued_bytes = 0
 
 
 @dataclass
 class _Channel:
-    history: deque[Event]
     #: The seq before this channel's first event (what a client saw before any).
     base: int
+    history: deque[Event] = field(default_factory=deque)
+    history_bytes: int = 0
     subscribers: set[Subscription] = field(default_factory=set)
     sequence: itertools.count[int] = field(init=False)
     last_seq: int = field(init=False)
@@ -110,9 +138,19 @@ class _Channel:
         self.sequence = itertools.count(self.base + 1)
         self.last_seq = self.base
 
+    def remember(self, event: Event, count: int, size: int) -> None:
+        """Keep ``event``, then forget the oldest while more than ``count`` events or
+        ``size`` bytes are kept (the latest event is always kept)."""
+        self.history.append(event)
+        self.history_bytes += event.size
+        while len(self.history) > 1 and (len(self.history) > count or self.history_bytes > size):
+            self.history_bytes -= self.history.popleft().size
+
 
 class EventHub:
-    """Fan-out of events per notebook. Slow subscribers lose nothing up to ``limit``.
+    """Fan-out of events per notebook. Slow subscribers lose nothing up to ``limit``
+    events and ``limit_bytes`` bytes behind; ``history`` events, at most
+    ``history_bytes`` bytes of them, are kept per notebook for clients that reconnect.
 
     Sequence numbers start at ``first_seq``. The app starts them from the clock, so
     that those of a restarted server are beyond any the previous process handed out:
@@ -120,10 +158,20 @@ class EventHub:
     new process's events as if they were the ones it missed.
     """
 
-    def __init__(self, *, history: int = 1000, limit: int = 10_000, first_seq: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        history: int = 1000,
+        limit: int = 10_000,
+        history_bytes: int = 8 * 1024 * 1024,
+        limit_bytes: int = 8 * 1024 * 1024,
+        first_seq: int = 1,
+    ) -> None:
         self._channels: dict[str, _Channel] = {}
         self._history = history
+        self._history_bytes = history_bytes
         self._limit = limit
+        self._limit_bytes = limit_bytes
         self._base = first_seq - 1
         self._listeners: list[Callable[[str, Event], None]] = []
 
@@ -136,7 +184,7 @@ class EventHub:
         channel = self._channel(notebook_id)
         event = Event(type_, data, next(channel.sequence))
         channel.last_seq = event.seq
-        channel.history.append(event)
+        channel.remember(event, self._history, self._history_bytes)
         for subscription in list(channel.subscribers):
             subscription.deliver(event)
         for listener in self._listeners:
@@ -165,7 +213,7 @@ class EventHub:
     def listen(self, notebook_id: str) -> Subscription:
         """Subscribe now (synchronously: no event can slip between this call and a
         snapshot taken right after it). Close the subscription when done."""
-        subscription = Subscription(self, notebook_id, self._limit)
+        subscription = Subscription(self, notebook_id, self._limit, self._limit_bytes)
         self._channel(notebook_id).subscribers.add(subscription)
         return subscription
 
@@ -189,7 +237,7 @@ class EventHub:
     def _channel(self, notebook_id: str) -> _Channel:
         channel = self._channels.get(notebook_id)
         if channel is None:
-            channel = _Channel(deque(maxlen=self._history), self._base)
+            channel = _Channel(self._base)
             self._channels[notebook_id] = channel
         return channel
 

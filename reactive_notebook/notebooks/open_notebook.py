@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
-from ..kernels.outputs import add_output, api_output, cap_output
+from ..kernels.cell_outputs import CellOutputs
+from ..kernels.outputs import api_output
 from ..kernels.session import (
     CellClearEvent,
     CellOutputEvent,
@@ -23,7 +25,7 @@ from ..kernels.session import (
     RunEvent,
     RunStep,
 )
-from ..models import Cell, CellStatus, CellType, Notebook
+from ..models import Cell, CellStatus, CellType, NbOutput, Notebook
 from ..reactive.analysis import CellAnalysis
 from ..reactive.core import ReactiveCore
 from ..reactive.planner import Plan
@@ -51,11 +53,16 @@ class OpenNotebook:
         max_output_bytes: int = 2_000_000,
         sql: SqlOptions | None = None,
         analyser: CellAnalyser | None = None,
+        reserve_kernel: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.notebook = notebook
         #: The notebook's cells, found by id in O(1): change them through this only.
         self.cells = CellOrder(notebook.cells)
         self.analyser = analyser or CellAnalyser()
+        # Called before this notebook's kernel starts (the service's cap on kernels).
+        self._reserve_kernel = reserve_kernel
+        #: When a request or a run last used this notebook (``time.monotonic``).
+        self.last_activity = time.monotonic()
         self.sql = sql or SqlOptions()
         self.kernel = kernel
         self.hub = hub
@@ -65,6 +72,9 @@ class OpenNotebook:
         self._save_delay = save_delay
         self._save_task: asyncio.Task[None] | None = None
         self._max_output_bytes = max_output_bytes
+        #: The outputs of the cells that have run in the current run and not finished,
+        #: within ``max_output_bytes`` (their stream texts are joined when read: sync).
+        self._outputs: dict[str, CellOutputs] = {}
         self._pending: set[str] = set()
         self._pending_cleanup: set[str] = set()
         self._steps: dict[str, Any] = {}
@@ -98,6 +108,16 @@ class OpenNotebook:
     @property
     def id(self) -> str:
         return self.notebook.id
+
+    def touch(self) -> None:
+        """Someone used the notebook now (it is not idle)."""
+        self.last_activity = time.monotonic()
+
+    @property
+    def busy(self) -> bool:
+        """A run is going on or queued, or a change holds the notebook's lock."""
+        running = self._run_task is not None and not self._run_task.done()
+        return running or bool(self._pending) or self.lock.locked()
 
     def analysis_request(self, cell: Cell) -> AnalysisRequest:
         """What the cell's analysis depends on (a SQL cell's reads, on the database)."""
@@ -150,6 +170,19 @@ class OpenNotebook:
                     "cell_status", cell_id=cell.id, status=cell.status, stale=stale, **reason
                 )
 
+    def outputs_of(self, cell: Cell) -> list[NbOutput]:
+        """The cell's outputs as stored, for a reader (a running cell's stream texts are
+        joined on demand, not per chunk)."""
+        running = self._outputs.get(cell.id)
+        if running is not None:
+            running.sync()
+        return cell.outputs
+
+    def sync_outputs(self) -> None:
+        """Bring every running cell's stored outputs up to date (before a save)."""
+        for running in self._outputs.values():
+            running.sync()
+
     # -- saving ----------------------------------------------------------------------
 
     def schedule_save(self) -> None:
@@ -160,6 +193,7 @@ class OpenNotebook:
     async def _save_later(self) -> None:
         await asyncio.sleep(self._save_delay)
         try:
+            self.sync_outputs()
             await self._save(self.notebook)
         except Exception as error:  # the next change schedules another save
             log.exception("saving notebook %s failed", self.id)
@@ -172,6 +206,7 @@ class OpenNotebook:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+            self.sync_outputs()
             await self._save(self.notebook)
 
     # -- running ---------------------------------------------------------------------
@@ -235,6 +270,7 @@ class OpenNotebook:
                         if cell_id in self.core.graph:
                             self._set_status(cell_id, CellStatus.ERROR, error=reason)
             finally:
+                self.touch()  # a run's end counts as use: idle time starts now
                 for waiter in waiters:
                     if not waiter.done():
                         waiter.set_result(None)
@@ -243,6 +279,8 @@ class OpenNotebook:
     async def _ensure_kernel(self) -> None:
         """Start or revive the kernel before planning; a new process has run nothing."""
         if not self.kernel.started:
+            if self._reserve_kernel is not None:
+                await self._reserve_kernel(self.id)
             self.publish("kernel_status", state="starting")
         await self.kernel.ensure_running()
         if self.kernel.generation != self._kernel_generation:
@@ -250,6 +288,7 @@ class OpenNotebook:
             self.core.kernel_restarted()
 
     def _announce_plan(self, plan: Plan) -> None:
+        self._finish_all_outputs()  # left by a run that failed
         self._current_plan = plan
         self._steps = {step.cell_id: step for step in plan.steps}
         self._ran = {step.cell_id: self.core.snapshot(step.cell_id) for step in plan.steps}
@@ -290,6 +329,7 @@ class OpenNotebook:
             self.core.kernel_restarted()
             self._fail_unfinished(plan, "kernel died")
             self.publish("kernel_status", state="restarting")
+        self._finish_all_outputs()  # cells that never reported an end
         for cell_id in plan.cell_ids:  # cancelled by an interrupt
             cell = self._cell(cell_id)
             if cell.status is CellStatus.QUEUED:
@@ -304,6 +344,7 @@ class OpenNotebook:
 
     def _fail_unfinished(self, plan: Plan, reason: str) -> None:
         """Cells of ``plan`` still queued or running end in error with ``reason``."""
+        self._finish_all_outputs()
         for cell_id in plan.cell_ids:
             if self._cell(cell_id).status in (CellStatus.QUEUED, CellStatus.RUNNING):
                 self._set_status(cell_id, CellStatus.ERROR, error=reason)
@@ -331,10 +372,12 @@ class OpenNotebook:
             self._begin(cell)
         elif status == "success":
             self._begin(cell)
+            self._finish_outputs(cell)
             self.core.record(cell.id, ok=True, ran=self._ran.get(cell.id))
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
             self._begin(cell)
+            self._finish_outputs(cell)
             self.core.record(cell.id, ok=False, ran=self._ran.get(cell.id))
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
             self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)
@@ -353,6 +396,7 @@ class OpenNotebook:
 
     def _clear(self, cell: Cell) -> None:
         cell.outputs = []
+        self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         self.publish("cell_cleared", cell_id=cell.id)
 
     def _begin(self, cell: Cell) -> None:
@@ -370,16 +414,26 @@ class OpenNotebook:
             self.core.names_deleted(step.delete_before)
         cell.outputs = []
         cell.trusted = True
+        self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         self._execution_count += 1
         cell.execution_count = self._execution_count
         self._set_status(cell.id, CellStatus.RUNNING, error=None)
 
     def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:
-        output = cap_output(event.output, self._max_output_bytes)
-        kind = output.get("output_type")
-        if kind == "execute_result":
+        outputs = self._outputs.get(cell.id)
+        if outputs is None:  # printed after the cell ended (from a thread, say)
+            outputs = self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
+        output = event.output
+        if output.get("output_type") == "execute_result":
             output["execution_count"] = cell.execution_count
-        add_output(cell.outputs, output)  # merges stream chunks, applies display updates
+        # Merges stream chunks, applies display updates, keeps the cell within its limit;
+        # gives what to show now (nothing, for a stream past its head).
+        shown = outputs.add(output)
+        if shown is not None:
+            self._publish_output(cell, shown)
+
+    def _publish_output(self, cell: Cell, output: NbOutput) -> None:
+        kind = output.get("output_type")
         if kind == "stream":
             self.publish(
                 "cell_stdout",
@@ -399,6 +453,20 @@ class OpenNotebook:
         shown = api_output(output, trusted=True)
         if shown is not None:  # made by this run: trusted (see _begin)
             self.publish("cell_output", cell_id=cell.id, output=shown, trusted=True)
+
+    def _finish_outputs(self, cell: Cell) -> None:
+        """The cell ended: its stored outputs are complete, and the tails of streams cut
+        past their head are shown now (before the cell's final status)."""
+        outputs = self._outputs.pop(cell.id, None)
+        if outputs is not None:
+            for ending in outputs.finish():
+                self._publish_output(cell, ending)
+
+    def _finish_all_outputs(self) -> None:
+        for cell_id in list(self._outputs):
+            if cell_id in self.core.graph:
+                self._finish_outputs(self._cell(cell_id))
+        self._outputs.clear()
 
     def _step(self, cell_id: str) -> Any:
         return self._steps.get(cell_id)

@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import keyword
 import logging
+import unicodedata
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -24,6 +25,7 @@ from .connection import is_masked_echo, mask_password
 from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict, shown_id
 from .events import EventHub
 from .open_notebook import OpenNotebook
+from .reclaim import Reclaimer, ReclaimPolicy
 from .sql_cells import SqlOptions
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,12 @@ class Store(Protocol):
 
     async def list(self, owner: str) -> list[tuple[str, str]]: ...
     async def notebook_at(self, path: str, owner: str) -> tuple[str, str] | None: ...
-    async def load(self, notebook_id: str) -> Notebook: ...
+    async def load(self, notebook_id: str, owner: str) -> Notebook:
+        """Only a notebook in ``owner``'s folder (else KeyError)."""
+
+    def owns(self, owner: str, notebook_id: str) -> bool:
+        """Whether the notebook's file is in ``owner``'s folder (no I/O)."""
+
     async def save(self, notebook: Notebook) -> None: ...
     async def create(self, notebook: Notebook, folder: str | None = None) -> None:
         """Raises ValueError, with a message for a person, for a folder it refuses."""
@@ -62,6 +69,7 @@ class NotebookService:
         max_output_bytes: int = 2_000_000,
         sql: SqlOptions | None = None,
         analyser: CellAnalyser | None = None,
+        reclaim: ReclaimPolicy | None = None,
     ) -> None:
         self.store = store
         #: Analyses cells without stalling the event loop (large ones in a worker).
@@ -73,6 +81,13 @@ class NotebookService:
         self.max_output_bytes = max_output_bytes
         self._open: dict[str, OpenNotebook] = {}
         self._opening: dict[str, asyncio.Lock] = {}
+        #: Closes unused notebooks and caps how many hold a kernel.
+        self.reclaimer = Reclaimer(
+            reclaim or ReclaimPolicy(),
+            open_notebooks=lambda: list(self._open.values()),
+            clients=self.hub.subscriber_count,
+            close=self.close_notebook,
+        )
 
     # -- notebooks -------------------------------------------------------------------
 
@@ -89,7 +104,8 @@ class NotebookService:
         opened = self._open.get(notebook_id)
         if opened is not None:
             name = opened.notebook.name  # a rename not saved yet
-        return [{"id": notebook_id, "name": name, "path": path.strip("/")}]
+        # The file's path as the store knows it (normalized), never the request's text.
+        return [{"id": notebook_id, "name": name, "path": self.store.known_path(notebook_id) or ""}]
 
     async def create_notebook(
         self, user: str, name: str | None = None, folder: str | None = None
@@ -170,6 +186,7 @@ class NotebookService:
     async def delete_notebook(self, user: str, notebook_id: str) -> None:
         opened = await self._get(user, notebook_id)
         self._open.pop(notebook_id, None)
+        self.reclaimer.release(notebook_id)
         await opened.close(save=False)
         with contextlib.suppress(KeyError):  # already deleted behind our back: fine
             await self.store.delete(notebook_id)
@@ -177,20 +194,33 @@ class NotebookService:
         self.hub.forget(notebook_id)
 
     async def close_notebook(self, notebook_id: str) -> None:
-        """Save, shut the kernel down and forget the notebook (it stays on disk)."""
-        opened = self._open.pop(notebook_id, None)
-        if opened is not None:
-            await opened.close()
+        """Save, shut the kernel down and forget the notebook (it stays on disk).
+
+        Holds the notebook's opening lock until it is saved, so a request that arrives
+        meanwhile loads what was saved, not the file from before.
+        """
+        lock = self._opening.setdefault(notebook_id, asyncio.Lock())
+        try:
+            async with lock:
+                opened = self._open.pop(notebook_id, None)
+                if opened is not None:
+                    await opened.close()
+        finally:
+            self.reclaimer.release(notebook_id)
+            if self._opening.get(notebook_id) is lock and not lock.locked():
+                del self._opening[notebook_id]
 
     async def _drop(self, notebook_id: str) -> None:
         """Forget a notebook whose file is gone: its kernel stops, nothing is saved."""
         opened = self._open.pop(notebook_id, None)
+        self.reclaimer.release(notebook_id)
         if opened is not None:
             await opened.close(save=False)
         revision = opened.notebook.revision if opened is not None else 0
         self.hub.publish(notebook_id, "notebook_deleted", revision=revision)
 
     async def shutdown(self) -> None:
+        await self.reclaimer.stop()
         for notebook_id in list(self._open):
             await self.close_notebook(notebook_id)
         await self.analyser.close()
@@ -350,12 +380,14 @@ class NotebookService:
         cell = self.cell(opened, cell_id)
         if not cell.type.runs:
             raise InvalidRequest(f"a {cell.type.value} cell does not run")
+        await self._kernel_for(opened)
         done = opened.request_run({cell_id})
         if wait:
             await done
 
     async def run_all(self, user: str, notebook_id: str, *, wait: bool = False) -> None:
         opened = await self._get(user, notebook_id)
+        await self._kernel_for(opened)
         done = opened.request_run({c.id for c in opened.cells if c.type.runs})
         if wait:
             await done
@@ -368,12 +400,11 @@ class NotebookService:
 
     def describe(self, opened: OpenNotebook, cell: Cell) -> dict[str, Any]:
         """A cell as the API shows it (design.md section 4)."""
-        stdout, stderr = api_streams(cell.outputs)
+        outputs = opened.outputs_of(cell)
+        stdout, stderr = api_streams(outputs)
         analysis = opened.core.graph.analysis(cell.id) if cell.type.runs else None
         trusted = cell.trusted  # untrusted outputs are shown as their best safe type
-        shown = [
-            o for o in (api_output(out, trusted=trusted) for out in cell.outputs) if o is not None
-        ]
+        shown = [o for o in (api_output(out, trusted=trusted) for out in outputs) if o is not None]
         described: dict[str, Any] = {
             "id": cell.id,
             "type": cell.type.value,
@@ -388,7 +419,7 @@ class NotebookService:
             "reads": sorted(analysis.reads) if analysis else [],
             "writes": sorted(analysis.writes) if analysis else [],
         }
-        failure = next((o for o in cell.outputs if o.get("output_type") == "error"), None)
+        failure = next((o for o in outputs if o.get("output_type") == "error"), None)
         if failure is not None:  # what `cell_error` said when it ran, for a later reader
             described["traceback"] = {
                 "ename": str(failure.get("ename", "")),
@@ -412,31 +443,51 @@ class NotebookService:
     # -- internals -------------------------------------------------------------------
 
     async def _get(self, user: str, notebook_id: str) -> OpenNotebook:
+        self.reclaimer.start()
         opened = self._open.get(notebook_id)
         if opened is None:
-            lock = self._opening.setdefault(notebook_id, asyncio.Lock())
+            opened = await self._open_notebook(user, notebook_id)
+        if not self.store.owns(user, notebook_id):
+            # Another user's (ownership is where the file is): as if it did not exist.
+            raise NotebookNotFound(notebook_id)
+        opened.touch()
+        return opened
+
+    async def _open_notebook(self, user: str, notebook_id: str) -> OpenNotebook:
+        """Load and analyse a notebook, once however many requests ask at the same time
+        (their lock is dropped afterwards: ids that name nothing leave nothing behind)."""
+        lock = self._opening.setdefault(notebook_id, asyncio.Lock())
+        try:
             async with lock:
                 opened = self._open.get(notebook_id)
-                if opened is None:
-                    try:
-                        notebook = await self.store.load(notebook_id)
-                    except KeyError:
-                        raise NotebookNotFound(notebook_id) from None
-                    opened = OpenNotebook(
-                        notebook,
-                        self.kernel_factory(notebook),
-                        self.hub,
-                        save=self.store.save,
-                        save_delay=self.save_delay,
-                        max_output_bytes=self.max_output_bytes,
-                        sql=self.sql,
-                        analyser=self.analyser,
-                    )
-                    await opened.load()
-                    self._open[notebook_id] = opened
-        if opened.notebook.owner and opened.notebook.owner != user:
-            raise NotebookNotFound(notebook_id)  # another user's: as if it did not exist
-        return opened
+                if opened is not None:
+                    return opened
+                try:
+                    notebook = await self.store.load(notebook_id, user)
+                except KeyError:
+                    raise NotebookNotFound(notebook_id) from None
+                opened = OpenNotebook(
+                    notebook,
+                    self.kernel_factory(notebook),
+                    self.hub,
+                    save=self.store.save,
+                    save_delay=self.save_delay,
+                    max_output_bytes=self.max_output_bytes,
+                    sql=self.sql,
+                    analyser=self.analyser,
+                    reserve_kernel=self.reclaimer.reserve,
+                )
+                await opened.load()
+                return self._open.setdefault(notebook_id, opened)
+        finally:
+            if self._opening.get(notebook_id) is lock and not lock.locked():
+                del self._opening[notebook_id]
+
+    async def _kernel_for(self, opened: OpenNotebook) -> None:
+        """A kernel slot for a notebook about to run: TooManyKernels (429) now, rather
+        than a failed run later, when every slot is in use."""
+        if not opened.kernel.started:
+            await self.reclaimer.reserve(opened.id)
 
     def _check_revision(self, opened: OpenNotebook, expected: int | None) -> None:
         if expected is not None and expected != opened.notebook.revision:
@@ -484,13 +535,20 @@ def _check_code(code: str) -> None:
 def _valid_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequest("a notebook name must be a non-empty string", field="name")
-    if len(name) > MAX_NAME_LENGTH or any(ch in "/\\" or ch < " " or ch == "\x7f" for ch in name):
+    if len(name) > MAX_NAME_LENGTH or any(ch in "/\\" or _is_control(ch) for ch in name):
         raise InvalidRequest(
-            f"a notebook name has at most {MAX_NAME_LENGTH} characters, no / or \\ and no "
-            "control characters",
+            f"a notebook name has at most {MAX_NAME_LENGTH} characters, no / or \\, no "
+            "control characters and no invisible formatting characters (such as "
+            "right-to-left overrides, which make a file name read as another)",
             field="name",
         )
     return name.strip()
+
+
+def _is_control(character: str) -> bool:
+    """Control characters, and format characters (Unicode category Cf: bidirectional
+    overrides and isolates, zero-width joiners and spaces) that hide what a name says."""
+    return unicodedata.category(character) in ("Cc", "Cf")
 
 
 def _valid_output(name: str) -> str:

@@ -20,6 +20,7 @@ from jupyter_server.utils import JupyterServerAuthWarning
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
+from reactive_notebook.contents.store import derived_id
 from reactive_notebook.handlers.openapi import API_PREFIX
 
 from .conftest import Api, payload
@@ -278,6 +279,101 @@ class TestPerUserNotebooks:
             {**alice, **NO_CREDENTIALS},
         )
         assert code == 403
+
+
+class TestOwnershipIsWhereTheFileIs:
+    """Issue 12 item 3: a file in Alice's folder that JupyterLab saved (no owner field)
+    had an id derived from its path; Bob computed it and read, edited and ran it."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any]) -> dict[str, Any]:
+        return with_users(jp_server_config, per_user=True)
+
+    async def test_a_plain_file_in_another_users_folder_is_not_found_by_its_id(
+        self, api: Api, jp_fetch: Any, jp_ws_fetch: Any, jp_root_dir: Any
+    ) -> None:
+        alice = {USER_HEADER: "alice"}
+        bob = {USER_HEADER: "bob"}
+        await a_notebook(api, **alice)  # alice's folder exists, as it does once she works
+        plain = {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {},
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "id": "c1",
+                    "source": "secret = 42",
+                    "metadata": {},
+                    "outputs": [],
+                    "execution_count": None,
+                }
+            ],
+        }
+        (jp_root_dir / "alice" / "plain.ipynb").write_text(json.dumps(plain))
+        listed = payload(await api("GET", "notebooks", headers={**alice}))["notebooks"]
+        plain_id = next(n["id"] for n in listed if n["name"] == "plain")
+        assert plain_id == derived_id("", "alice/plain.ipynb")  # computable by anyone
+
+        for method, parts in [
+            ("GET", ["notebooks", plain_id]),
+            ("PUT", ["notebooks", plain_id, "cells", "c1"]),
+            ("POST", ["notebooks", plain_id, "cells", "c1", "run"]),
+            ("POST", ["notebooks", plain_id, "run"]),
+            ("PUT", ["notebooks", plain_id, "name"]),
+            ("DELETE", ["notebooks", plain_id]),
+        ]:
+            code = await fetch(jp_fetch, method, [*API_PREFIX.strip("/").split("/"), *parts], bob)
+            assert code == 404, f"bob: {method} {parts}: {code}"
+        with pytest.raises(HTTPClientError) as refused:
+            await WsClient.connect(jp_ws_fetch, plain_id, headers=bob)
+        assert refused.value.code == 404
+        # Also once Alice has it open (the server holds it in memory then).
+        opened = await api("GET", "notebooks", plain_id, headers={**alice})
+        assert payload(opened)["cells"][0]["code"] == "secret = 42"
+        assert (await api("GET", "notebooks", plain_id, headers={**bob})).code == 404
+        path = await api("GET", "notebooks", headers={**bob}, params={"path": "alice/plain.ipynb"})
+        assert payload(path)["notebooks"] == []
+
+    async def test_an_owner_field_in_the_file_gives_no_one_access(
+        self, api: Api, jp_root_dir: Any
+    ) -> None:
+        """A notebook in Bob's folder claiming Alice as owner is Bob's, not Alice's."""
+        bob = {USER_HEADER: "bob"}
+        notebook_id, _ = await a_notebook(api, **bob)
+        saved = jp_root_dir / "bob" / "mine.ipynb"
+        content = json.loads(saved.read_text())
+        content["metadata"]["reactive_notebook"]["owner"] = "alice"
+        saved.write_text(json.dumps(content))
+        alice = {USER_HEADER: "alice"}
+        assert (await api("GET", "notebooks", notebook_id, headers={**alice})).code == 404
+        assert (await api("GET", "notebooks", notebook_id, headers={**bob})).code == 200
+
+
+class TestPerUserModeNeedsNamedUsers:
+    """Issue 12 item 4: with the stock token every request was a new anonymous user, so
+    notebooks landed in random folders and were never listed again."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any]) -> dict[str, Any]:
+        reactive = {**jp_server_config["ReactiveNotebook"], "per_user_notebooks": True}
+        return {**jp_server_config, "ReactiveNotebook": reactive}
+
+    @pytest.fixture
+    def jp_serverapp(
+        self, jp_server_config: Any, jp_argv: Any, jp_configurable_serverapp: Any
+    ) -> Any:
+        return None  # started by the test, which expects it to stop
+
+    def test_the_server_refuses_to_start_and_says_what_to_configure(
+        self, jp_server_config: Any, jp_argv: Any, jp_configurable_serverapp: Any
+    ) -> None:
+        with pytest.raises(SystemExit) as stopped:
+            jp_configurable_serverapp(config=jp_server_config, argv=jp_argv)
+        message = str(stopped.value.code)  # a string: Python prints it, exit status 1
+        assert "per_user_notebooks needs an identity provider that names each user" in message
+        assert "PasswordIdentityProvider" in message
+        assert "ServerApp.identity_provider_class" in message
 
 
 class TestSharedNotebooks:

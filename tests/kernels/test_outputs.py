@@ -11,11 +11,11 @@ import nbformat
 import pytest
 from nbformat import v4
 
+from reactive_notebook.kernels.cell_outputs import CellOutputs
 from reactive_notebook.kernels.outputs import (
     MIME_PRIORITY,
     TABLE_MIME_TYPE,
     UNSAFE_MIME_TYPES,
-    add_output,
     api_error,
     api_output,
     api_outputs,
@@ -106,8 +106,9 @@ def test_nb_output_from_message(
     assert nb_output_from_message(msg_type, content) == expected
 
 
-def test_add_output_merges_streams_and_applies_updates() -> None:
+def test_cell_outputs_merge_streams_and_apply_updates() -> None:
     outputs: list[dict[str, Any]] = []
+    cell = CellOutputs(outputs, 2_000_000)
     messages: list[tuple[str, dict[str, Any]]] = [
         ("stream", {"name": "stdout", "text": "a"}),
         ("stream", {"name": "stdout", "text": "b"}),
@@ -127,7 +128,8 @@ def test_add_output_merges_streams_and_applies_updates() -> None:
     for msg_type, content in messages:
         output = nb_output_from_message(msg_type, content)
         assert output is not None
-        add_output(outputs, output)
+        cell.add(output)
+    cell.finish()
     assert [o.get("text") or o["data"]["text/plain"] for o in outputs] == [
         "ab", "!", "100%", "other", "c"
     ]  # fmt: skip

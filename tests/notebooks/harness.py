@@ -16,6 +16,7 @@ from reactive_notebook.contents.store import NotebookStore
 from reactive_notebook.kernels.environment import kernel_environment
 from reactive_notebook.kernels.session import KernelSession
 from reactive_notebook.notebooks.open_notebook import OpenNotebook
+from reactive_notebook.notebooks.reclaim import ReclaimPolicy
 from reactive_notebook.notebooks.service import NotebookService
 from reactive_notebook.notebooks.sql_cells import SqlOptions
 
@@ -39,9 +40,11 @@ class Harness:
         sql: SqlOptions | None = None,
         env: Mapping[str, str] | None = None,
         env_allow: Iterable[str] = (),
+        reclaim: ReclaimPolicy | None = None,
     ) -> None:
         self.root = root
         self.sql = sql or SqlOptions()
+        self.reclaim = reclaim
         self.configure_kernels(os.environ if env is None else env, env_allow)
         self.manager = AsyncMultiKernelManager()
         self.service = self._service()
@@ -54,6 +57,7 @@ class Harness:
             lambda notebook: KernelSession(self.manager, env=self.kernel_env),
             save_delay=0.05,
             sql=self.sql,
+            reclaim=self.reclaim,
         )
 
     def configure_kernels(self, env: Mapping[str, str], allow: Iterable[str] = ()) -> None:
@@ -130,6 +134,7 @@ def scenario(
     sql: SqlOptions | None = None,
     env: Mapping[str, str] | None = None,
     env_allow: Iterable[str] = (),
+    reclaim: ReclaimPolicy | None = None,
 ) -> Callable[[Scenario], Callable[..., None]]: ...
 
 
@@ -139,19 +144,21 @@ def scenario(
     sql: SqlOptions | None = None,
     env: Mapping[str, str] | None = None,
     env_allow: Iterable[str] = (),
+    reclaim: ReclaimPolicy | None = None,
 ) -> Any:
     """Run an async scenario with a fresh harness; always shut its kernels down.
 
-    ``@scenario`` or ``@scenario(sql=..., env=..., env_allow=...)`` (see ``Harness``).
+    ``@scenario`` or ``@scenario(sql=..., env=..., env_allow=..., reclaim=...)`` (see
+    ``Harness``).
     Parameters of the test after the harness are pytest fixtures, passed on.
     """
     if test is None:
-        return lambda test: scenario(test, sql=sql, env=env, env_allow=env_allow)
+        return lambda test: scenario(test, sql=sql, env=env, env_allow=env_allow, reclaim=reclaim)
     fixtures = list(inspect.signature(test).parameters.values())[1:]
 
     def run(tmp_path: Path, **kwargs: Any) -> None:
         async def main() -> None:
-            harness = Harness(tmp_path, sql=sql, env=env, env_allow=env_allow)
+            harness = Harness(tmp_path, sql=sql, env=env, env_allow=env_allow, reclaim=reclaim)
             try:
                 await asyncio.wait_for(test(harness, **kwargs), timeout=120)
             finally:

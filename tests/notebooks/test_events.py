@@ -48,3 +48,32 @@ async def _take(events, count: int) -> list[str]:  # type: ignore[no-untyped-def
         if len(taken) == count:
             break
     return taken
+
+
+def test_big_events_are_kept_and_queued_up_to_a_byte_bound() -> None:
+    # A run printing 1 MB chunks: 1000 kept events and a 10,000-event queue per client
+    # held gigabytes. Both are bounded in bytes too.
+    hub = EventHub(history_bytes=1_000_000, limit_bytes=1_000_000)
+    first = hub.last_seq("nb")
+    reader = hub.listen("nb")
+    for n in range(100):
+        hub.publish("nb", "cell_stdout", cell_id="a", name="stdout", data=f"{n:03d}" + "x" * 99_997)
+    last = hub.last_seq("nb")
+    kept = max(k for k in range(1, 101) if hub.since("nb", last - k) is not None)
+    replay = hub.since("nb", last - kept) or []
+    assert 5 <= kept < 10
+    assert sum(event.size for event in replay) <= 1_000_000
+    assert replay[-1].data["data"].startswith("099")  # the latest are the ones kept
+    assert hub.since("nb", first) is None  # a client that far behind takes a snapshot
+    assert reader.lagged
+    assert reader.queued_bytes == 0
+    assert reader.pending() == []
+
+
+def test_one_event_bigger_than_the_bounds_is_still_delivered() -> None:
+    hub = EventHub(history_bytes=1_000, limit_bytes=1_000)
+    reader = hub.listen("nb")
+    hub.publish("nb", "cell_output", cell_id="a", output={"data": "x" * 10_000})
+    assert [event.type for event in reader.pending()] == ["cell_output"]
+    assert not reader.lagged
+    assert len(hub.since("nb", hub.last_seq("nb") - 1) or []) == 1

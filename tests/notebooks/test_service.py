@@ -14,6 +14,7 @@ import time
 import nbformat
 import pytest
 
+from reactive_notebook.contents.store import NotebookStore
 from reactive_notebook.kernels.environment import kernel_environment
 from reactive_notebook.kernels.session import KernelSession
 from reactive_notebook.notebooks.errors import (
@@ -22,6 +23,7 @@ from reactive_notebook.notebooks.errors import (
     NotebookNotFound,
     RevisionConflict,
 )
+from reactive_notebook.notebooks.service import NotebookService
 
 from .harness import USER, Harness, scenario
 
@@ -214,11 +216,18 @@ async def test_bad_requests_are_refused_and_change_nothing(h: Harness) -> None:
 
 @scenario
 async def test_another_users_notebook_does_not_exist_for_them(h: Harness) -> None:
+    # Per-user notebooks: each user's are in their own folder, and that alone makes
+    # them theirs (issue 12 item 3), whatever the file's metadata says.
+    await h.service.shutdown()
+    h.store = NotebookStore(h.store.contents_manager, per_user=True)
+    h.service = NotebookService(h.store, h.service.kernel_factory, save_delay=0.05)
     await h.new("secret = 1")
-    from reactive_notebook.notebooks.errors import NotebookNotFound
-
+    assert h.store.known_path(h.notebook_id) == f"{USER}/scenario.ipynb"
     with pytest.raises(NotebookNotFound):
         await h.service.get_notebook("mallory", h.notebook_id)
+    with pytest.raises(NotebookNotFound):
+        await h.service.run_all("mallory", h.notebook_id)
+    assert await h.service.list_notebooks("mallory") == []
 
 
 @scenario
