@@ -17,19 +17,21 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Enum, Float, Int, List, Unicode
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode
 from traitlets.config import Config
 
 from . import __version__
 from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
 from .handlers import ApiContext, routes
-from .kernels.environment import kernel_environment
+from .kernels.environment import SECRET_PATTERNS, kernel_environment
+from .kernels.kernel_side.host_policy import normalize_host
 from .kernels.session import KernelSession
 from .models import Notebook
 from .notebooks.events import Event, EventHub
 from .notebooks.service import NotebookService
 from .notebooks.sql_cells import SqlOptions
+from .sql_hosts import HostList
 
 #: The web-app setting the server reads for its ``/api/status`` last activity (and so
 #: JupyterHub's idle culler): any setting whose name ends in ``_last_activity``.
@@ -79,8 +81,21 @@ class ReactiveNotebook(ExtensionApp):
         default_value=[],
         config=True,
         help="""Environment variables passed to kernels even though they look like
-        secrets (AWS_*, *_API_KEY, *SECRET*, *TOKEN*, *PASSWORD*, ...). Everything else
-        of the server's environment is passed as is.""",
+        secrets (their name matches kernel_env_deny, or their value carries a
+        credential). Wins over kernel_env_deny.""",
+    )
+    kernel_env_deny = List(
+        Unicode(),
+        default_value=list(SECRET_PATTERNS),
+        config=True,
+        help="""Shell-style patterns (any case) of the server's environment variables
+        kernels do not get: cloud credentials, keys, tokens, passwords (AWS_*, *_KEY,
+        *TOKEN*, *PASSWORD*, *_PWD, *_PAT, *_DSN, *CREDENTIAL*, ...). A variable whose
+        value carries a credential (a URL with a password, a key=value string with a
+        secret parameter, e.g. DATABASE_URL) is dropped whatever its name. Replacing
+        the list drops these defaults; extend it in a config file with
+        c.ReactiveNotebook.kernel_env_deny.extend([...]). This keeps secrets out of
+        the kernel's os.environ only: a kernel runs as the server's OS user.""",
     )
     kernel_startup_timeout = Float(
         60.0, config=True, help="Seconds a kernel may take to start before a run fails."
@@ -115,14 +130,16 @@ class ReactiveNotebook(ExtensionApp):
         missed; a client further behind gets a fresh snapshot.""",
     )
 
-    sql_allowed_hosts = List(
-        Unicode(),
-        default_value=None,
-        allow_none=True,
+    sql_allowed_hosts = HostList(
         config=True,
-        help="""Hosts SQL cells may connect to (e.g. ["db.internal", "127.0.0.1"]);
-        None, the default, allows any. For multi-user servers: it restricts SQL cells,
-        not Python code in the kernel, so pair it with network policy.""",
+        help="""Hosts SQL cells may connect to: --ReactiveNotebook.sql_allowed_hosts=
+        db.internal (repeat the option or separate hosts with commas; [] allows none),
+        or a list in a config file. None, the default, allows any. Every way a driver
+        takes a host is checked (PostgreSQL's host, hostaddr, host lists, PGHOST and
+        PGHOSTADDR; service files are refused; other dialects than PostgreSQL, SQLite
+        and DuckDB are refused), and DuckDB loses extensions and files outside the
+        notebook's folder. A value that cannot be read stops the server. It restricts
+        SQL cells, not Python code in the kernel: pair it with network policy.""",
     )
     sql_result_type = Enum(
         ["pandas", "polars"],
@@ -140,6 +157,16 @@ class ReactiveNotebook(ExtensionApp):
         return self.serverapp
 
     # -- wiring ----------------------------------------------------------------------
+
+    def _link_jupyter_server_extension(self, serverapp: ServerApp) -> None:
+        """Link, or stop the server when our configuration cannot be read: an extension
+        that failed to link would be skipped with a warning, and the server would run
+        without it (or with a trait meaning something else than what was written)."""
+        try:
+            super()._link_jupyter_server_extension(serverapp)
+        except TraitError as error:
+            serverapp.log.critical("reactive_notebook: bad configuration: %s", error)
+            self.exit(1)
 
     def load_config_file(self, *args: Any, **kwargs: Any) -> None:
         """Our config files over ``SERVER_DEFAULTS``. When the extension is linked, the
@@ -160,12 +187,7 @@ class ReactiveNotebook(ExtensionApp):
             hub=self.hub,
             save_delay=self.save_delay,
             max_output_bytes=self.max_output_bytes,
-            sql=SqlOptions(
-                allowed_hosts=None
-                if self.sql_allowed_hosts is None
-                else tuple(self.sql_allowed_hosts),
-                frame=self.sql_result_type,
-            ),
+            sql=SqlOptions(allowed_hosts=self._allowed_hosts(), frame=self.sql_result_type),
         )
         self.context = ApiContext(
             service=self.service,
@@ -198,6 +220,18 @@ class ReactiveNotebook(ExtensionApp):
             log=self.log,
         )
 
+    def _allowed_hosts(self) -> tuple[str, ...] | None:
+        """What SQL cells may reach (None: anything), said once in the log."""
+        if self.sql_allowed_hosts is None:
+            self.log.info("reactive_notebook: SQL cells may connect to any host")
+            return None
+        hosts = tuple(dict.fromkeys(normalize_host(host) for host in self.sql_allowed_hosts))
+        self.log.info(
+            "reactive_notebook: SQL cells may connect to %s",
+            ", ".join(hosts) if hosts else "no host (DuckDB only)",
+        )
+        return hosts
+
     def _capabilities(self) -> Capabilities:
         """What ``GET .../capabilities`` tells clients: the one place that decides it."""
         return Capabilities(chat=chat_capability())
@@ -210,7 +244,9 @@ class ReactiveNotebook(ExtensionApp):
         return KernelSession(
             self.server.kernel_manager,
             kernel_name=self.kernel_name,
-            env=kernel_environment(os.environ, allow=self.kernel_env_allow),
+            env=kernel_environment(
+                os.environ, allow=self.kernel_env_allow, patterns=self.kernel_env_deny
+            ),
             path=posixpath.dirname(path) if path else None,
             startup_timeout=self.kernel_startup_timeout,
             max_table_rows=self.max_table_rows,
