@@ -42,19 +42,35 @@ class HostList(List[str]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(Unicode(), default_value=None, allow_none=True, **kwargs)
 
-    def from_string(self, s: str) -> list[str]:
-        return parse_hosts(s)
+    # traitlets swallows an error raised while reading a command-line value and keeps
+    # the raw text (or list of texts), which would then pass for a host name: the
+    # error travels as a value instead, and ``validate`` raises it.
 
-    def from_string_list(self, s_list: list[str]) -> list[str]:
-        return [host for s in s_list for host in parse_hosts(s)]
+    def from_string(self, s: str) -> Any:
+        return self.from_string_list([s])
+
+    def from_string_list(self, s_list: list[str]) -> Any:
+        try:
+            return [host for s in s_list for host in parse_hosts(s)]
+        except TraitError as error:
+            return _Unreadable(str(error))
 
     def validate(self, obj: Any, value: Any) -> Any:
+        if isinstance(value, _Unreadable):
+            raise TraitError(value.message)
         if isinstance(value, str):
             value = parse_hosts(value)
         value = super().validate(obj, value)
         for host in value or ():
             check_host_syntax(host)
         return value
+
+
+class _Unreadable:
+    """A command-line value that names no hosts clearly, and why."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
 
 
 def parse_hosts(text: str) -> list[str]:

@@ -106,10 +106,11 @@ def normalize_host(host: str) -> str:
 def check_sqlalchemy(url: Any, allowed: Sequence[str], environ: Mapping[str, str]) -> None:
     """Raise ``NotAllowed`` unless every host ``url`` (a SQLAlchemy URL) can reach is
     in ``allowed``."""
-    backend, driver = url.get_backend_name(), url.get_driver_name()
+    # From the name: asking the URL for its driver loads the dialect, maybe not installed.
+    backend, _, driver = str(url.drivername).partition("+")
     if backend == "sqlite":
         return
-    if backend == "postgresql" and driver in LIBPQ_DRIVERS:
+    if backend == "postgresql" and (driver or "psycopg2") in LIBPQ_DRIVERS:
         args, params = url.get_dialect()().create_connect_args(url)
         check_libpq(args, params, allowed, environ)
         return
