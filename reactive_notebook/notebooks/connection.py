@@ -24,5 +24,6 @@ def mask_password(connection: str) -> str:
 
 
 def is_masked_echo(new: str, current: str) -> bool:
-    """True when a client sends back the masked form it was shown: keep the real one."""
-    return new != current and MASK in new and new == mask_password(current)
+    """True when a client sends back the masked form it was shown (trimmed or not, as
+    forms trim what they send): keep the real one."""
+    return new != current and MASK in new and new.strip() == mask_password(current).strip()
