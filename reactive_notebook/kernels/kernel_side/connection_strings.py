@@ -58,10 +58,12 @@ def mask(connection: str) -> str:
     spans = _scan(core, 0)
     if spans is None:
         return lead + core[: _kept_prefix(core)] + MASK + trail
-    masked = core
-    for start, end in reversed(_merged(spans)):
-        masked = masked[:start] + MASK + masked[end:]
-    return lead + masked + trail
+    parts, at = [lead], 0
+    for start, end in _merged(spans):
+        parts += [core[at:start], MASK]
+        at = end
+    parts += [core[at:], trail]
+    return "".join(parts)
 
 
 def secret_values(connection: str, _depth: int = 0) -> list[str]:
@@ -74,14 +76,14 @@ def secret_values(connection: str, _depth: int = 0) -> list[str]:
         found = [hidden, *_userinfo_guesses(hidden)]
     else:
         found = [core[start:end] for start, end in _merged(spans)]
-    values: list[str] = []
+    values: dict[str, None] = {}  # an ordered set
     for value in found:
-        for form in (value, _unquoted(value), unquote(value), unquote_plus(value)):
-            if form and form not in values:
-                values.append(form)
+        for form in dict.fromkeys((value, _unquoted(value), unquote(value), unquote_plus(value))):
+            if form:
+                values[form] = None
             if form != core and _depth < _MAX_DEPTH and ("=" in form or "@" in form):
-                values.extend(v for v in secret_values(form, _depth + 1) if v not in values)
-    return values
+                values.update(dict.fromkeys(secret_values(form, _depth + 1)))
+    return list(values)
 
 
 def carries_secret(value: str) -> bool:
@@ -109,6 +111,8 @@ def _scan(text: str, depth: int) -> Spans | None:
         return _url_secrets(url, depth)
     scheme = _SCHEME.match(text)
     if scheme is not None:
+        if depth >= _MAX_DEPTH:
+            return None  # "a:b:c:d:...": no driver reads that many schemes
         rest_at = scheme.end()
         rest = text[rest_at:]
         if text[: rest_at - 1].lower() == "duckdb":

@@ -39,6 +39,9 @@ def install_sql_runner(shell: Any, strings: Any, policy: Any) -> None:
     import re
 
     env_reference = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+    # The notebook's folder: the kernel starts in it (a later os.chdir does not widen
+    # what a restricted DuckDB may read).
+    notebook_folder = os.getcwd()
 
     class SQLError(Exception):
         """A database error, shown as the database said it (no Python traceback)."""
@@ -107,14 +110,14 @@ def install_sql_runner(shell: Any, strings: Any, policy: Any) -> None:
 
     def open_duckdb(path: str, restricted: bool) -> Any:
         """A DuckDB connection; with hosts restricted, one that loads no extension and
-        reads and writes files only under the notebook's folder (the kernel's cwd)."""
+        reads and writes files only under the notebook's folder."""
         import duckdb
 
         if not restricted:
             return duckdb.connect(path)
         con = duckdb.connect(path, config=dict(policy.DUCKDB_CONFIG))
         try:
-            for statement in policy.duckdb_restrictions(os.getcwd()):
+            for statement in policy.duckdb_restrictions(notebook_folder):
                 con.execute(statement)
         except BaseException:
             con.close()
