@@ -12,12 +12,12 @@ import os
 import posixpath
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Enum, Float, Int, List, Unicode
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode
 from traitlets.config import Config
 
 from . import __version__
@@ -25,7 +25,8 @@ from .auth.identity import PER_USER_NEEDS_NAMED_USERS, names_users
 from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
 from .handlers import ApiContext, routes
-from .kernels.environment import kernel_environment
+from .kernels.environment import SECRET_PATTERNS, kernel_environment
+from .kernels.kernel_side.host_policy import normalize_host
 from .kernels.session import KernelSession
 from .models import Notebook
 from .notebooks.cell_analysis import CellAnalyser
@@ -33,6 +34,7 @@ from .notebooks.events import Event, EventHub
 from .notebooks.reclaim import ReclaimPolicy
 from .notebooks.service import NotebookService
 from .notebooks.sql_cells import SqlOptions
+from .sql_hosts import HostList
 
 #: The web-app setting the server reads for its ``/api/status`` last activity (and so
 #: JupyterHub's idle culler): any setting whose name ends in ``_last_activity``.
@@ -82,8 +84,21 @@ class ReactiveNotebook(ExtensionApp):
         default_value=[],
         config=True,
         help="""Environment variables passed to kernels even though they look like
-        secrets (AWS_*, *_API_KEY, *SECRET*, *TOKEN*, *PASSWORD*, ...). Everything else
-        of the server's environment is passed as is.""",
+        secrets (their name matches kernel_env_deny, or their value carries a
+        credential). Wins over kernel_env_deny.""",
+    )
+    kernel_env_deny = List(
+        Unicode(),
+        default_value=list(SECRET_PATTERNS),
+        config=True,
+        help="""Shell-style patterns (any case) of the server's environment variables
+        kernels do not get: cloud credentials, keys, tokens, passwords (AWS_*, *_KEY,
+        *TOKEN*, *PASSWORD*, *_PWD, *_PAT, *_DSN, *CREDENTIAL*, ...). A variable whose
+        value carries a credential (a URL with a password, a key=value string with a
+        secret parameter, e.g. DATABASE_URL) is dropped whatever its name. Replacing
+        the list drops these defaults; extend it in a config file with
+        c.ReactiveNotebook.kernel_env_deny.extend([...]). This keeps secrets out of
+        the kernel's os.environ only: a kernel runs as the server's OS user.""",
     )
     notebook_idle_timeout = Float(
         3600.0,
@@ -166,14 +181,16 @@ class ReactiveNotebook(ExtensionApp):
         at most about twice this much of the server's memory.""",
     )
 
-    sql_allowed_hosts = List(
-        Unicode(),
-        default_value=None,
-        allow_none=True,
+    sql_allowed_hosts = HostList(
         config=True,
-        help="""Hosts SQL cells may connect to (e.g. ["db.internal", "127.0.0.1"]);
-        None, the default, allows any. For multi-user servers: it restricts SQL cells,
-        not Python code in the kernel, so pair it with network policy.""",
+        help="""Hosts SQL cells may connect to: --ReactiveNotebook.sql_allowed_hosts=
+        db.internal (repeat the option or separate hosts with commas; [] allows none),
+        or a list in a config file. None, the default, allows any. Every way a driver
+        takes a host is checked (PostgreSQL's host, hostaddr, host lists, PGHOST and
+        PGHOSTADDR; service files are refused; other dialects than PostgreSQL, SQLite
+        and DuckDB are refused), and DuckDB loses extensions and files outside the
+        notebook's folder. A value that cannot be read stops the server. It restricts
+        SQL cells, not Python code in the kernel: pair it with network policy.""",
     )
     sql_result_type = Enum(
         ["pandas", "polars"],
@@ -191,6 +208,15 @@ class ReactiveNotebook(ExtensionApp):
         return self.serverapp
 
     # -- wiring ----------------------------------------------------------------------
+
+    def _link_jupyter_server_extension(self, serverapp: ServerApp) -> None:
+        """Link, or stop the server when our configuration cannot be read: an extension
+        that failed to link would be skipped with a warning, and the server would run
+        without it (or with a trait meaning something else than what was written)."""
+        try:
+            super()._link_jupyter_server_extension(serverapp)
+        except TraitError as error:
+            self._refuse_to_start(f"bad configuration: {error}", serverapp)
 
     def load_config_file(self, *args: Any, **kwargs: Any) -> None:
         """Our config files over ``SERVER_DEFAULTS``. When the extension is linked, the
@@ -221,12 +247,7 @@ class ReactiveNotebook(ExtensionApp):
             reclaim=ReclaimPolicy(
                 idle_timeout=self.notebook_idle_timeout, max_kernels=self.max_kernels
             ),
-            sql=SqlOptions(
-                allowed_hosts=None
-                if self.sql_allowed_hosts is None
-                else tuple(self.sql_allowed_hosts),
-                frame=self.sql_result_type,
-            ),
+            sql=SqlOptions(allowed_hosts=self._allowed_hosts(), frame=self.sql_result_type),
         )
         self.context = ApiContext(
             service=self.service,
@@ -257,15 +278,16 @@ class ReactiveNotebook(ExtensionApp):
         provider = self.server.identity_provider
         if self.per_user_notebooks and not names_users(provider):
             self._refuse_to_start(
-                PER_USER_NEEDS_NAMED_USERS.format(provider=type(provider).__name__)
+                PER_USER_NEEDS_NAMED_USERS.format(provider=type(provider).__name__), self.server
             )
 
-    def _refuse_to_start(self, message: str) -> None:
-        """Stop the server with ``message``: a configuration that would be unsafe or
-        meaningless must not run half-applied (jupyter_server only logs an extension
-        that fails to load, and goes on without it)."""
-        self.log.critical("reactive_notebook: %s", message)
-        raise SystemExit(f"reactive_notebook: {message}")  # exit status 1, message on stderr
+    def _refuse_to_start(self, message: str, serverapp: ServerApp) -> NoReturn:
+        """Stop the server (exit status 1) saying why: a configuration that would be
+        unsafe or mean something else than what was written must not run half-applied
+        (jupyter_server only logs an extension that fails, and runs on without it)."""
+        serverapp.log.critical("reactive_notebook: %s", message)
+        self.exit(1)
+        raise SystemExit(1)  # exit() does not return; this tells the type checker so
 
     def _build_store(self) -> NotebookStore:
         return NotebookStore(
@@ -274,6 +296,18 @@ class ReactiveNotebook(ExtensionApp):
             per_user=self.per_user_notebooks,
             log=self.log,
         )
+
+    def _allowed_hosts(self) -> tuple[str, ...] | None:
+        """What SQL cells may reach (None: anything), said once in the log."""
+        if self.sql_allowed_hosts is None:
+            self.log.info("reactive_notebook: SQL cells may connect to any host")
+            return None
+        hosts = tuple(dict.fromkeys(normalize_host(host) for host in self.sql_allowed_hosts))
+        self.log.info(
+            "reactive_notebook: SQL cells may connect to %s",
+            ", ".join(hosts) if hosts else "no host (DuckDB only)",
+        )
+        return hosts
 
     def _capabilities(self) -> Capabilities:
         """What ``GET .../capabilities`` tells clients: the one place that decides it."""
@@ -287,7 +321,9 @@ class ReactiveNotebook(ExtensionApp):
         return KernelSession(
             self.server.kernel_manager,
             kernel_name=self.kernel_name,
-            env=kernel_environment(os.environ, allow=self.kernel_env_allow),
+            env=kernel_environment(
+                os.environ, allow=self.kernel_env_allow, patterns=self.kernel_env_deny
+            ),
             path=posixpath.dirname(path) if path else None,
             startup_timeout=self.kernel_startup_timeout,
             max_table_rows=self.max_table_rows,

@@ -1,7 +1,15 @@
 """The environment a notebook's kernel starts with: the server's, minus its secrets.
 
-Kernels run user code; they must not inherit the server's cloud credentials, LLM keys
-or tokens. Names matching a secret pattern are dropped unless explicitly allowed.
+Kernels run user code; they must not inherit the server's cloud credentials, LLM keys,
+database passwords or tokens. A variable is dropped when its name matches a deny
+pattern (``ReactiveNotebook.kernel_env_deny``) or its value carries a credential (a URL
+with a password, a key/value string with a secret parameter: ``DATABASE_URL``,
+``HTTPS_PROXY=http://user:pw@proxy``), unless its name is explicitly allowed
+(``ReactiveNotebook.kernel_env_allow``, which wins).
+
+This keeps secrets out of ``os.environ`` in the kernel, nothing more: a kernel runs as
+the server's OS user and can read the server's own environment from
+``/proc/<server pid>/environ`` and its token from the runtime folder.
 """
 
 from __future__ import annotations
@@ -9,22 +17,41 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 
-#: Patterns (upper-case, shell-style) of variables never passed to a kernel.
+from .kernel_side.connection_strings import carries_secret
+
+#: Patterns (shell-style, matched against the upper-cased name) of variables never
+#: passed to a kernel: the default of ``ReactiveNotebook.kernel_env_deny``.
 SECRET_PATTERNS: tuple[str, ...] = (
+    # Cloud credentials.
     "AWS_*",
-    "*_API_KEY",
+    "AZURE_*",
+    "GOOGLE_APPLICATION_CREDENTIALS",
+    "*CREDENTIAL*",
+    # Keys, tokens and passwords by their usual names.
+    "*_KEY",
+    "*_KEY_*",
+    "*API_KEY*",
+    "*PRIVATE_KEY*",
     "*SECRET*",
     "*TOKEN*",
     "*PASSWORD*",
     "*PASSWD*",
-    "*CREDENTIAL*",
+    "*PASSPHRASE*",
+    "*_PASS",
+    "*_PWD",
+    "*_PAT",
+    "*_DSN",
+    "*_AUTH",
+    "*COOKIE*",
+    # Jupyter's own (JupyterHub's JUPYTERHUB_API_TOKEN is a *TOKEN*).
     "JPY_API_*",
 )
 
 
 def is_secret(name: str, patterns: Iterable[str] = SECRET_PATTERNS) -> bool:
+    """Whether the variable ``name`` matches one of ``patterns`` (any case)."""
     upper = name.upper()
-    return any(fnmatchcase(upper, pattern) for pattern in patterns)
+    return any(fnmatchcase(upper, pattern.upper()) for pattern in patterns)
 
 
 def kernel_environment(
@@ -39,5 +66,5 @@ def kernel_environment(
     return {
         name: value
         for name, value in environ.items()
-        if name.upper() in allowed or not is_secret(name, patterns)
+        if name.upper() in allowed or not (is_secret(name, patterns) or carries_secret(value))
     }

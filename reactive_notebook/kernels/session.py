@@ -25,7 +25,7 @@ from jupyter_server.utils import ensure_async
 from tornado.web import HTTPError
 
 from ..models import NbOutput
-from .kernel_side import kernel_source, table_formatter_code
+from .kernel_side import kernel_source, module_code, table_formatter_code
 from .outputs import nb_output_from_message
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,12 @@ def runner_source(max_table_rows: int = 1000) -> str:
     install_charts = "install_chart_formatters(get_ipython())\ndel install_chart_formatters\n"
     tables = table_formatter_code(max_table_rows)
     sql = kernel_source("sql")
-    install_sql = "install_sql_runner(get_ipython())\ndel install_sql_runner, Any\n"
+    install_sql = (
+        module_code("connection_strings", "_reactive_strings")
+        + module_code("host_policy", "_reactive_hosts")
+        + "install_sql_runner(get_ipython(), _reactive_strings, _reactive_hosts)\n"
+        + "del install_sql_runner, Any, _reactive_strings, _reactive_hosts\n"
+    )
     return "\n".join((runner, install, tables, charts, install_charts, sql, install_sql))
 
 

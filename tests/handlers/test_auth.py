@@ -366,14 +366,22 @@ class TestPerUserModeNeedsNamedUsers:
         return None  # started by the test, which expects it to stop
 
     def test_the_server_refuses_to_start_and_says_what_to_configure(
-        self, jp_server_config: Any, jp_argv: Any, jp_configurable_serverapp: Any
+        self,
+        jp_server_config: Any,
+        jp_argv: Any,
+        jp_configurable_serverapp: Any,
+        capsys: pytest.CaptureFixture[str],
     ) -> None:
         with pytest.raises(SystemExit) as stopped:
             jp_configurable_serverapp(config=jp_server_config, argv=jp_argv)
-        message = str(stopped.value.code)  # a string: Python prints it, exit status 1
-        assert "per_user_notebooks needs an identity provider that names each user" in message
-        assert "PasswordIdentityProvider" in message
-        assert "ServerApp.identity_provider_class" in message
+        assert stopped.value.code == 1
+        (logged,) = [
+            line
+            for line in capsys.readouterr().err.splitlines()
+            if "per_user_notebooks needs an identity provider that names each user" in line
+        ]
+        assert "PasswordIdentityProvider" in logged
+        assert "ServerApp.identity_provider_class" in logged
 
 
 class TestSharedNotebooks:

@@ -175,3 +175,18 @@ async def test_an_environment_reference_is_expanded_in_the_kernel(
     await h.run(query)
     assert "password authentication failed" in await failed(h, query)
     await assert_nowhere(h, "Wr0ng-From-Env")
+
+
+@scenario
+async def test_a_secret_spelled_otherwise_stays_out_of_errors_too(h: Harness) -> None:
+    """The kernel hides the secrets the API masks (one reading of connection strings):
+    DuckDB's "cannot open" error repeats the path, token included."""
+    token = "md-t0ken-not-shown"
+    await h.new()
+    query = await h.add_sql("SELECT 1 AS one")
+    await h.connect(f"duckdb:no_such_folder/x.duckdb?motherduck_token={token}")
+    await h.run(query)
+    error = await failed(h, query)
+    assert error.startswith("SQLError: IO Error: Cannot open file"), error
+    assert "x.duckdb?motherduck_token=********" in error
+    await assert_nowhere(h, token, in_file=1)

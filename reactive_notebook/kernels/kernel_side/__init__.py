@@ -1,7 +1,8 @@
 """Code that runs inside the kernel, sent as source text at kernel start (never imported there).
 
 Each module is self-contained (stdlib, IPython, lazily imported pandas/polars) and keeps
-the user namespace clean. The server also imports ``tables`` for its ``json_safe`` rules.
+the user namespace clean. The server also imports ``tables`` for its ``json_safe`` rules,
+``connection_strings`` to mask secrets and ``host_policy`` to normalise allowed hosts.
 """
 
 from importlib import resources
@@ -21,4 +22,15 @@ def table_formatter_code(max_rows: int = 1000) -> str:
         kernel_source("tables")
         + f"\n\ninstall_table_formatter(get_ipython(), {int(max_rows)})\n"
         + "del install_table_formatter\n"
+    )
+
+
+def module_code(module: str, variable: str) -> str:
+    """Code that runs ``kernel_side/<module>.py`` in a module object of its own (not in
+    the user namespace) and binds that module to ``variable``."""
+    source = kernel_source(module)
+    return (
+        f"{variable} = __import__('types').ModuleType({'reactive_notebook.' + module!r})\n"
+        f"exec(compile({source!r}, {'<reactive ' + module + '>'!r}, 'exec'), "
+        f"{variable}.__dict__)\n"
     )

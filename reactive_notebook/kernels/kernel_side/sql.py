@@ -13,12 +13,17 @@ up lazily) and attaches ``get_ipython().reactive_sql``. The server turns a SQL c
               SQLAlchemy URL; ``${VAR}`` is expanded from the kernel's environment.
 ``tables``    table names the query reads: with DuckDB, one that names a DataFrame
               variable reads that variable.
-``allowed_hosts`` None (any) or the hosts a connection may reach.
+``allowed_hosts`` None (any) or the hosts a connection may reach, checked before
+              connecting (``host_policy``); with hosts restricted, DuckDB runs without
+              extensions or files outside the notebook's folder.
 ``frame``     "pandas" or "polars".
 
 One connection (DuckDB) or engine (SQLAlchemy, pooled) per connection string, reused
 across runs; a new connection string closes the others. Errors read like the database's
-own and never show the password.
+own and never show the connection's secrets (``connection_strings`` finds them).
+
+``install_sql_runner(shell, strings, policy)`` takes the ``connection_strings`` and
+``host_policy`` modules, each loaded into a module of its own in the kernel.
 """
 
 from typing import Any
@@ -28,12 +33,15 @@ from typing import Any
 # its annotations each time it runs.
 
 
-def install_sql_runner(shell: Any) -> None:
+def install_sql_runner(shell: Any, strings: Any, policy: Any) -> None:
     import contextlib
     import os
     import re
 
     env_reference = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+    # The notebook's folder: the kernel starts in it (a later os.chdir does not widen
+    # what a restricted DuckDB may read).
+    notebook_folder = os.getcwd()
 
     class SQLError(Exception):
         """A database error, shown as the database said it (no Python traceback)."""
@@ -92,30 +100,50 @@ def install_sql_runner(shell: Any) -> None:
             ("pyarrow", "Table"),
         )
 
+    def sqlalchemy_url(expanded: str) -> Any:
+        import sqlalchemy
+
+        url = sqlalchemy.engine.make_url(expanded)
+        if url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        return url
+
+    def open_duckdb(path: str, restricted: bool) -> Any:
+        """A DuckDB connection; with hosts restricted, one that loads no extension and
+        reads and writes files only under the notebook's folder."""
+        import duckdb
+
+        if not restricted:
+            return duckdb.connect(path)
+        con = duckdb.connect(path, config=dict(policy.DUCKDB_CONFIG))
+        try:
+            for statement in policy.duckdb_restrictions(notebook_folder):
+                con.execute(statement)
+        except BaseException:
+            con.close()
+            raise
+        return con
+
     class Connections:
         """One open connection or engine per connection string (the latest only)."""
 
         def __init__(self) -> None:
-            self._open: dict[str, Any] = {}
+            self._open: dict[tuple[str, bool], Any] = {}
 
-        def get(self, connection: str, expanded: str) -> Any:
-            existing = self._open.get(connection)
+        def get(self, connection: str, expanded: str, restricted: bool) -> Any:
+            key = (connection, restricted)
+            existing = self._open.get(key)
             if existing is not None:
                 return existing
             self.close_all()
             handle: Any
             if is_duckdb(expanded):
-                import duckdb
-
-                handle = duckdb.connect(duckdb_path(expanded))
+                handle = open_duckdb(duckdb_path(expanded), restricted)
             else:
                 import sqlalchemy
 
-                url = sqlalchemy.engine.make_url(expanded)
-                if url.drivername in ("postgresql", "postgres"):
-                    url = url.set(drivername="postgresql+psycopg")
-                handle = sqlalchemy.create_engine(url, pool_pre_ping=True)
-            self._open[connection] = handle
+                handle = sqlalchemy.create_engine(sqlalchemy_url(expanded), pool_pre_ping=True)
+            self._open[key] = handle
             return handle
 
         def close_all(self) -> None:
@@ -129,25 +157,18 @@ def install_sql_runner(shell: Any) -> None:
                     pass
             self._open.clear()
 
-    def check_host(expanded: str, allowed: Any) -> None:
-        if allowed is None or is_duckdb(expanded):
+    def check_host(expanded: str, allowed: Any, secrets: list[str]) -> None:
+        """Refuse, before connecting, what ``allowed`` (None: any host) does not cover.
+        Checked at every run: libpq reads the kernel's environment at every connect."""
+        if allowed is None:
             return
-        import sqlalchemy
-
-        url = sqlalchemy.engine.make_url(expanded)
-        hosts = [url.host] if url.host else []
-        query_host = url.query.get("host")
-        if isinstance(query_host, str):
-            hosts.append(query_host)
-        elif query_host:
-            hosts.extend(query_host)
-        hosts = hosts or ["localhost"]
-        for host in hosts:
-            if host not in allowed:
-                raise SQLError(
-                    f"SQL cells may not connect to {host!r}: the server allows only "
-                    f"{', '.join(allowed) or 'no hosts'} (ReactiveNotebook.sql_allowed_hosts)"
-                )
+        try:
+            if is_duckdb(expanded):
+                policy.check_duckdb_path(duckdb_path(expanded))
+            else:
+                policy.check_sqlalchemy(sqlalchemy_url(expanded), allowed, os.environ)
+        except policy.NotAllowed as refused:
+            raise SQLError(scrub(str(refused), secrets)) from None
 
     def bind(
         segments: list[Any], namespace: dict[str, Any], style: str, empty: str = "(NULL)"
@@ -238,10 +259,11 @@ def install_sql_runner(shell: Any) -> None:
             from IPython.display import display
 
             expanded = expand(connection)
-            secrets = secrets_of(expanded)
+            secrets = hidden(connection)
+            allowed = spec.get("allowed_hosts")
             try:
-                check_host(expanded, spec.get("allowed_hosts"))
-                handle = self.connections.get(connection, expanded)
+                check_host(expanded, allowed, secrets)
+                handle = self.connections.get(connection, expanded, allowed is not None)
                 if is_duckdb(expanded):
                     result, count = self._duckdb(handle, spec)
                 else:
@@ -305,22 +327,24 @@ def install_sql_runner(shell: Any) -> None:
                 return None, count
 
     def secrets_of(expanded: str) -> list[str]:
-        found = []
+        """The secrets the API masks (``connection_strings``), plus the password as
+        SQLAlchemy reads it (leniently: ``u:p@ss@h`` has password ``p``)."""
+        found: list[str] = list(strings.secret_values(expanded))
         try:
             import sqlalchemy
 
-            password = sqlalchemy.engine.make_url(expanded).password
+            password = sqlalchemy.engine.make_url(expanded.strip()).password
             if password:
                 found.append(str(password))
         except Exception:
             pass
-        found.extend(re.findall(r"(?i)\bpassword\s*=\s*'?([^'\s&]+)", expanded))
         return found
 
     def hidden(connection: str) -> list[str]:
-        """The passwords of ``connection``, as written and as expanded."""
+        """The secrets of ``connection``, as written and as expanded, longest first (so
+        a secret containing another is hidden whole)."""
         expanded = env_reference.sub(lambda m: os.environ.get(m[1], ""), connection)
-        return [*secrets_of(connection), *secrets_of(expanded)]
+        return sorted({*secrets_of(connection), *secrets_of(expanded)}, key=len, reverse=True)
 
     def database_message(error: Exception) -> str:
         """What the database said: the driver's message without SQLAlchemy's wrapping
