@@ -18,16 +18,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench_server import BASE, TOKEN, free_port
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+import bench_server
+from bench_server import BASE, TOKEN
+from tornado.httpclient import HTTPRequest
 
 CELL = """\
 import sys
@@ -38,53 +37,8 @@ for _i in range({lines}):
 """
 
 
-class Server:
-    """``jupyter server`` with the extension from ``source``, in a subprocess."""
-
-    def __init__(self, root: Path, source: Path, extra: list[str]) -> None:
-        self.root = root
-        self.source = source
-        self.extra = extra
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}{BASE}"
-        self.http = AsyncHTTPClient(max_body_size=1 << 30)
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "jupyter_server",
-            f"--port={self.port}",
-            "--ip=127.0.0.1",
-            "--no-browser",
-            f"--ServerApp.base_url={BASE}",
-            f"--ServerApp.root_dir={self.root}",
-            f"--IdentityProvider.token={TOKEN}",
-            "--ServerApp.jpserver_extensions=reactive_notebook=True",
-            "--ServerApp.contents_manager_class="
-            "reactive_notebook.contents.atomic.AtomicFileContentsManager",
-            "--ServerApp.log_level=WARN",
-            *self.extra,
-        ]
-        if os.geteuid() == 0:
-            command.append("--allow-root")
-        env = {**os.environ, "PYTHONPATH": str(self.source)}
-        log = open(self.root.parent / "server.log", "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(command, stdout=log, stderr=log, cwd=self.source, env=env)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                await self.request("GET", "reactive/health")
-                return
-            except OSError:
-                await asyncio.sleep(0.2)
-        raise RuntimeError("the server did not start; see server.log")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+class Server(bench_server.Server):
+    """The benchmark server, answering sizes too and telling its memory."""
 
     async def request(self, method: str, path: str, body: Any = None) -> tuple[Any, int]:
         """The JSON answer and its size in bytes."""
@@ -146,7 +100,7 @@ async def scenario(server: Server, name: str, megabytes: int, silent: bool) -> s
     await asyncio.sleep(1.5)  # the debounced save
     held = server.memory("VmRSS") - before
     status = next(c["status"] for c in answer["cells"] if c["id"] == cell["cell_id"])
-    file_size = (server.root / f"{name}.ipynb").stat().st_size
+    file_size = (Path(server.root) / f"{name}.ipynb").stat().st_size
     if writer is not None:
         writer.close()
     client = "a client that never reads" if silent else "no client"
@@ -166,7 +120,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         root = Path(workdir) / "root"
         root.mkdir()
-        server = Server(root, args.source.resolve(), args.server_arg)
+        server = Server(str(root), extra=args.server_arg, source=str(args.source.resolve()))
         await server.start()
         try:
             print(f"a cell printing a lot (Python {sys.version.split()[0]}, {args.source})")

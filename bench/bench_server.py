@@ -60,14 +60,20 @@ def describe(name: str, ours: list[float], base: list[float]) -> str:
 
 
 class Server:
-    """``jupyter server`` with the extension, in a subprocess."""
+    """``jupyter server`` with the extension, in a subprocess: with ``extra`` options, and
+    the extension from the checkout ``source`` (a folder holding ``reactive_notebook/``;
+    default: the installed one)."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(
+        self, root: str, *, extra: list[str] | None = None, source: str | None = None
+    ) -> None:
         self.root = root
+        self.extra = extra or []
+        self.source = source
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{BASE}"
         self.process: subprocess.Popen[bytes] | None = None
-        self.http = AsyncHTTPClient()
+        self.http = AsyncHTTPClient(max_body_size=1 << 30)
 
     async def start(self) -> None:
         command = [
@@ -84,11 +90,15 @@ class Server:
             "--ServerApp.contents_manager_class="
             "reactive_notebook.contents.atomic.AtomicFileContentsManager",
             "--ServerApp.log_level=WARN",
+            *self.extra,
         ]
         if os.geteuid() == 0:
             command.append("--allow-root")
+        env = {**os.environ, **({"PYTHONPATH": self.source} if self.source else {})}
         log = open(os.path.join(self.root, "..", "server.log"), "wb")  # noqa: SIM115
-        self.process = subprocess.Popen(command, stdout=log, stderr=log)
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=log, env=env, cwd=self.source or None
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -51,3 +51,21 @@ def api(jp_fetch: Any) -> Api:
 def payload(response: HTTPResponse) -> Any:
     """The JSON body of a response."""
     return json.loads(response.body.decode()) if response.body else None
+
+
+def write_notebook(path: Any, *codes: str, metadata: dict[str, Any] | None = None) -> None:
+    """An ``.ipynb`` file as another tool (JupyterLab, git) would leave it: code cells
+    ``c1``, ``c2``... with ``codes`` and no outputs."""
+    cells = [
+        {
+            "cell_type": "code",
+            "id": f"c{number}",
+            "source": code,
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+        for number, code in enumerate(codes, start=1)
+    ]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": metadata or {}, "cells": cells}
+    path.write_text(json.dumps(notebook))

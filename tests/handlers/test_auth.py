@@ -23,7 +23,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 from reactive_notebook.contents.store import derived_id
 from reactive_notebook.handlers.openapi import API_PREFIX
 
-from .conftest import Api, payload
+from .conftest import Api, payload, write_notebook
 from .wsclient import WsClient, events
 
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
@@ -295,22 +295,7 @@ class TestOwnershipIsWhereTheFileIs:
         alice = {USER_HEADER: "alice"}
         bob = {USER_HEADER: "bob"}
         await a_notebook(api, **alice)  # alice's folder exists, as it does once she works
-        plain = {
-            "nbformat": 4,
-            "nbformat_minor": 5,
-            "metadata": {},
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "id": "c1",
-                    "source": "secret = 42",
-                    "metadata": {},
-                    "outputs": [],
-                    "execution_count": None,
-                }
-            ],
-        }
-        (jp_root_dir / "alice" / "plain.ipynb").write_text(json.dumps(plain))
+        write_notebook(jp_root_dir / "alice" / "plain.ipynb", "secret = 42")
         listed = payload(await api("GET", "notebooks", headers={**alice}))["notebooks"]
         plain_id = next(n["id"] for n in listed if n["name"] == "plain")
         assert plain_id == derived_id("", "alice/plain.ipynb")  # computable by anyone
@@ -340,14 +325,15 @@ class TestOwnershipIsWhereTheFileIs:
     ) -> None:
         """A notebook in Bob's folder claiming Alice as owner is Bob's, not Alice's."""
         bob = {USER_HEADER: "bob"}
-        notebook_id, _ = await a_notebook(api, **bob)
-        saved = jp_root_dir / "bob" / "mine.ipynb"
-        content = json.loads(saved.read_text())
-        content["metadata"]["reactive_notebook"]["owner"] = "alice"
-        saved.write_text(json.dumps(content))
+        await a_notebook(api, **bob)  # bob's folder exists
+        claimed = {"id": "c1a1med", "name": "claimed", "owner": "alice"}
+        write_notebook(
+            jp_root_dir / "bob" / "claimed.ipynb", metadata={"reactive_notebook": claimed}
+        )
         alice = {USER_HEADER: "alice"}
-        assert (await api("GET", "notebooks", notebook_id, headers={**alice})).code == 404
-        assert (await api("GET", "notebooks", notebook_id, headers={**bob})).code == 200
+        assert (await api("GET", "notebooks", "c1a1med", headers={**alice})).code == 404
+        assert (await api("GET", "notebooks", "c1a1med", headers={**bob})).code == 200
+        assert (await api("GET", "notebooks", "c1a1med", headers={**alice})).code == 404
 
 
 class TestPerUserModeNeedsNamedUsers:
