@@ -124,7 +124,20 @@ class CellAnalyser:
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        async with self._worker_lock:  # one analysis at a time in the one worker
+        # One analysis at a time in the one worker; a flood of large cells from one
+        # client makes the others wait at most ``timeout`` before they hear so.
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._worker_lock.acquire()
+        except TimeoutError:
+            return CellAnalysis(
+                error=limit_error(
+                    f"the server spent {self.timeout:g} s analysing other large cells before "
+                    "this one's turn came, so it was not analysed and does not run: edit or "
+                    "save it again in a moment"
+                )
+            )
+        try:
             if self._worker is None or not self._worker.alive:
                 self._worker = await _Worker.start()
             worker = self._worker
@@ -137,6 +150,8 @@ class CellAnalyser:
                     raise
                 log.warning("cell analysis stopped: %s", failure)
                 return CellAnalysis(error=limit_error(str(failure)))
+        finally:
+            self._worker_lock.release()
         self._cache[key] = result
         if len(self._cache) > _WORKER_CACHE_SIZE:
             self._cache.popitem(last=False)

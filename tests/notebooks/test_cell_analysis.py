@@ -104,3 +104,15 @@ async def test_many_small_cells_give_the_event_loop_turns() -> None:
     assert [a.writes for a in analyses[:2]] == [{"v0"}, {"v1"}]
     assert len(analyses) == 20_000
     assert turns > 5
+
+
+async def test_a_cell_waiting_behind_others_longer_than_the_timeout_is_told_so() -> None:
+    analyser = CellAnalyser(timeout=1.0)
+    try:
+        slow = [AnalysisRequest(SLOW_TO_COMPILE + f"\nc{i} = 1") for i in range(3)]
+        waiting = AnalysisRequest("q = w\n" + "#" * 30_000)
+        *_, last = await asyncio.gather(*(analyser.analyse(r) for r in [*slow, waiting]))
+    finally:
+        await analyser.close()
+    assert last.error is not None
+    assert "analysing other large cells" in last.error.describe()

@@ -99,7 +99,8 @@ test('cells: add above and below, delete and undo, move with the buttons', async
       ],
       'added below',
     );
-    assert.equal(await cells.count(), 4);
+    // The page hears of the new cell over its WebSocket, a moment after the server has it.
+    await waitFor(async () => (await cells.count()) === 4, 'the page with 4 cells');
     // The new cell takes the focus once the server's answer has it on the page: typing
     // earlier would go to the button just clicked (a space would click it again).
     await waitFor(
@@ -154,7 +155,7 @@ test('cells: add above and below, delete and undo, move with the buttons', async
       ],
       'undone',
     );
-    assert.deepEqual(await pageCodes(cells), ['a = 1', 'b = 2', 'c = 3']);
+    await waitFor(async () => (await pageCodes(cells)).join('|') === 'a = 1|b = 2|c = 3', 'the page undone');
 
     await cells.nth(0).locator('[data-action="move-down"]').click();
     await waitForServer(
