@@ -17,16 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import bench_server
 from bench_server import BASE, TOKEN
-from tornado.httpclient import HTTPRequest
 
 CELL = """\
 import sys
@@ -38,21 +35,7 @@ for _i in range({lines}):
 
 
 class Server(bench_server.Server):
-    """The benchmark server, answering sizes too and telling its memory."""
-
-    async def request(self, method: str, path: str, body: Any = None) -> tuple[Any, int]:
-        """The JSON answer and its size in bytes."""
-        payload = None if body is None else json.dumps(body)
-        response = await self.http.fetch(
-            HTTPRequest(
-                self.url + path,
-                method=method,
-                body=payload,
-                headers={"Authorization": f"token {TOKEN}"},
-                request_timeout=600,
-            )
-        )
-        return (json.loads(response.body) if response.body else None), len(response.body)
+    """The benchmark server, telling its memory too."""
 
     def memory(self, field: str) -> int:
         """``VmRSS`` or ``VmHWM`` (peak) of the server process, in bytes."""
@@ -83,11 +66,11 @@ async def silent_client(server: Server, notebook_id: str) -> asyncio.StreamWrite
 
 async def scenario(server: Server, name: str, megabytes: int, silent: bool) -> str:
     api = "reactive/api/v1/notebooks"
-    notebook_id = (await server.request("POST", api, {"name": name}))[0]["notebook_id"]
+    notebook_id = (await server.request("POST", api, {"name": name}))["notebook_id"]
     code = CELL.format(lines=megabytes * 1000)
-    cell = (
-        await server.request("POST", f"{api}/{notebook_id}/cells", {"type": "python", "code": code})
-    )[0]
+    cell = await server.request(
+        "POST", f"{api}/{notebook_id}/cells", {"type": "python", "code": code}
+    )
     writer = await silent_client(server, notebook_id) if silent else None
     await asyncio.sleep(0.5)
     before = server.memory("VmRSS")
@@ -96,7 +79,7 @@ async def scenario(server: Server, name: str, megabytes: int, silent: bool) -> s
     await server.request("POST", f"{api}/{notebook_id}/cells/{cell['cell_id']}/run", {"wait": True})
     took = time.perf_counter() - start
     peak = server.memory("VmHWM") - before
-    answer, get_size = await server.request("GET", f"{api}/{notebook_id}")
+    answer, get_size = await server.request_sized("GET", f"{api}/{notebook_id}")
     await asyncio.sleep(1.5)  # the debounced save
     held = server.memory("VmRSS") - before
     status = next(c["status"] for c in answer["cells"] if c["id"] == cell["cell_id"])

@@ -114,6 +114,11 @@ class Server:
             self.process.wait(timeout=30)
 
     async def request(self, method: str, path: str, body: Any = None) -> Any:
+        """The JSON answer."""
+        return (await self.request_sized(method, path, body))[0]
+
+    async def request_sized(self, method: str, path: str, body: Any = None) -> tuple[Any, int]:
+        """The JSON answer and its size in bytes."""
         payload = None if body is None else json.dumps(body)
         if payload is None and method in ("POST", "PUT"):
             payload = ""
@@ -123,10 +128,10 @@ class Server:
                 method=method,
                 body=payload,
                 headers={"Authorization": f"token {TOKEN}"},
-                request_timeout=120,
+                request_timeout=600,
             )
         )
-        return json.loads(response.body) if response.body else None
+        return (json.loads(response.body) if response.body else None), len(response.body)
 
     async def socket(self, notebook_id: str, batch: bool = False) -> WebSocketClientConnection:
         url = self.url.replace("http", "ws", 1)

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Protocol
 
-from .name_visitor import MAX_EMBEDDED_DEPTH, EmbeddedTooDeep, NameVisitor
+from .ipython_syntax import MAX_EMBEDDED_DEPTH, EmbeddedTooDeep
+from .name_visitor import NameVisitor
 from .names import is_ambient, is_private
 from .sql_template import placeholder_names
 

@@ -39,6 +39,9 @@ _INSPECT_MAGICS = frozenset({"pinfo", "pinfo2", "pdef", "pdoc", "psource", "pfil
 # the quotes once instead.
 _DOLLAR_FIELD = re.compile(r"\$(\$?[\w.]+)")
 _OPTION = re.compile(r"\s*(-\S*)")
+#: How deep magics may run code that holds magics (``%%time`` over ``%%time`` ...). Each
+#: level re-parses the rest of the cell, so unbounded nesting costs quadratic time.
+MAX_EMBEDDED_DEPTH = 16
 _WORD = re.compile(r"\s*(\S+)")
 _FORMATTER = string.Formatter()
 
@@ -54,6 +57,10 @@ class IPythonEffect:
 
 
 NO_EFFECT = IPythonEffect()
+
+
+class EmbeddedTooDeep(RecursionError):
+    """Magics run code holding magics more than :data:`MAX_EMBEDDED_DEPTH` levels deep."""
 
 
 def ipython_effect(method: str, arguments: list[str]) -> IPythonEffect:

@@ -27,7 +27,7 @@ import ast
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .ipython_syntax import IPYTHON_METHODS, ipython_effect
+from .ipython_syntax import IPYTHON_METHODS, MAX_EMBEDDED_DEPTH, EmbeddedTooDeep, ipython_effect
 from .names import is_ambient, is_private
 from .scopes import (
     Scope,
@@ -47,15 +47,6 @@ def _parse_plain(code: str) -> ast.Module | None:
         return ast.parse(code)
     except (SyntaxError, ValueError):
         return None
-
-
-#: How deep magics may run code that holds magics (``%%time`` over ``%%time`` ...). Each
-#: level re-parses the rest of the cell, so unbounded nesting costs quadratic time.
-MAX_EMBEDDED_DEPTH = 16
-
-
-class EmbeddedTooDeep(RecursionError):
-    """Magics run code holding magics more than :data:`MAX_EMBEDDED_DEPTH` levels deep."""
 
 
 class NameVisitor:

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from IPython.utils.text import DollarFormatter
 
 from reactive_notebook.reactive.analysis import analyze_python
-from reactive_notebook.reactive.ipython_syntax import _dollar_names
-from reactive_notebook.reactive.name_visitor import MAX_EMBEDDED_DEPTH
+from reactive_notebook.reactive.ipython_syntax import MAX_EMBEDDED_DEPTH, _dollar_names
 
 
 def seconds(function: object, *args: object) -> float:
