@@ -53,7 +53,12 @@ class RunStep:
     cell_id: str
     code: str
     delete: frozenset[str] = frozenset()
-    after: tuple[int, ...] = ()
+    #: (earlier step, the names read from it): skipped if that step lacks one of them
+    needs: tuple[tuple[int, frozenset[str]], ...] = ()
+    binds: frozenset[str] = frozenset()
+    fresh: frozenset[str] = frozenset()
+    deletes: frozenset[str] = frozenset()
+    restore: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,10 @@ class CellStatusEvent:
     ename: str | None = None
     evalue: str | None = None
     duration: float | None = None
+    #: names the cell left alone (their last writer does not change)
+    untouched: frozenset[str] = frozenset()
+    #: names a failed cell did not bind (the cells reading them were skipped)
+    unbound: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +200,10 @@ class KernelSession:
         on_event: EventSink,
         *,
         cleanup: frozenset[str] = frozenset(),
+        keep: frozenset[str] = frozenset(),
     ) -> RunResult:
-        """Run a plan; events reach ``on_event`` as they happen.
+        """Run a plan; events reach ``on_event`` as they happen. ``keep``: names whose
+        values are taken out at the start and put back at a step's ``restore``.
 
         Raises :class:`KernelDied` when the kernel dies or restarts mid-run.
         """
@@ -201,15 +212,8 @@ class KernelSession:
         plan = {
             "run_id": run_id,
             "cleanup": sorted(cleanup),
-            "steps": [
-                {
-                    "cell_id": step.cell_id,
-                    "code": step.code,
-                    "delete": sorted(step.delete),
-                    "after": list(step.after),
-                }
-                for step in steps
-            ],
+            "keep": sorted(keep),
+            "steps": [_step_message(step) for step in steps],
         }
         code = f"await get_ipython().reactive_runner.run({json.dumps(plan)!r})"
         self._restarted.clear()
@@ -243,6 +247,8 @@ class KernelSession:
                         ename=entry.get("ename"),
                         evalue=entry.get("evalue"),
                         duration=entry.get("duration"),
+                        untouched=frozenset(entry.get("untouched", ())),
+                        unbound=frozenset(entry.get("unbound", ())),
                     )
                     result.statuses[event.cell_id] = event.status
                     result.interrupted |= event.status == "interrupted"
@@ -346,6 +352,25 @@ class KernelSession:
                 and message["content"].get("execution_state") == "idle"
             ):
                 return
+
+
+def _step_message(step: RunStep) -> dict[str, Any]:
+    """A step as the runner reads it (empty fields left out: most cells have none)."""
+    message: dict[str, Any] = {
+        "cell_id": step.cell_id,
+        "code": step.code,
+        "needs": [[index, sorted(names)] for index, names in step.needs],
+    }
+    for key, names in (
+        ("delete", step.delete),
+        ("binds", step.binds),
+        ("fresh", step.fresh),
+        ("deletes", step.deletes),
+        ("restore", step.restore),
+    ):
+        if names:
+            message[key] = sorted(names)
+    return message
 
 
 async def _deliver(sink: EventSink, event: RunEvent) -> None:

@@ -102,6 +102,9 @@ class OpenNotebook:
         analyses = await self.analyser.analyse_all(self.analysis_request(c) for c in runnable)
         for cell, analysis in zip(runnable, analyses, strict=True):
             self.core.append(cell.id, analysis, fingerprint=self.fingerprint(cell))
+        # What the file shows was not made by this kernel: stale once its code or inputs
+        # change, or a run cannot reach it.
+        self.core.show(c.id for c in runnable if c.outputs or c.execution_count is not None)
 
     # -- helpers used by the service -------------------------------------------------
 
@@ -294,6 +297,7 @@ class OpenNotebook:
         self._ran = {step.cell_id: self.core.snapshot(step.cell_id) for step in plan.steps}
         self._started = set()
         self._clear_on_next_output = set()
+        self.core.not_run(plan.blocked)
         for cell_id, reason in plan.blocked.items():
             self._set_status(cell_id, CellStatus.BLOCKED, error=reason, stale=True)
         for cell_id in plan.cell_ids:
@@ -306,12 +310,26 @@ class OpenNotebook:
             code = cell.code
             if cell.type is CellType.SQL:
                 code = sql_run_code(cell, self.notebook.db_connection, self.sql)
-            steps.append(RunStep(cell.id, code, step.delete_before, step.after))
+            steps.append(
+                RunStep(
+                    cell.id,
+                    code,
+                    step.delete_before,
+                    step.needs,
+                    step.binds,
+                    step.fresh,
+                    step.deletes,
+                    step.restore_before,
+                )
+            )
         self.publish("kernel_status", state="busy")
         try:
             if self._cancelled:
                 raise _Cancelled
-            result = await self.kernel.run(steps, self._on_event, cleanup=plan.cleanup)
+            result = await self.kernel.run(
+                steps, self._on_event, cleanup=plan.cleanup, keep=frozenset(plan.restore)
+            )
+            self.core.finished(plan)  # the runner put the kept values back, come what may
             if result.runner_error is not None:
                 for cell_id in plan.cell_ids:
                     if self._cell(cell_id).status in (
@@ -373,22 +391,22 @@ class OpenNotebook:
         elif status == "success":
             self._begin(cell)
             self._finish_outputs(cell)
-            self.core.record(cell.id, ok=True, ran=self._ran.get(cell.id))
+            ran = self._ran.get(cell.id)
+            self.core.record(cell.id, ok=True, ran=ran, untouched=event.untouched)
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
             self._begin(cell)
             self._finish_outputs(cell)
-            self.core.record(cell.id, ok=False, ran=self._ran.get(cell.id))
+            ran = self._ran.get(cell.id)
+            self.core.record(cell.id, ok=False, ran=ran, untouched=event.untouched)
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
             self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)
             if self._current_plan is not None and status == "error":
-                for blocked in self._current_plan.blocked_by_failure(cell.id):
-                    self._set_status(
-                        blocked,
-                        CellStatus.BLOCKED,
-                        error=f"cell {cell.id} failed ({message})",
-                        stale=True,
-                    )
+                plan = self._current_plan
+                reasons = plan.failure_reasons(cell.id, event.unbound, error=message)
+                self.core.not_run(reasons)
+                for blocked, reason in reasons.items():
+                    self._set_status(blocked, CellStatus.BLOCKED, error=reason, stale=True)
         elif status == "blocked":
             pass  # announced when its provider failed
         elif status == "cancelled":

@@ -50,7 +50,7 @@ class ReactiveCore:
             # Its outputs came from the old code: it is stale itself (if it ran), and so
             # are the cells that read it.
             self.state.mark_stale(self.graph, [cell_id])
-            self.state.mark_stale(self.graph, self.graph.children(cell_id))
+            self.state.mark_stale(self.graph, self.graph.readers_of(cell_id))
         return change
 
     def move(self, cell_id: str, *, after: str | None) -> GraphChange:
@@ -76,9 +76,32 @@ class ReactiveCore:
     def merge(self, queued: Plan, targets: Iterable[str]) -> Plan:
         return merge(self.graph, self.state, queued, targets)
 
-    def record(self, cell_id: str, *, ok: bool, ran: CellRun | None = None) -> None:
-        """A planned cell finished running; ``ran`` is :meth:`snapshot` taken at planning."""
-        self.state.record(self.graph, cell_id, ok=ok, ran=ran)
+    def record(
+        self,
+        cell_id: str,
+        *,
+        ok: bool,
+        ran: CellRun | None = None,
+        untouched: frozenset[str] = frozenset(),
+    ) -> None:
+        """A planned cell finished running; ``ran`` is :meth:`snapshot` taken at planning,
+        ``untouched`` the names the runner saw it leave alone."""
+        self.state.record(self.graph, cell_id, ok=ok, ran=ran, untouched=untouched)
+
+    def finished(self, plan: Plan) -> None:
+        """The runner ended ``plan``: the kept values are back in the kernel."""
+        self.state.restored({n: c for n, c in plan.restore.items() if c in self.graph})
+
+    def not_run(self, cell_ids: Iterable[str]) -> None:
+        """A run could not run these cells (blocked): what they show is not current."""
+        self.state.mark_stale(self.graph, cell_ids)
+
+    def show(self, cell_ids: Iterable[str]) -> None:
+        """These cells hold outputs from before this kernel (the file's)."""
+        self.state.show(cell_ids)
+
+    def outputs_cleared(self, cell_id: str) -> None:
+        self.state.unshow(cell_id)
 
     def snapshot(self, cell_id: str) -> CellRun:
         """The code a plan is about to run, to be recorded when it finishes."""

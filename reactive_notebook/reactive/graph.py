@@ -195,6 +195,15 @@ class NotebookGraph:
         """Cells this one's re-run re-runs, with the names that link them."""
         return _cascade_neighbours(self._out[cell_id])
 
+    def readers_of(self, cell_id: str) -> list[str]:
+        """The cells that read a name from this one (its data edges): what they show
+        depends on what it defines, unlike a later cell that only redefines a name."""
+        return [
+            target
+            for target, labels in self._out[cell_id].items()
+            if any(kind is EdgeKind.DATA for kind, _ in labels)
+        ]
+
     def providers(self, cell_id: str) -> dict[str, str]:
         """For each name the cell reads from another cell: the cell it reads it from."""
         result: dict[str, str] = {}

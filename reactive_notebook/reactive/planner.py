@@ -9,6 +9,16 @@ Running a cell runs (design.md section 3):
 3. the descendants that already ran of any provider planned in step 2, since their
    values would otherwise be stale. Cells that never ran are left alone.
 
+Only the re-runs an edit needs: a cell reached only because it redefines a name of a
+re-running cell (an overwrite edge), that reads nothing the re-running cell writes and is
+current, keeps its value instead of re-running, and so do its readers. The kernel holds
+the value of the last definer of that name when the run starts; the runner takes it out
+and puts it back once the readers of the earlier definition have run (``Plan.restore``),
+so the kernel ends as a top-to-bottom run would.
+
+A cell that fails has still bound the names it bound before raising: the cells reading
+only those run; the cells reading a name it did not bind are skipped (``PlanStep.needs``).
+
 Cells the graph says cannot run (syntax error, ambiguous read, cycle) are blocked, and so
 is every planned cell downstream of them. Before each cell the plan deletes from the
 kernel the names the cell wrote last time and no longer writes, and the names it reads
@@ -32,42 +42,95 @@ from .run_state import RunState
 class PlanStep:
     """Run ``cell_id`` after deleting ``delete_before`` from the kernel.
 
-    ``after`` holds the indices of earlier steps this cell reads from: if one of them
-    fails, this cell is skipped (and blocked), so a kernel-side runner can skip
-    without asking the server. A cell that only redefines a name of a failed cell
-    still runs.
+    ``needs`` pairs the indices of earlier steps this cell reads from with the names it
+    reads from each. If one of them fails before binding one of those names, or is
+    skipped, this cell is skipped too (and blocked), so a kernel-side runner can skip
+    without asking the server; names a failed cell did bind are read as usual. A cell
+    that only redefines a name of a failed cell still runs.
+
+    ``binds`` are the names the cell defines: the runner reports which of them a failed
+    cell did not bind. ``fresh`` are those it binds without reading them: the runner
+    hides them while the cell runs, so "bound" means bound by this run (see
+    ``kernel_side/runner.py``). ``restore_before`` are kept values (``Plan.restore``)
+    put back just before this cell runs.
     """
 
     cell_id: str
     delete_before: frozenset[str] = frozenset()
-    after: tuple[int, ...] = ()
+    needs: tuple[tuple[int, frozenset[str]], ...] = ()
+    binds: frozenset[str] = frozenset()
+    fresh: frozenset[str] = frozenset()
+    deletes: frozenset[str] = frozenset()
+    restore_before: frozenset[str] = frozenset()
+
+    @property
+    def after(self) -> tuple[int, ...]:
+        """The indices of the earlier steps this cell reads from."""
+        return tuple(index for index, _ in self.needs)
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """An ordered run. ``blocked`` maps cells that cannot run to the reason."""
+    """An ordered run. ``blocked`` maps cells that cannot run to the reason.
+
+    ``kept`` are cells that do not re-run although an earlier definer of a name they
+    redefine does: their value for that name is taken out of the kernel when the run
+    starts and put back (``restore``: name -> the kept cell that wrote it) once the
+    readers of the earlier definition have run, at the step whose ``restore_before``
+    names it, or when the run ends.
+    """
 
     targets: frozenset[str]
     steps: tuple[PlanStep, ...]
     blocked: Mapping[str, str] = field(default_factory=dict)
     cleanup: frozenset[str] = frozenset()
+    kept: frozenset[str] = frozenset()
+    restore: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cell_ids(self) -> list[str]:
         return [step.cell_id for step in self.steps]
 
-    def blocked_by_failure(self, failed: str) -> list[str]:
+    def blocked_by_failure(self, failed: str, unbound: frozenset[str] | None = None) -> list[str]:
         """The planned cells that cannot run once ``failed`` has failed, in plan order."""
+        return list(self.failure_reasons(failed, unbound))
+
+    def failure_reasons(
+        self, failed: str, unbound: frozenset[str] | None = None, *, error: str = ""
+    ) -> dict[str, str]:
+        """The planned cells ``failed`` blocks, in plan order, each with why.
+
+        ``unbound``: the names of its ``binds`` the failed cell did not bind (None: all
+        of them). A cell reading only names it did bind is not blocked. ``error``: the
+        failure as the cell shows it, quoted in the reasons.
+        """
+        quoted = f" ({error})" if error else ""
         position = {step.cell_id: i for i, step in enumerate(self.steps)}
         if failed not in position:
-            return []
-        dead = {position[failed]}
-        result: list[str] = []
-        for index in range(position[failed] + 1, len(self.steps)):
-            if any(parent in dead for parent in self.steps[index].after):
-                dead.add(index)
-                result.append(self.steps[index].cell_id)
-        return result
+            return {}
+        first = position[failed]
+        missing = self.steps[first].binds if unbound is None else unbound
+        dead: dict[int, frozenset[str] | None] = {first: missing}  # None: skipped
+        reasons: dict[str, str] = {}
+        for index in range(first + 1, len(self.steps)):
+            step = self.steps[index]
+            for parent, names in step.needs:
+                if parent not in dead:
+                    continue
+                lacking = dead[parent]
+                if lacking is None:
+                    source = self.steps[parent].cell_id
+                    reasons[step.cell_id] = (
+                        f"waiting on cell {source}, blocked because cell {failed} failed"
+                    )
+                elif names & lacking:
+                    listed = ", ".join(f"`{n}`" for n in sorted(names & lacking))
+                    reasons[step.cell_id] = f"cell {failed} failed before defining {listed}{quoted}"
+                else:
+                    continue
+                dead[index] = None
+                break
+        return reasons
 
 
 def plan_run(
@@ -82,11 +145,18 @@ def plan_run(
     for cell_id in requested:
         if cell_id not in graph:
             raise KeyError(cell_id)
-    planned = _closure(graph, state, requested)
-    order = graph.sort(planned)
-    blocked = _blocked(graph, order, planned)
-    steps = _steps(graph, state, [c for c in order if c not in blocked])
-    return Plan(requested, tuple(steps), blocked, cleanup)
+    forced: set[str] = set()
+    while True:
+        planned, kept = _closure(graph, state, requested | forced)
+        order = graph.sort(planned)
+        blocked = _blocked(graph, order, planned)
+        runnable = [c for c in order if c not in blocked]
+        restore, points, conflicts = _restores(graph, state, runnable, planned)
+        if not conflicts:
+            break
+        forced |= conflicts  # a kept value cannot be put back in time: re-run its cell
+    steps = _steps(graph, state, runnable, points)
+    return Plan(requested, tuple(steps), blocked, cleanup, frozenset(kept), restore)
 
 
 def merge(graph: NotebookGraph, state: RunState, queued: Plan, targets: Iterable[str]) -> Plan:
@@ -107,23 +177,124 @@ def plan_removal(graph: NotebookGraph, state: RunState, cell_id: str) -> Plan:
     return plan_run(graph, state, dependents, cleanup=names)
 
 
-def _closure(graph: NotebookGraph, state: RunState, targets: frozenset[str]) -> set[str]:
-    planned = set(targets) | graph.descendants(targets)
-    work = list(planned)
+def _closure(
+    graph: NotebookGraph, state: RunState, targets: frozenset[str]
+) -> tuple[set[str], set[str]]:
+    """The cells to run, and the cells kept instead of re-run (see :func:`_keeps_value`).
+
+    The targets and all their descendants run; so does every provider of a planned cell
+    that is not current, with the descendants of that provider that ran.
+    """
+    planned = set(targets)
+    kept: set[str] = set()
+    # (cell, whether all its descendants run or only those that ran in this kernel)
+    work = [(cell_id, True) for cell_id in targets]
+    expanded: dict[str, bool] = {}
     while work:
-        cell_id = work.pop()
+        cell_id, every = work.pop()
+        if expanded.get(cell_id) is True or expanded.get(cell_id) is every:
+            continue
+        expanded[cell_id] = every
+        for child, names in graph.children(cell_id).items():
+            if child in planned:
+                if every and expanded.get(child) is False:
+                    work.append((child, True))  # reached again from a target: all of it
+                continue
+            if not (every or state.has_run(child)):
+                continue
+            if _keeps_value(graph, state, cell_id, child, names):
+                kept.add(child)
+                continue
+            planned.add(child)
+            work.append((child, every))
         by_provider: dict[str, set[str]] = {}
         for name, provider in graph.providers(cell_id).items():
             by_provider.setdefault(provider, set()).add(name)
-        for provider, names in by_provider.items():
-            if provider in planned or _provides_current(graph, state, provider, names):
+        for provider, names_read in by_provider.items():
+            if provider in planned or _provides_current(graph, state, provider, names_read):
                 continue
             planned.add(provider)
-            work.append(provider)
-            for follower in _ran_descendants(graph, state, provider, planned):
-                planned.add(follower)
-                work.append(follower)
-    return planned
+            work.append((provider, False))
+    return planned, kept - planned
+
+
+def _keeps_value(
+    graph: NotebookGraph, state: RunState, source: str, child: str, names: frozenset[str]
+) -> bool:
+    """``child`` only redefines names of ``source`` and need not re-run when it does.
+
+    It reads nothing ``source`` defines, ran with its current code and inputs, and the
+    kernel holds, for each name they share, the value of a current definer at or below
+    ``child``: the value a top-to-bottom run ends with. That value is put back once the
+    readers of ``source``'s definition have run (see :func:`_restores`).
+    """
+    provided = graph.providers(child)
+    if any(provided.get(name) == source for name in names):
+        return False  # it reads what ``source`` writes
+    if not state.is_current(graph, child):
+        return False
+    below = graph.index(child)
+    for name in names:
+        writer = state.last_writer.get(name)
+        if (
+            writer is None
+            or writer not in graph
+            or name not in graph.analysis(writer).defines
+            or graph.index(writer) < below
+            or not state.is_current(graph, writer)
+        ):
+            return False
+    return True
+
+
+def _restores(
+    graph: NotebookGraph, state: RunState, order: list[str], planned: set[str]
+) -> tuple[dict[str, str], dict[str, int], set[str]]:
+    """Kept values to put back: ``(name -> its kept writer, name -> the step before
+    which it is put back, cells to re-run instead because that cannot be done in time)``.
+
+    A name needs putting back when every planned definer of it is above the cell whose
+    value the kernel holds. It goes back after the last step that uses an earlier
+    definition (defines it, or reads it from a definer above) and must be back before
+    the first step that reads it from the kept cell; otherwise the kept cell re-runs.
+    """
+    restore: dict[str, str] = {}
+    points: dict[str, int] = {}
+    conflicts: set[str] = set()
+    defined: dict[str, list[int]] = {}  # name -> steps defining it
+    read: dict[str, list[tuple[int, str]]] = {}  # name -> (step, its provider) reading it
+    for index, cell_id in enumerate(order):
+        for name in graph.analysis(cell_id).defines:
+            defined.setdefault(name, []).append(index)
+        for name, provider in graph.providers(cell_id).items():
+            read.setdefault(name, []).append((index, provider))
+    for name, definers in defined.items():
+        writer = state.last_writer.get(name)
+        if (
+            writer is None
+            or writer in planned
+            or writer not in graph
+            or graph.interchangeable(name)
+            or name not in graph.analysis(writer).defines
+            or not state.is_current(graph, writer)
+        ):
+            continue
+        kept_at = graph.index(writer)
+        if any(graph.index(order[d]) >= kept_at for d in definers):
+            continue
+        last_earlier = max(definers)
+        first_kept = len(order)
+        for index, provider in read.get(name, ()):
+            if graph.index(provider) < kept_at:
+                last_earlier = max(last_earlier, index)
+            else:
+                first_kept = min(first_kept, index)
+        if first_kept <= last_earlier:
+            conflicts.add(writer)
+            continue
+        restore[name] = writer
+        points[name] = last_earlier + 1
+    return restore, points, conflicts
 
 
 def _provides_current(
@@ -140,23 +311,6 @@ def _provides_current(
     return True
 
 
-def _ran_descendants(
-    graph: NotebookGraph, state: RunState, cell_id: str, planned: set[str]
-) -> list[str]:
-    """Descendants of ``cell_id`` that hold values in the kernel (they ran)."""
-    found: list[str] = []
-    seen: set[str] = set()
-    stack = [cell_id]
-    while stack:
-        for child in graph.children(stack.pop()):
-            if child in seen or child in planned or not state.has_run(child):
-                continue
-            seen.add(child)
-            found.append(child)
-            stack.append(child)
-    return found
-
-
 def _blocked(graph: NotebookGraph, order: list[str], planned: set[str]) -> dict[str, str]:
     blocked: dict[str, str] = {}
     for cell_id in order:
@@ -171,17 +325,31 @@ def _blocked(graph: NotebookGraph, order: list[str], planned: set[str]) -> dict[
     return blocked
 
 
-def _steps(graph: NotebookGraph, state: RunState, order: list[str]) -> list[PlanStep]:
+def _steps(
+    graph: NotebookGraph, state: RunState, order: list[str], points: dict[str, int]
+) -> list[PlanStep]:
+    restore_at: dict[int, set[str]] = {}
+    for name, index in points.items():
+        restore_at.setdefault(index, set()).add(name)
     index_of: dict[str, int] = {}
     defined_so_far: set[str] = set()
     steps: list[PlanStep] = []
     for cell_id in order:
+        analysis = graph.analysis(cell_id)
         delete = _names_to_delete(graph, state, cell_id) - defined_so_far
-        providers = set(graph.providers(cell_id).values())
-        after = tuple(sorted(index_of[p] for p in providers if p in index_of))
+        reads_from: dict[int, set[str]] = {}
+        for name, provider in graph.providers(cell_id).items():
+            if provider in index_of:
+                reads_from.setdefault(index_of[provider], set()).add(name)
+        needs = tuple((i, frozenset(names)) for i, names in sorted(reads_from.items()))
+        defines = analysis.defines
+        fresh = defines - analysis.reads - analysis.ambient_reads
+        restore = frozenset(restore_at.get(len(steps), ()))
         index_of[cell_id] = len(steps)
-        steps.append(PlanStep(cell_id, frozenset(delete), after))
-        defined_so_far |= graph.analysis(cell_id).defines
+        steps.append(
+            PlanStep(cell_id, frozenset(delete), needs, defines, fresh, analysis.deletes, restore)
+        )
+        defined_so_far |= defines
     return steps
 
 

@@ -3,13 +3,16 @@
 The planner reads this to decide which ancestors must re-run; the engine records every
 cell's outcome here. ``stale`` holds the cells that ran but whose inputs changed since
 (an ancestor was edited or re-ran without them): their outputs are not what a fresh run
-would show until they run again. ``stale_changed`` collects the cells whose staleness may
-have changed, so whoever mirrors the flags looks at those only, not at the whole notebook.
+would show until they run again; so are the cells in ``shown`` (holding outputs that no
+run in this kernel made: loaded from the file, or made by a kernel since restarted) whose
+code or inputs changed, or that a run could not reach. ``stale_changed`` collects the
+cells whose staleness may have changed, so whoever mirrors the flags looks at those only,
+not at the whole notebook.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .graph import NotebookGraph
@@ -32,13 +35,25 @@ class RunState:
         self.last_writer: dict[str, str] = {}
         self.stale: set[str] = set()
         self.stale_changed: set[str] = set()
+        self.shown: set[str] = set()
 
     def reset(self) -> None:
-        """The kernel restarted: nothing has run, nothing is defined."""
+        """The kernel restarted: nothing has run, nothing is defined.
+
+        The outputs of the cells that ran stay on show, and stay stale if they were.
+        """
+        self.shown.update(self.runs)
         self.runs.clear()
         self.last_writer.clear()
-        self.stale_changed |= self.stale
-        self.stale.clear()
+
+    def show(self, cell_ids: Iterable[str]) -> None:
+        """These cells hold outputs that no run in this kernel made (from the file)."""
+        self.shown.update(cell_ids)
+
+    def unshow(self, cell_id: str) -> None:
+        """The cell's outputs were cleared: nothing of it is on show."""
+        self.shown.discard(cell_id)
+        self._unstale(cell_id)
 
     def take_stale_changes(self) -> set[str]:
         """The cells whose staleness may have changed since the last call."""
@@ -65,22 +80,30 @@ class RunState:
         *,
         ok: bool,
         ran: CellRun | None = None,
+        untouched: frozenset[str] = frozenset(),
     ) -> None:
-        """A cell finished (``ok``: without raising). Its descendants become stale.
+        """A cell finished (``ok``: without raising). Its dependents become stale.
 
         ``ran`` describes the code that actually ran (fingerprint and names), when it
         may differ from the graph's: a cell edited while its run was in flight is not
-        current afterwards. A failed cell may have written some of its names before
-        raising, so it is taken as the last writer of all of them: readers of an
-        earlier definition then re-run that definition first.
+        current afterwards. ``untouched`` are names of the cell the runner saw it leave
+        alone (not bound, the previous value put back): their last writer does not
+        change. A failed cell may have changed the others in place before raising, so
+        it is taken as their last writer: readers of an earlier definition then re-run
+        that definition first.
         """
         if ran is None:
             ran = CellRun(graph.fingerprint(cell_id), graph.analysis(cell_id).defines, ok)
         self.runs[cell_id] = CellRun(ran.fingerprint, ran.writes, ok)
-        for name in ran.writes:  # a `del x` is the last word on `x` too
+        self.shown.discard(cell_id)
+        for name in ran.writes - untouched:  # a `del x` is the last word on `x` too
             self.last_writer[name] = cell_id
         self._unstale(cell_id)
-        self.mark_stale(graph, graph.children(cell_id))
+        self.mark_stale(graph, graph.readers_of(cell_id))
+
+    def restored(self, values: Mapping[str, str]) -> None:
+        """Kept values were put back: name -> the cell that wrote it."""
+        self.last_writer.update(values)
 
     @staticmethod
     def snapshot(graph: NotebookGraph, cell_id: str) -> CellRun:
@@ -93,9 +116,11 @@ class RunState:
             self.last_writer.pop(name, None)
 
     def mark_stale(self, graph: NotebookGraph, cell_ids: Iterable[str]) -> None:
-        """These cells' inputs changed: they and their descendants that ran are stale."""
-        if not self.runs:
-            return  # nothing ran in this kernel (a notebook being written): nothing is stale
+        """These cells' inputs changed: they and the cells reading from them, directly
+        or not, that show outputs are stale. A later cell that only redefines a name is
+        not: what it shows does not depend on the earlier definition."""
+        if not self.runs and not self.shown:
+            return  # nothing on show (a notebook being written): nothing is stale
         stack = [c for c in cell_ids if c in graph]
         seen: set[str] = set()
         while stack:
@@ -103,14 +128,15 @@ class RunState:
             if cell_id in seen or cell_id in self.stale:
                 continue  # a stale cell's descendants were marked when it became stale
             seen.add(cell_id)
-            if cell_id in self.runs:
+            if cell_id in self.runs or cell_id in self.shown:
                 self.stale.add(cell_id)
                 self.stale_changed.add(cell_id)
-            stack.extend(graph.children(cell_id))
+            stack.extend(graph.readers_of(cell_id))
 
     def forget(self, cell_id: str) -> frozenset[str]:
         """A cell was deleted: the names it last wrote, to delete from the kernel."""
         run = self.runs.pop(cell_id, None)
+        self.shown.discard(cell_id)
         self._unstale(cell_id)
         written = run.writes if run is not None else frozenset()
         names = frozenset(n for n in written if self.last_writer.get(n) == cell_id)

@@ -309,7 +309,7 @@ async def test_running_a_failing_cell_reports_its_error_and_blocks_its_dependent
     assert failed["status"] == "error"
     assert failed["error"].startswith("ZeroDivisionError")
     assert blocked["status"] == "blocked"
-    assert blocked["error"] == f"cell {first} failed ({failed['error']})"
+    assert blocked["error"] == f"cell {first} failed before defining `x` ({failed['error']})"
     # A client that opens the notebook later still gets the traceback.
     again = conforms(await api("GET", "notebooks", notebook_id, "cells", first))
     assert again["traceback"]["ename"] == "ZeroDivisionError"

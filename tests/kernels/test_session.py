@@ -98,8 +98,8 @@ def test_a_failing_cell_skips_only_the_cells_that_read_from_it(loop, session) ->
     result, events = run(
         loop,
         session,
-        RunStep("bad", "boom = 1 / 0"),
-        RunStep("reader", "after = boom + 1", after=(0,)),
+        RunStep("bad", "boom = 1 / 0", binds=frozenset({"boom"}), fresh=frozenset({"boom"})),
+        RunStep("reader", "after = boom + 1", needs=((0, frozenset({"boom"})),)),
         RunStep("other", "independent = 42"),
     )
     assert result.statuses == {"bad": "error", "reader": "blocked", "other": "success"}

@@ -7,7 +7,7 @@ is skipped; every outcome is recorded in the core.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from reactive_notebook.reactive.core import ReactiveCore
@@ -24,6 +24,9 @@ class ExecutedPlan:
     skipped: list[str] = field(default_factory=list)
 
 
+_MISSING = object()
+
+
 def execute_plan(
     core: ReactiveCore,
     plan: Plan,
@@ -32,29 +35,72 @@ def execute_plan(
     *,
     after_success: Callable[[str], None] | None = None,
 ) -> ExecutedPlan:
-    """Run ``plan``; ``after_success(cell_id)`` sees the namespace right after a cell."""
+    """Run ``plan``; ``after_success(cell_id)`` sees the namespace right after a cell.
+
+    As the runner does: the kept values (``plan.restore``) are taken out at the start and
+    put back before the step that says so (or at the end); a step's ``fresh`` names are
+    hidden while it runs and put back if it leaves them unbound; a failed step's unbound
+    names are the fresh ones it did not bind and the others it left as they were.
+    """
     executed = ExecutedPlan(plan)
     for name in plan.cleanup:
         namespace.pop(name, None)
     core.names_deleted(plan.cleanup)
-    dead: set[int] = set()
+    kept = {name: namespace.get(name, _MISSING) for name in plan.restore}
+
+    def put_back(names: Iterable[str]) -> None:
+        for name in names:
+            value = kept.pop(name, _MISSING)
+            if value is _MISSING:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+    lacking: dict[int, frozenset[str] | None] = {}  # failed (names not bound) or skipped
     for index, step in enumerate(plan.steps):
-        if any(parent in dead for parent in step.after):
-            dead.add(index)
+        put_back(step.restore_before & kept.keys())
+        if any(_lacks(lacking.get(parent, frozenset()), names) for parent, names in step.needs):
+            lacking[index] = None
             executed.skipped.append(step.cell_id)
             continue
         for name in step.delete_before:
             namespace.pop(name, None)
         core.names_deleted(step.delete_before)
         executed.ran.append(step.cell_id)
+        hidden = {n: namespace.pop(n) for n in step.fresh if n in namespace}
+        before = {n: namespace.get(n, _MISSING) for n in step.binds - step.fresh}
         try:
             exec(code[step.cell_id], namespace)
         except Exception as error:
-            dead.add(index)
+            untouched = _left_alone(namespace, step.fresh, hidden, frozenset())
+            same = {n for n, v in before.items() if namespace.get(n, _MISSING) is v}
+            lacking[index] = untouched | frozenset(same)
             executed.errors[step.cell_id] = error
-            core.record(step.cell_id, ok=False)
+            core.record(step.cell_id, ok=False, untouched=untouched)
             continue
+        untouched = _left_alone(namespace, step.fresh, hidden, step.deletes)
         if after_success is not None:
             after_success(step.cell_id)
-        core.record(step.cell_id, ok=True)
+        core.record(step.cell_id, ok=True, untouched=untouched)
+    put_back(list(kept))
+    core.finished(plan)
     return executed
+
+
+def _left_alone(
+    namespace: dict[str, object],
+    fresh: frozenset[str],
+    hidden: dict[str, object],
+    deleted: frozenset[str],
+) -> frozenset[str]:
+    """The fresh names a cell did not bind (not its ``del``s): their old values go back."""
+    untouched = frozenset(n for n in fresh if n not in namespace and n not in deleted)
+    for name in untouched:
+        if name in hidden:
+            namespace[name] = hidden[name]
+    return untouched
+
+
+def _lacks(lacking: frozenset[str] | None, names: frozenset[str]) -> bool:
+    """A step that failed or was skipped (None) leaves ``names`` unusable."""
+    return lacking is None or bool(names & lacking)

@@ -28,7 +28,8 @@ NAMES = ("a", "b", "c", "d")
 MISSING = "<missing>"
 EXAMPLES = int(os.environ.get("REACTIVE_PROPERTY_EXAMPLES", "500"))
 
-Outcome = tuple[str, tuple[tuple[str, object], ...]]  # ("ok", snapshot) or ("error", ())
+# ("ok", snapshot of its names) or ("error", snapshot of the names it bound before raising)
+Outcome = tuple[str, tuple[tuple[str, object], ...]]
 
 
 def _statement() -> st.SearchStrategy[str]:
@@ -127,16 +128,27 @@ def oracle(cells: list[tuple[str, str]]) -> dict[str, Outcome | None]:
                 return None  # a redefined name read with no definition above
             if isinstance(source, str):
                 outcome = evaluate(source)
-                if outcome is None or outcome[0] != "ok":
+                if outcome is None:
                     return None
-                value = dict(outcome[1])[name]
-                if value is not MISSING:
-                    namespace[name] = value
+                values = dict(outcome[1])
+                if name not in values:
+                    return None  # its provider failed before binding it
+                if values[name] is not MISSING:
+                    namespace[name] = values[name]
+        before = dict(namespace)
+        defines = analyses[cell_id].defines
         try:
             exec(code[cell_id], namespace)
-            results[cell_id] = _snapshot(namespace, analyses[cell_id].defines)
+            results[cell_id] = _snapshot(namespace, defines)
         except Exception:
-            results[cell_id] = ("error", ())
+            # A failed cell wrote the names it bound before raising: a fresh name
+            # (not an input) now present, an input now holding another object.
+            bound = frozenset(
+                n
+                for n in defines
+                if n in namespace and (n not in before or namespace[n] is not before[n])
+            )
+            results[cell_id] = ("error", _snapshot(namespace, bound)[1])
         return results[cell_id]
 
     for cell_id in code:

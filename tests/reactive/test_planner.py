@@ -108,16 +108,88 @@ def test_running_a_cell_runs_its_descendants_again_with_the_new_value() -> None:
     assert nb.ns["c"] == 60
 
 
-def test_rerunning_a_definer_reruns_the_next_definer_and_its_readers() -> None:
+def test_rerunning_a_definer_keeps_a_later_redefinition_and_its_readers() -> None:
+    # The later `x = 2` and its reader show what they showed: they do not re-run, and the
+    # kernel ends holding their `x`, as a top-to-bottom run would.
     nb = Session("x = 1", "y = x", "x = 2", "z = x")
     nb.run_all()
+    nb.edit("c1", "x = 5")
+
+    outcome = nb.run("c1")
+
+    assert outcome.ran == ["c1", "c2"]
+    assert outcome.plan.kept == {"c3"}
+    assert outcome.plan.restore == {"x": "c3"}
+    assert nb.ns["y"] == 5
+    assert nb.ns["x"] == 2
+    assert nb.ns["z"] == 2
+    assert nb.stale() == set()
+    assert nb.core.state.last_writer["x"] == "c3"
+
+
+def test_a_kept_value_goes_back_before_a_reader_of_it_that_must_run() -> None:
+    nb = Session("x = 1\nj = 1", "y = x", "x = 2", "z = x + j")
+    nb.run_all()
+    nb.edit("c1", "x = 5\nj = 3")
+
+    outcome = nb.run("c1")
+
+    assert outcome.ran == ["c1", "c2", "c4"]
+    assert [step.restore_before for step in outcome.plan.steps] == [
+        frozenset(),
+        frozenset(),
+        frozenset({"x"}),
+    ]
+    assert nb.ns["y"] == 5
+    assert nb.ns["z"] == 5
+    assert nb.ns["x"] == 2
+
+
+def test_a_redefinition_that_reads_the_name_reruns() -> None:
+    nb = Session("x = 1", "y = x", "x = x + 1", "z = x")
+    nb.run_all()
+    nb.edit("c1", "x = 5")
 
     outcome = nb.run("c1")
 
     assert outcome.ran == ["c1", "c2", "c3", "c4"]
-    assert nb.ns["y"] == 1
-    assert nb.ns["z"] == 2
+    assert outcome.plan.kept == frozenset()
+    assert nb.ns["z"] == 6
+
+
+def test_a_redefinition_that_never_ran_is_not_kept() -> None:
+    nb = Session("x = 1", "y = x", "x = 2", "z = x")
+    nb.run("c2")
+
+    outcome = nb.run("c1")
+
+    assert outcome.ran == ["c1", "c2", "c3", "c4"]
     assert nb.ns["x"] == 2
+
+
+def test_a_chain_of_redefinitions_keeps_the_last_value_in_the_kernel() -> None:
+    nb = Session("i = 1", "a = i", "i = 2", "b = i", "i = 3", "c = i")
+    nb.run_all()
+    nb.edit("c1", "i = 10")
+
+    outcome = nb.run("c1")
+
+    assert outcome.ran == ["c1", "c2"]
+    assert outcome.plan.restore == {"i": "c5"}
+    assert (nb.ns["a"], nb.ns["b"], nb.ns["c"], nb.ns["i"]) == (10, 2, 3, 3)
+    assert nb.stale() == set()
+
+
+def test_rerunning_the_kept_cell_later_uses_its_own_value() -> None:
+    nb = Session("x = 1", "y = x", "x = 2", "z = x")
+    nb.run_all()
+    nb.run("c1")
+    nb.edit("c3", "x = 7")
+
+    outcome = nb.run("c3")
+
+    assert outcome.ran == ["c3", "c4"]
+    assert nb.ns["z"] == 7
 
 
 def test_a_descendants_other_providers_that_never_ran_are_run_too() -> None:
@@ -311,7 +383,7 @@ def test_after_a_move_a_reader_reruns_with_the_definition_it_now_sees() -> None:
     assert "c3" in nb.stale()
     outcome = nb.run("c3")
 
-    assert outcome.ran.index("c1") < outcome.ran.index("c3") < outcome.ran.index("c2")
+    assert outcome.ran == ["c1", "c3"]  # `x = 2` keeps its value: it goes back after c3
     assert nb.ns["y"] == 1
     assert nb.ns["x"] == 2
 
@@ -578,6 +650,47 @@ def test_a_failed_cell_is_rerun_with_its_descendants_once_fixed() -> None:
     assert nb.stale() == set()
 
 
+def test_names_a_failed_cell_bound_before_raising_are_read() -> None:
+    nb = Session(
+        "import math\nclass MyError(Exception): pass\nraise MyError('boom')",
+        "p = math.pi",
+        "n = MyError.__name__",
+    )
+
+    outcome = nb.run_all()
+
+    assert type(outcome.errors.get("c1")).__name__ == "MyError"
+    assert outcome.ran == ["c1", "c2", "c3"]
+    assert nb.ns["n"] == "MyError"
+
+
+def test_readers_of_a_name_a_failed_cell_did_not_bind_are_blocked_saying_which() -> None:
+    nb = Session("a = 1\nraise ValueError('early')\nb = 2", "c = a", "d = b", "e = d")
+
+    plan = nb.plan("c1")
+    outcome = nb.execute(plan)
+
+    assert outcome.ran == ["c1", "c2"]
+    assert outcome.skipped == ["c3", "c4"]
+    assert plan.failure_reasons("c1", frozenset({"b"})) == {
+        "c3": "cell c1 failed before defining `b`",
+        "c4": "waiting on cell c3, blocked because cell c1 failed",
+    }
+    assert nb.ns["c"] == 1
+
+
+def test_a_failed_rerun_does_not_pass_off_its_previous_value_as_bound() -> None:
+    nb = Session("t = 1", "x = 10 / t", "y = x")
+    nb.run_all()
+    nb.edit("c1", "t = 0")
+
+    outcome = nb.run("c1")
+
+    assert isinstance(outcome.errors.get("c2"), ZeroDivisionError)
+    assert outcome.skipped == ["c3"]
+    assert "c3" in nb.stale()
+
+
 def test_failure_of_a_cell_not_in_the_plan_blocks_nothing() -> None:
     nb = Session(*FAILING_CHAIN)
 
@@ -803,7 +916,9 @@ def test_importing_something_else_under_the_same_name_is_a_redefinition() -> Non
     nb.run_all()
 
     assert not nb.core.graph.interchangeable("m")
-    assert nb.run("c1").ran == ["c1", "c2", "c3", "c4"]
+    outcome = nb.run("c1")
+    assert outcome.ran == ["c1", "c2"]
+    assert outcome.plan.restore == {"m": "c3"}  # cmath goes back, its reader keeps its value
 
 
 def test_a_cell_edited_while_it_ran_is_not_current_afterwards() -> None:

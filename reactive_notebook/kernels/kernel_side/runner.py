@@ -10,8 +10,11 @@ header at the cell (``msg_id`` = ``reactive:<run>:<cell>``) so every stream, dis
 result and error on iopub is attributed to the cell at no extra message, runs the code
 with IPython's own machinery (magics, display hook, inline figures, top-level await),
 and reports statuses in time-batched ``reactive_status`` iopub messages. A failed cell
-skips the steps that read from it; an interrupt ends the running cell "interrupted" and
-cancels the rest.
+skips the steps that read a name it did not bind (it reports them, ``unbound``); the
+names it bound before raising are read as usual. Values kept by cells that do not re-run
+(``keep``) are taken out when the run starts and put back before the step that says so,
+or when the run ends, whatever happens. An interrupt ends the running cell "interrupted"
+and cancels the rest.
 
 Plain Python cells (they parse, need no input transform and do not await) take a fast
 path built from ``run_cell``'s own public pieces: ``compile.cache`` (tracebacks show the
@@ -232,6 +235,79 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
             shell.events.trigger("post_run_cell", result)
         return result
 
+    _MISSING = object()
+
+    class _Bindings:
+        """Which of a cell's names its run bound.
+
+        ``fresh`` names (bound without being read) are hidden while the cell runs, so a
+        name present afterwards was bound by this run, not left over from the last one.
+        One the cell did not bind gets its old value back (``untouched``: its last writer
+        does not change), except the ``deletes`` of a cell that succeeded (bound, then
+        deleted). A name the cell reads and binds counts as bound when it holds another
+        object afterwards. ``unbound``: the names a failed cell did not bind (the cells
+        reading them cannot run).
+        """
+
+        __slots__ = ("before", "binds", "deletes", "fresh", "hidden", "unbound", "untouched")
+
+        def __init__(self, step: dict[str, Any]) -> None:
+            self.binds: list[str] = step.get("binds", [])
+            self.fresh: list[str] = step.get("fresh", [])
+            self.deletes: list[str] = step.get("deletes", [])
+            self.hidden: dict[str, Any] = {}
+            self.before: dict[str, Any] = {}
+            self.untouched: list[str] = []
+            self.unbound: list[str] = []
+
+        def start(self) -> None:
+            namespace = shell.user_ns
+            for name in self.fresh:
+                if name in namespace:
+                    self.hidden[name] = namespace.pop(name)
+            if len(self.fresh) < len(self.binds):
+                fresh = set(self.fresh)
+                for name in self.binds:
+                    if name not in fresh:
+                        self.before[name] = namespace.get(name, _MISSING)
+
+        def finish(self, ok: bool) -> None:
+            namespace = shell.user_ns
+            deleted = set(self.deletes) if ok else ()
+            for name in self.fresh:
+                if name not in namespace and name not in deleted:
+                    self.untouched.append(name)
+                    if name in self.hidden:
+                        namespace[name] = self.hidden[name]
+            if not ok:
+                self.unbound = self.untouched + [
+                    name
+                    for name, value in self.before.items()
+                    if namespace.get(name, _MISSING) is value
+                ]
+            self.hidden.clear()
+            self.before.clear()
+
+    def _lacks(lacking: dict[int, Any], parent: int, names: Any) -> bool:
+        """A step reading ``names`` from step ``parent`` cannot run: that step did not
+        run (None), or failed before binding one of those names."""
+        if parent not in lacking:
+            return False
+        missing = lacking[parent]
+        return missing is None or any(name in missing for name in names)
+
+    def _put_back(kept: dict[str, Any], names: Any) -> None:
+        """Put kept values back (a kept ``del`` deletes the name again)."""
+        namespace = shell.user_ns
+        for name in names:
+            if name not in kept:
+                continue
+            value = kept.pop(name)
+            if value is _MISSING:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
     def _current_ident() -> Any:
         """The shell request's routing identity (input() prompts are routed by it)."""
         variable = getattr(kernel, "_shell_parent_ident", None)
@@ -305,9 +381,14 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
             self._parent = kernel.get_parent("shell")
             self._ident = _current_ident()
             original_parent = self._parent
+            namespace = shell.user_ns
             for name in plan.get("cleanup", ()):
-                shell.user_ns.pop(name, None)
-            dead: set[int] = set()
+                namespace.pop(name, None)
+            # Values of cells that keep them while an earlier definer re-runs: out now,
+            # back once the readers of the earlier definition have run (see the planner).
+            kept = {name: namespace.get(name, _MISSING) for name in plan.get("keep", ())}
+            # step index -> names it failed to bind (None: it did not run)
+            lacking: dict[int, Any] = {}
             # ipykernel answers SIGINT during an awaited request by cancelling it, which
             # never stops a busy loop: during the run, SIGINT raises KeyboardInterrupt
             # wherever the code is (set once per run; swapping per cell costs 50 us).
@@ -318,20 +399,23 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
             try:
                 for index, step in enumerate(steps):
                     cell_id = step["cell_id"]
-                    if any(parent in dead for parent in step.get("after", ())):
-                        dead.add(index)
+                    _put_back(kept, step.get("restore", ()))
+                    if any(_lacks(lacking, parent, names) for parent, names in step["needs"]):
+                        lacking[index] = None
                         self._report(cell_id, "blocked")
                         continue
                     for name in step.get("delete", ()):
-                        shell.user_ns.pop(name, None)
-                    outcome = await self._run_cell(run_id, cell_id, step["code"])
+                        namespace.pop(name, None)
+                    watch = _Bindings(step)
+                    outcome = await self._run_cell(run_id, cell_id, step["code"], watch)
                     if outcome == "interrupted":
                         for later in steps[index + 1 :]:
                             self._report(later["cell_id"], "cancelled")
                         break
                     if outcome != "success":
-                        dead.add(index)
+                        lacking[index] = set(watch.unbound)
             finally:
+                _put_back(kept, list(kept))
                 signal.signal(signal.SIGINT, self._kernel_sigint)
                 self._done.set()  # wakes the ticker at once: the run ends without waiting
                 self._flush_streams()
@@ -339,11 +423,12 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
                 self._flush()
                 ticker.join(timeout=1)
 
-        async def _run_cell(self, run_id: str, cell_id: str, code: str) -> str:
+        async def _run_cell(self, run_id: str, cell_id: str, code: str, watch: Any) -> str:
             kernel.set_parent(self._ident, self._cell_parent(run_id, cell_id), "shell")
             self._report(cell_id, "running")
             started = time.perf_counter()
             extra: dict[str, Any]
+            watch.start()
             try:
                 cell = _plain_python(code)
                 if cell is not None:
@@ -362,6 +447,11 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
                 else:
                     outcome = "error"
                     extra = {"ename": type(error).__name__, "evalue": str(error)}
+            watch.finish(outcome == "success")
+            if watch.untouched:
+                extra["untouched"] = watch.untouched
+            if outcome != "success" and watch.unbound:
+                extra["unbound"] = watch.unbound
             self._flush_streams()
             duration = time.perf_counter() - started
             self._report(cell_id, outcome, duration=duration, **extra)
