@@ -10,6 +10,11 @@ definition above it provides it, and it runs before the next definition below ov
 it), except that a name defined only below it is no error, just no edge. Names the cell
 reads statically keep their ordinary edges.
 
+A cell that binds names it cannot name (``globals()[k] = v``, ``globals().update(d)``,
+``exec(code)``: ``writes_unknown``) may define any name nobody else defines: a cell that
+reads a name no cell defines takes it from the nearest such cell above it (a data edge),
+so it re-runs when that cell does and never keeps a value from an earlier run.
+
 Kept incrementally, at the cost of what changed:
 
 - a cell whose analysis, or the provider of a name it calls, changes is re-examined
@@ -49,6 +54,7 @@ class DynamicReads:
         self.bare: set[str] = set()  # cells naming eval & co. without calling them
         self.pending: set[str] = set()
         self.changed: set[str] = set()  # cells whose reason changed, for the UI
+        self.unknown_writers: list[str] = []  # cells with writes_unknown, in order
 
     # -- queries ----------------------------------------------------------------
 
@@ -67,6 +73,11 @@ class DynamicReads:
         static reads may take them over) and re-examine it."""
         self.drop(cell_id)
         analysis = self.graph.analysis(cell_id)
+        if analysis.writes_unknown != (cell_id in self.unknown_writers):
+            if analysis.writes_unknown:
+                self.add_unknown_writer(cell_id)
+            else:
+                self.remove_unknown_writer(cell_id)
         if analysis.dynamic_builtins:
             self.bare.add(cell_id)
         else:
@@ -77,6 +88,41 @@ class DynamicReads:
         """Before the cell leaves the graph: its own dynamic edges go."""
         self.drop(cell_id)
         self.bare.discard(cell_id)
+        if cell_id in self.unknown_writers:
+            self.remove_unknown_writer(cell_id)
+
+    # -- cells that bind names they cannot name -------------------------------------
+
+    def unknown_writer_above(self, cell_id: str) -> str | None:
+        """The nearest cell above ``cell_id`` that binds names it cannot name."""
+        if not self.unknown_writers:
+            return None
+        key = self.graph._key
+        index = bisect_left(self.unknown_writers, key(cell_id), key=key)
+        return self.unknown_writers[index - 1] if index else None
+
+    def add_unknown_writer(self, cell_id: str) -> None:
+        key = self.graph._key
+        self.unknown_writers.insert(
+            bisect_left(self.unknown_writers, key(cell_id), key=key), cell_id
+        )
+        self._relink_undefined_below(cell_id)
+
+    def remove_unknown_writer(self, cell_id: str) -> None:
+        self.unknown_writers.remove(cell_id)
+        self._relink_undefined_below(cell_id)
+
+    def _relink_undefined_below(self, cell_id: str) -> None:
+        """Readers of names no cell defines, from ``cell_id`` down to the next cell that
+        binds unknown names: their nearest such cell above changed."""
+        graph = self.graph
+        key = graph._key
+        index = bisect_right(self.unknown_writers, key(cell_id), key=key)
+        upto = self.unknown_writers[index] if index < len(self.unknown_writers) else None
+        for name, readers in list(graph._readers.items()):
+            if name not in graph._definers:
+                for reader in graph._between(readers, cell_id, upto):
+                    graph._recompute_reader(name, reader)
 
     def forget(self, cell_id: str) -> None:
         """After the cell left the graph (its readers were re-linked meanwhile)."""

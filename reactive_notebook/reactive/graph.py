@@ -175,6 +175,9 @@ class NotebookGraph:
         dynamic = self._dynamic
         if cell_id in dynamic.reason:
             dynamic.analysis_changed(cell_id)  # re-linked from its new place
+        unknown_writer = cell_id in dynamic.unknown_writers
+        if unknown_writer:
+            dynamic.remove_unknown_writer(cell_id)
         start = dynamic.index_after(self._first_definer(cell_id))
         for name in cell.loads:
             self._remove_sorted(self._readers[name], cell_id)
@@ -193,6 +196,8 @@ class NotebookGraph:
             start = min(start, dynamic.index_after(self._first_definer(cell_id)))
             for name in cell.analysis.defines:
                 dynamic.relink_from(name, start)
+        if unknown_writer:
+            dynamic.add_unknown_writer(cell_id)
         self._refresh_upward(cell_id)
         return self._finish()
 
@@ -512,6 +517,11 @@ class NotebookGraph:
                     new.append((definers[above - 1], reader, EdgeKind.DATA, name))
                     if above < len(definers) and definers[above] != reader:
                         new.append((reader, definers[above], EdgeKind.ORDER, name))
+        elif cell is not None and name in cell.analysis.reads:
+            # no cell defines it: the nearest cell above binding names it cannot name may
+            writer = self._dynamic.unknown_writer_above(reader)
+            if writer is not None:
+                new.append((writer, reader, EdgeKind.DATA, name))
         self._set_ambiguous(reader, name, ambiguous)
         if old != new and self._dynamic.functions:
             self._dynamic.provider_changed(name, reader, old, new)
@@ -612,6 +622,7 @@ def _dynamic_fields(analysis: CellAnalysis) -> tuple[object, ...]:
         analysis.dynamic_functions,
         analysis.function_reads,
         analysis.immediate_reads,
+        analysis.writes_unknown,
     )
 
 

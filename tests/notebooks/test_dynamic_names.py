@@ -90,3 +90,21 @@ async def test_globals_written_with_a_literal_key_is_an_ordinary_definition(h: H
     await h.edit(writer, "globals()['y'] = 8")
     await h.run(writer)
     assert await h.text(reader) == "16"
+
+
+@scenario
+async def test_names_bound_through_globals_with_computed_keys_follow_their_writer(
+    h: Harness,
+) -> None:
+    source, writer, reader = await h.new(
+        "names = {'p': 1, 'q': 2}",
+        "for key, value in names.items(): globals()[key] = value",
+        "print(p + q)",
+    )
+    await h.run_all()
+    assert await h.text(reader) == "3"
+    await h.edit(source, "names = {'p': 10, 'q': 20}")
+    await h.run(source)
+    assert await h.text(reader) == "30"
+    assert (await h.cell(reader))["stale"] is False
+    assert (await h.cell(writer))["dynamic"] is None

@@ -130,6 +130,25 @@ def test_a_cycle_through_a_dynamic_read_is_reported_as_a_cycle() -> None:
     assert {"top", "dyn"} <= set(graph.cycles())
 
 
+def test_a_name_no_cell_defines_is_read_from_the_cell_that_binds_unknown_names() -> None:
+    graph = build(
+        ("writer", "for k in ['a', 'b']: globals()[k] = 1"),
+        ("reader", "print(a + b)"),
+        ("defined", "c = 1"),
+        ("other", "print(c)"),
+    )
+    assert graph.parents("reader") == {"writer": frozenset({"a", "b"})}
+    assert set(graph.parents("other")) == {"defined"}  # a defined name: the definer
+    assert graph.dynamic_reason("writer") is None  # writing is no dynamic read
+    graph.move("writer", after="reader")
+    assert graph.parents("reader") == {}  # nothing above binds them any more
+    graph.move("writer", after=None)
+    graph.insert("a", analyze_python("a = 2"), after="writer")
+    assert graph.parents("reader") == {"writer": frozenset({"b"}), "a": frozenset({"a"})}
+    graph.update("writer", analyze_python("pass"))
+    assert graph.parents("reader") == {"a": frozenset({"a"})}
+
+
 # -- incremental == rebuilt ----------------------------------------------------------------
 
 CODES = [
@@ -148,6 +167,9 @@ CODES = [
     "import math as x",
     "z = len(vars)",
     "vars = [1]",
+    "for k in 'ab': globals()[k] = 1",
+    "print(a + b)",
+    "a = 5",
 ]
 
 
