@@ -36,6 +36,7 @@ from .dynamic_names import BARE_DYNAMIC
 from .edges import Edge, EdgeKind
 
 if TYPE_CHECKING:
+    from .analysis import CellAnalysis
     from .graph import NotebookGraph
 
 #: What the API and the UI say about a dynamic cell.
@@ -295,3 +296,15 @@ class DynamicReads:
         start = 0 if after is None else bisect_right(self.cells, key(after), key=key)
         stop = len(self.cells) if upto is None else bisect_right(self.cells, key(upto), key=key)
         return self.cells[start:stop]
+
+
+def dynamic_fields(analysis: CellAnalysis) -> tuple[object, ...]:
+    """What of an analysis decides whether its cell is dynamic."""
+    return (
+        analysis.dynamic,
+        analysis.dynamic_builtins,
+        analysis.dynamic_functions,
+        analysis.function_reads,
+        analysis.immediate_reads,
+        analysis.writes_unknown,
+    )

@@ -23,7 +23,6 @@ the edges of the names that cell reads or defines.
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
@@ -31,9 +30,17 @@ from dataclasses import dataclass, field
 
 from .analysis import CellAnalysis
 from .cycles import find_cycles
-from .dynamic_reads import DynamicReads
-from .edges import CellProblem, Edge, EdgeKind, Label
-from .ordering import PositionIndex
+from .dynamic_reads import DynamicReads, dynamic_fields
+from .edges import (
+    CellProblem,
+    Edge,
+    EdgeKind,
+    Label,
+    ambiguity_problem,
+    cascade_closure,
+    cascade_neighbours,
+)
+from .ordering import PositionIndex, topological_rank
 
 __all__ = ["CellProblem", "Edge", "EdgeKind", "GraphChange", "Label", "NotebookGraph"]
 
@@ -154,7 +161,7 @@ class NotebookGraph:
             and old.analysis.defines == analysis.defines
             and old.analysis.imports == analysis.imports
         )
-        same_dynamic = _dynamic_fields(old.analysis) == _dynamic_fields(analysis)
+        same_dynamic = dynamic_fields(old.analysis) == dynamic_fields(analysis)
         if same_names and same_dynamic:
             return GraphChange()  # same names: same edges
         self._touched = set()
@@ -236,11 +243,11 @@ class NotebookGraph:
 
     def parents(self, cell_id: str) -> dict[str, frozenset[str]]:
         """Cells whose re-run re-runs this one, with the names that link them."""
-        return _cascade_neighbours(self._in[cell_id])
+        return cascade_neighbours(self._in[cell_id])
 
     def children(self, cell_id: str) -> dict[str, frozenset[str]]:
         """Cells this one's re-run re-runs, with the names that link them."""
-        return _cascade_neighbours(self._out[cell_id])
+        return cascade_neighbours(self._out[cell_id])
 
     def providers(self, cell_id: str) -> dict[str, str]:
         """For each name the cell reads from another cell: the cell it reads it from."""
@@ -269,11 +276,11 @@ class NotebookGraph:
 
     def descendants(self, cell_ids: Iterable[str]) -> set[str]:
         """Every cell a re-run of these cells re-runs (not including them)."""
-        return _cascade_closure(cell_ids, self._out)
+        return cascade_closure(cell_ids, self._out)
 
     def ancestors(self, cell_ids: Iterable[str]) -> set[str]:
         """Every cell whose re-run would re-run one of these (not including them)."""
-        return _cascade_closure(cell_ids, self._in)
+        return cascade_closure(cell_ids, self._in)
 
     def dynamic_reason(self, cell_id: str) -> str | None:
         """Why the cell counts as reading every name defined above it, if it does:
@@ -291,7 +298,7 @@ class NotebookGraph:
             return CellProblem(analysis.error.kind, analysis.error.describe())
         ambiguous = self._ambiguous.get(cell_id)
         if ambiguous:
-            return _ambiguity_problem({name: self.definers(name) for name in ambiguous})
+            return ambiguity_problem({name: self.definers(name) for name in ambiguous})
         return self.cycles().get(cell_id)
 
     def problems(self) -> dict[str, CellProblem]:
@@ -585,79 +592,14 @@ class NotebookGraph:
     # -- cycles and order ---------------------------------------------------
 
     def _topological_rank(self) -> dict[str, int]:
-        """Kahn's algorithm with notebook position breaking ties; cached until edges change.
-
-        Cells on a cycle are ranked by position among what is left (they never run).
-        """
+        """Run order of every cell (see :func:`.ordering.topological_rank`), cached until
+        edges change."""
         if self._rank_cache is not None and self._rank_cache[0] == self._version:
             return self._rank_cache[1]
-        indegree = {cell_id: len(self._in[cell_id]) for cell_id in self._cells}
-        heap = [(self._key(c), c) for c, degree in indegree.items() if degree == 0]
-        heapq.heapify(heap)
-        rank: dict[str, int] = {}
-        while heap or len(rank) < len(indegree):
-            if not heap:  # only cycles left: release the earliest remaining cell
-                rest = [c for c in indegree if c not in rank and indegree[c] >= 0]
-                first = min(rest, key=self._key)
-                indegree[first] = 0
-                heap.append((self._key(first), first))
-            _, cell_id = heapq.heappop(heap)
-            if cell_id in rank:
-                continue
-            rank[cell_id] = len(rank)
-            indegree[cell_id] = -1
-            for target in self._out[cell_id]:
-                if indegree[target] > 0:
-                    indegree[target] -= 1
-                    if indegree[target] == 0:
-                        heapq.heappush(heap, (self._key(target), target))
+        rank = topological_rank(self._cells, self._in, self._out, self._key)
         self._rank_cache = (self._version, rank)
         return rank
 
 
-def _dynamic_fields(analysis: CellAnalysis) -> tuple[object, ...]:
-    return (
-        analysis.dynamic,
-        analysis.dynamic_builtins,
-        analysis.dynamic_functions,
-        analysis.function_reads,
-        analysis.immediate_reads,
-        analysis.writes_unknown,
-    )
-
-
 def _loads(analysis: CellAnalysis) -> frozenset[str]:
     return analysis.reads | analysis.ambient_reads
-
-
-def _cascade_neighbours(adjacent: dict[str, set[Label]]) -> dict[str, frozenset[str]]:
-    result: dict[str, frozenset[str]] = {}
-    for other, labels in adjacent.items():
-        names = frozenset(name for kind, name in labels if kind is not EdgeKind.ORDER)
-        if names:
-            result[other] = names
-    return result
-
-
-def _cascade_closure(
-    start_ids: Iterable[str], adjacency: dict[str, dict[str, set[Label]]]
-) -> set[str]:
-    """Cells reachable from ``start_ids`` over cascading (data, overwrite) edges."""
-    start = list(start_ids)
-    seen: set[str] = set()
-    stack = list(start)
-    while stack:
-        for other, labels in adjacency[stack.pop()].items():
-            if other not in seen and any(kind is not EdgeKind.ORDER for kind, _ in labels):
-                seen.add(other)
-                stack.append(other)
-    return seen - set(start)
-
-
-def _ambiguity_problem(ambiguous: dict[str, tuple[str, ...]]) -> CellProblem:
-    parts = [
-        f"{name!r} is defined by cells {', '.join(definers)}, none of them above this cell"
-        for name, definers in sorted(ambiguous.items())
-    ]
-    message = "; ".join(parts) + ". Move a definition above this cell or rename one of them."
-    return CellProblem("ambiguous", message, names=tuple(sorted(ambiguous)))

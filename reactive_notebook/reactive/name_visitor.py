@@ -29,7 +29,8 @@ from typing import Any
 
 from .dynamic_names import DynamicAccess
 from .dynamic_visit import visit_dynamic_call, visit_namespace_subscript
-from .ipython_syntax import IPYTHON_METHODS, MAX_EMBEDDED_DEPTH, EmbeddedTooDeep, ipython_effect
+from .ipython_syntax import IPYTHON_METHODS
+from .ipython_visit import visit_ipython_call
 from .names import is_ambient, is_private
 from .scopes import (
     Scope,
@@ -543,44 +544,7 @@ class NameVisitor:
             and func.attr in IPYTHON_METHODS
             and is_get_ipython_call(func.value)
         ):
-            self._visit_ipython_call(func.attr, node.args)
-
-    def _visit_ipython_call(self, method: str, args: list[ast.expr]) -> None:
-        """What a transformed ``%magic`` / ``!cmd`` reads and binds (see ipython_syntax)."""
-        arguments: list[str] = []
-        for arg in args:
-            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-                return
-            arguments.append(arg.value)
-        effect = ipython_effect(method, arguments)
-        for expression in effect.expressions:
-            self._visit(expression)
-        if effect.code is not None:
-            self._visit_embedded_code(effect.code, runs_in_function=effect.code_runs_in_function)
-        for name in effect.binds:
-            self._bind(name)
-
-    def _visit_embedded_code(self, code: str, *, runs_in_function: bool) -> None:
-        if self.embedded_depth >= MAX_EMBEDDED_DEPTH:
-            raise EmbeddedTooDeep(f"magics nested more than {MAX_EMBEDDED_DEPTH} deep")
-        tree = self.parse_embedded(code) if code.strip() else None
-        if tree is None:
-            return
-        self.embedded_depth += 1
-        try:
-            self._visit_tree(tree, runs_in_function=runs_in_function)
-        finally:
-            self.embedded_depth -= 1
-
-    def _visit_tree(self, tree: ast.Module, *, runs_in_function: bool) -> None:
-        if runs_in_function:
-            # timeit compiles the code into a function it calls at once: the code
-            # binds locals and reads globals, as they stand at this point of the cell.
-            self._push(ScopeKind.FUNCTION, runs_later=False)
-            self._visit_all(tree.body)
-            self._pop()
-        else:
-            self._visit_all(tree.body)
+            visit_ipython_call(self, func.attr, node.args)
 
 
 def _ignore(visitor: NameVisitor, node: ast.AST) -> None:
