@@ -108,3 +108,15 @@ async def test_names_bound_through_globals_with_computed_keys_follow_their_write
     assert await h.text(reader) == "30"
     assert (await h.cell(reader))["stale"] is False
     assert (await h.cell(writer))["dynamic"] is None
+
+
+@scenario
+async def test_clients_hear_when_another_cells_edit_makes_a_cell_dynamic(h: Harness) -> None:
+    show, call = await h.new("def show(n): return n", "show('x')")
+    seq = h.service.hub.since(h.notebook_id, 0)
+    last = seq[-1].seq if seq else 0
+    await h.edit(show, "def show(n): return eval(n)")
+    events = h.service.hub.since(h.notebook_id, last) or []
+    updates = {e.data["cell_id"]: e.data["cell"] for e in events if e.type == "cell_updated"}
+    assert updates[call]["dynamic"] == f"{REASON} (eval in show)"
+    assert updates[show]["dynamic"] is None
