@@ -170,6 +170,9 @@ CODES = [
     "for k in 'ab': globals()[k] = 1",
     "print(a + b)",
     "a = 5",
+    "h = lambda n: g(n)",
+    "print(h('a'))",
+    "del f",
 ]
 
 
