@@ -16,6 +16,7 @@ import {
 } from '@jupyterlab/ui-components';
 import { Panel, PanelLayout, Widget } from '@lumino/widgets';
 
+import { dynamicNote } from './dynamic';
 import { ICellState } from './model';
 import { renderOutput, stripAnsi } from './outputs';
 import type { ReactiveNotebookPanel } from './panel';
@@ -359,7 +360,7 @@ export class ReactiveCellWidget extends Widget {
 
   /** "writes a, b · reads x, y": each read is a link to the cell defining it. */
   private _renderMeta(cell: ICellState): void {
-    const key = JSON.stringify([cell.writes, cell.reads]);
+    const key = JSON.stringify([cell.writes, cell.reads, cell.dynamic ?? null]);
     if (key === this._metaKey) {
       this._markUndefinedReads(cell);
       return;
@@ -389,6 +390,14 @@ export class ReactiveCellWidget extends Widget {
         });
         this._meta.append(...(i ? [', ', link] : [link]));
       });
+    }
+    const note = dynamicNote(cell);
+    if (note) {
+      const span = document.createElement('span');
+      span.className = 'jp-ReactiveCell-dynamic';
+      span.textContent = note.text;
+      span.title = note.title;
+      this._meta.append(this._meta.childNodes.length ? ' · ' : '', span);
     }
     this._markUndefinedReads(cell);
   }

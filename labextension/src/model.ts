@@ -66,6 +66,7 @@ function cellState(cell: ICell): ICellState {
     outputs: [...(cell.outputs ?? [])],
     reads: [...(cell.reads ?? [])],
     writes: [...(cell.writes ?? [])],
+    dynamic: cell.dynamic ?? null,
     stale: Boolean(cell.stale),
     trusted: cell.trusted === true,
     error: cell.error ?? null,

@@ -56,6 +56,12 @@ export interface ICell {
   error: string | null;
   reads: string[];
   writes: string[];
+  /**
+   * Why the cell counts as reading every name defined above it ("reads names dynamically
+   * (eval in show)"): it reaches names by string, itself or through a function of the
+   * notebook. Null (or absent, from an older server) when it does not.
+   */
+  dynamic?: string | null;
   /** The result variable of a SQL cell. */
   output?: string | null;
   /** The exception of the cell's last run, if it raised. */

@@ -226,6 +226,16 @@ CELL: Schema = {
         "error": {"type": ["string", "null"]},
         "reads": {"type": "array", "items": {"type": "string"}},
         "writes": {"type": "array", "items": {"type": "string"}},
+        "dynamic": {
+            "type": ["string", "null"],
+            "description": (
+                "Why the cell counts as reading every name defined above it, or null: it "
+                "reaches names by string (eval, exec, globals(), locals(), vars()) itself "
+                'or through a function of the notebook, e.g. "reads names dynamically '
+                '(eval in show)". Such a cell re-runs when any cell above it defines '
+                "anew, so it is never silently stale."
+            ),
+        },
         "output": {"type": ["string", "null"]},
         "traceback": {
             "type": "object",
@@ -251,6 +261,7 @@ CELL: Schema = {
         "error",
         "reads",
         "writes",
+        "dynamic",
     ],
 }
 

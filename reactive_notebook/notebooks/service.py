@@ -272,6 +272,7 @@ class NotebookService:
             opened.publish(
                 "cell_created", cell_id=cell.id, index=index, cell=self.describe(opened, cell)
             )
+            self._publish_dynamic(opened)
         return cell
 
     async def update_cell(
@@ -320,6 +321,7 @@ class NotebookService:
             opened.refresh_stale()
             self._bump(opened)
             opened.publish("cell_updated", cell_id=cell.id, cell=self.describe(opened, cell))
+            self._publish_dynamic(opened)
         return cell
 
     async def move_cell(
@@ -352,6 +354,7 @@ class NotebookService:
             opened.refresh_stale()
             self._bump(opened)
             opened.publish("cell_moved", cell_id=cell.id, index=index)
+            self._publish_dynamic(opened)
         return index
 
     async def delete_cell(
@@ -366,6 +369,7 @@ class NotebookService:
             plan = opened.core.remove(cell.id) if cell.type.runs else None
             self._bump(opened)
             opened.publish("cell_deleted", cell_id=cell_id)
+            self._publish_dynamic(opened)
         if plan is not None and (plan.cleanup or plan.targets):
             opened.pending_cleanup(plan.cleanup)
             opened.request_run(set(plan.targets))
@@ -418,6 +422,7 @@ class NotebookService:
             "error": _shown_error(cell, analysis),
             "reads": sorted(analysis.reads) if analysis else [],
             "writes": sorted(analysis.writes) if analysis else [],
+            "dynamic": opened.core.graph.dynamic_reason(cell.id) if analysis else None,
         }
         failure = next((o for o in outputs if o.get("output_type") == "error"), None)
         if failure is not None:  # what `cell_error` said when it ran, for a later reader
@@ -429,6 +434,14 @@ class NotebookService:
         if cell.type is CellType.SQL:
             described["output"] = cell.output
         return described
+
+    def _publish_dynamic(self, opened: OpenNotebook) -> None:
+        """Cells that started or stopped reading names dynamically because of another
+        cell's change (a function they call gained an ``eval``) are shown anew."""
+        for cell_id in opened.core.graph.take_dynamic_changes():
+            if cell_id in opened.cells:
+                cell = opened.cells.get(cell_id)
+                opened.publish("cell_updated", cell_id=cell_id, cell=self.describe(opened, cell))
 
     def describe_notebook(self, opened: OpenNotebook) -> dict[str, Any]:
         notebook = opened.notebook
@@ -478,6 +491,7 @@ class NotebookService:
                     reserve_kernel=self.reclaimer.reserve,
                 )
                 await opened.load()
+                opened.core.graph.take_dynamic_changes()  # loaded as they are: no news
                 return self._open.setdefault(notebook_id, opened)
         finally:
             if self._opening.get(notebook_id) is lock and not lock.locked():

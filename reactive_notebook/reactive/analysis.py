@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Protocol
 
+from .dynamic_names import BARE_DYNAMIC
 from .ipython_syntax import MAX_EMBEDDED_DEPTH, EmbeddedTooDeep
 from .name_visitor import NameVisitor
 from .names import is_ambient, is_private
@@ -65,6 +66,23 @@ class CellAnalysis:
     the cell runs (see :meth:`with_star_names`). ``imports`` maps the names the cell
     binds only by importing (``pd`` -> ``pandas``, ``sqrt`` -> ``math:sqrt``): two cells
     that import the same thing under the same name define the same value.
+
+    Dynamic name access (``eval``, ``exec``, ``globals()``...; the cases are decided in
+    :mod:`.dynamic_names`):
+
+    - ``dynamic``: why the cell's own code reaches names dynamically when it runs
+      (``"eval"``, ``"globals()"``, ``"eval in f"`` when it calls its own function ``f``).
+    - ``dynamic_builtins``: those builtins named without a call (``f = eval``); dynamic
+      unless a cell of the notebook defines the name (``vars = [...]``): the graph decides.
+    - ``dynamic_functions``: (name, why) for the names the cell binds to functions or
+      classes whose bodies reach names dynamically, directly or through another of its own.
+    - ``function_reads``: (name, names) for its other functions and classes: the reads
+      and the cell's own functions their bodies load (a dynamic function of another cell
+      makes them dynamic too, also through each other: the graph follows that).
+    - ``immediate_reads``: the same names, loaded by code that runs with the cell (not
+      only inside function bodies): loading a dynamic function there makes it dynamic.
+    - ``writes_unknown``: the cell binds names it cannot name (``globals()[k] = v``,
+      ``globals().update(d)``, ``exec(code)``).
     """
 
     reads: frozenset[str] = frozenset()
@@ -74,6 +92,12 @@ class CellAnalysis:
     star_imports: tuple[str, ...] = ()
     error: AnalysisError | None = None
     imports: frozenset[tuple[str, str]] = frozenset()
+    dynamic: tuple[str, ...] = ()
+    dynamic_builtins: frozenset[str] = frozenset()
+    dynamic_functions: frozenset[tuple[str, str]] = frozenset()
+    function_reads: frozenset[tuple[str, frozenset[str]]] = frozenset()
+    immediate_reads: frozenset[str] = frozenset()
+    writes_unknown: bool = False
     defines: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -125,13 +149,31 @@ def _analyze_python_cached(code: str) -> CellAnalysis:
         return CellAnalysis(error=_TOO_DEEP)
     reads, ambient = visitor.reads()
     imports = visitor.pure_imports()
+    dyn = visitor.dyn
+    immediate = visitor.immediate_raw | dyn.immediate_loads
+    own = dyn.own_dynamic_functions(visitor.module.bound) if dyn.function_reasons else {}
+    reasons = list(dyn.reasons)
+    reasons += [own[name] for name in sorted(immediate & own.keys())]
+    # names whose dynamic-ness the graph follows: other cells' and the cell's own functions
+    followed = reads | (dyn.function_loads.keys() & visitor.module.bound)
+    called = frozenset(dyn.called - visitor.module.bound) if dyn.called else frozenset()
     return CellAnalysis(
         reads=reads,
         writes=_public(visitor.writes),
         deletes=_public(visitor.deletes) if visitor.deletes else frozenset(),
-        ambient_reads=ambient,
+        ambient_reads=ambient | called,
         star_imports=tuple(visitor.star_imports),
         imports=frozenset({(n, imports[n]) for n in _public(imports)}) if imports else frozenset(),
+        dynamic=tuple(dict.fromkeys(reasons)),
+        dynamic_builtins=ambient & BARE_DYNAMIC,
+        dynamic_functions=frozenset((n, why) for n, why in own.items() if not is_private(n)),
+        function_reads=frozenset(
+            (name, frozenset(loads & followed))
+            for name, loads in dyn.function_loads.items()
+            if name not in own and loads & followed
+        ),
+        immediate_reads=immediate & followed,
+        writes_unknown=dyn.writes_unknown,
     )
 
 

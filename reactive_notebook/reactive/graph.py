@@ -14,13 +14,15 @@ Rules (design.md section 3):
 edges only constrain the order. A ``del x`` counts as a definition of ``x`` (its value is
 "no ``x``"), so readers below it see what a top-to-bottom run would.
 
+A cell that reads names dynamically (``eval``, ``globals()``, a function of the notebook
+that does) reads every name defined above it: :mod:`.dynamic_reads`.
+
 The graph is incremental: inserting, editing, moving or deleting a cell recomputes only
 the edges of the names that cell reads or defines.
 """
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
@@ -28,8 +30,17 @@ from dataclasses import dataclass, field
 
 from .analysis import CellAnalysis
 from .cycles import find_cycles
-from .edges import CellProblem, Edge, EdgeKind, Label
-from .ordering import PositionIndex
+from .dynamic_reads import DynamicReads, dynamic_fields
+from .edges import (
+    CellProblem,
+    Edge,
+    EdgeKind,
+    Label,
+    ambiguity_problem,
+    cascade_closure,
+    cascade_neighbours,
+)
+from .ordering import PositionIndex, topological_rank
 
 __all__ = ["CellProblem", "Edge", "EdgeKind", "GraphChange", "Label", "NotebookGraph"]
 
@@ -70,6 +81,7 @@ class NotebookGraph:
         self._cycles_cache: tuple[int, dict[str, CellProblem]] | None = None
         self._rank_cache: tuple[int, dict[str, int]] | None = None
         self._touched: set[str] = set()
+        self._dynamic = DynamicReads(self)
 
     # -- structure ---------------------------------------------------------
 
@@ -131,7 +143,10 @@ class NotebookGraph:
         self._cells[cell_id] = _Cell(analysis, fingerprint, _loads(analysis))
         self._out[cell_id] = {}
         self._in[cell_id] = {}
-        return self._reindex(cell_id, None, self._cells[cell_id])
+        self._touched = set()
+        self._reindex(cell_id, None, self._cells[cell_id])
+        self._dynamic.analysis_changed(cell_id)
+        return self._finish()
 
     def append(self, cell_id: str, analysis: CellAnalysis, *, fingerprint: str = "") -> GraphChange:
         return self.insert(cell_id, analysis, after=self.last(), fingerprint=fingerprint)
@@ -141,13 +156,20 @@ class NotebookGraph:
         old = self._cells[cell_id]
         new = _Cell(analysis, fingerprint, _loads(analysis))
         self._cells[cell_id] = new
-        if (
+        same_names = (
             old.loads == new.loads
             and old.analysis.defines == analysis.defines
             and old.analysis.imports == analysis.imports
-        ):
+        )
+        same_dynamic = dynamic_fields(old.analysis) == dynamic_fields(analysis)
+        if same_names and same_dynamic:
             return GraphChange()  # same names: same edges
-        return self._reindex(cell_id, old, new)
+        self._touched = set()
+        if not same_dynamic or cell_id in self._dynamic.reason:
+            self._dynamic.analysis_changed(cell_id)  # before its static edges change
+        if not same_names:
+            self._reindex(cell_id, old, new)
+        return self._finish()
 
     def move(self, cell_id: str, *, after: str | None) -> GraphChange:
         """Move a cell right after ``after`` (``None``: first)."""
@@ -156,6 +178,14 @@ class NotebookGraph:
         if after == cell_id:
             return GraphChange()
         cell = self._cells[cell_id]
+        self._touched = set()
+        dynamic = self._dynamic
+        if cell_id in dynamic.reason:
+            dynamic.analysis_changed(cell_id)  # re-linked from its new place
+        unknown_writer = cell_id in dynamic.unknown_writers
+        if unknown_writer:
+            dynamic.remove_unknown_writer(cell_id)
+        start = dynamic.index_after(self._first_definer(cell_id))
         for name in cell.loads:
             self._remove_sorted(self._readers[name], cell_id)
         self._positions.remove(cell_id)
@@ -163,21 +193,31 @@ class NotebookGraph:
         for name in cell.loads:
             self._insert_sorted(self._readers[name], cell_id)
         self._version += 1
-        self._touched = set()
         for name in cell.analysis.defines:
             self._definers[name].sort(key=self._key)
             self._recompute_name(name)
         for name in cell.loads - cell.analysis.defines:
             self._recompute_reader(name, cell_id)
+        if cell.analysis.defines and dynamic.cells:
+            # dynamic cells below the highest place the cell or a co-definer takes
+            start = min(start, dynamic.index_after(self._first_definer(cell_id)))
+            for name in cell.analysis.defines:
+                dynamic.relink_from(name, start)
+        if unknown_writer:
+            dynamic.add_unknown_writer(cell_id)
         self._refresh_upward(cell_id)
-        return self._change()
+        return self._finish()
 
     def remove(self, cell_id: str) -> GraphChange:
         """Delete a cell. ``former_children`` are the cells that depended on it."""
         cell = self._cells[cell_id]
         children = frozenset(self.children(cell_id))
+        self._touched = set()
+        self._dynamic.removed(cell_id)
         self._cells.pop(cell_id)
-        change = self._reindex(cell_id, cell, None)
+        self._reindex(cell_id, cell, None)
+        change = self._finish()
+        self._dynamic.forget(cell_id)
         self._positions.remove(cell_id)
         self._version += 1
         self._out.pop(cell_id, None)
@@ -185,15 +225,29 @@ class NotebookGraph:
         self._ambiguous.pop(cell_id, None)
         return GraphChange(change.inputs_changed - {cell_id}, children)
 
+    def _first_definer(self, cell_id: str) -> str:
+        """The highest of ``cell_id`` and the first definers of the names it defines."""
+        first = cell_id
+        for name in self._cells[cell_id].analysis.defines:
+            definers = self._definers.get(name)
+            if definers and self._key(definers[0]) < self._key(first):
+                first = definers[0]
+        return first
+
+    def _finish(self) -> GraphChange:
+        """Settle which cells are dynamic, then report what the change touched."""
+        self._dynamic.settle()
+        return self._change()
+
     # -- queries -----------------------------------------------------------
 
     def parents(self, cell_id: str) -> dict[str, frozenset[str]]:
         """Cells whose re-run re-runs this one, with the names that link them."""
-        return _cascade_neighbours(self._in[cell_id])
+        return cascade_neighbours(self._in[cell_id])
 
     def children(self, cell_id: str) -> dict[str, frozenset[str]]:
         """Cells this one's re-run re-runs, with the names that link them."""
-        return _cascade_neighbours(self._out[cell_id])
+        return cascade_neighbours(self._out[cell_id])
 
     def readers_of(self, cell_id: str) -> list[str]:
         """The cells that read a name from this one (its data edges): what they show
@@ -231,11 +285,20 @@ class NotebookGraph:
 
     def descendants(self, cell_ids: Iterable[str]) -> set[str]:
         """Every cell a re-run of these cells re-runs (not including them)."""
-        return _cascade_closure(cell_ids, self._out)
+        return cascade_closure(cell_ids, self._out)
 
     def ancestors(self, cell_ids: Iterable[str]) -> set[str]:
         """Every cell whose re-run would re-run one of these (not including them)."""
-        return _cascade_closure(cell_ids, self._in)
+        return cascade_closure(cell_ids, self._in)
+
+    def dynamic_reason(self, cell_id: str) -> str | None:
+        """Why the cell counts as reading every name defined above it, if it does:
+        ``"reads names dynamically (eval in show)"``."""
+        return self._dynamic.why(cell_id)
+
+    def take_dynamic_changes(self) -> set[str]:
+        """Cells whose :meth:`dynamic_reason` may have changed since the last call."""
+        return {c for c in self._dynamic.take_changes() if c in self._cells}
 
     def problem(self, cell_id: str) -> CellProblem | None:
         """Why this cell cannot run, if the graph alone says so."""
@@ -244,7 +307,7 @@ class NotebookGraph:
             return CellProblem(analysis.error.kind, analysis.error.describe())
         ambiguous = self._ambiguous.get(cell_id)
         if ambiguous:
-            return _ambiguity_problem({name: self.definers(name) for name in ambiguous})
+            return ambiguity_problem({name: self.definers(name) for name in ambiguous})
         return self.cycles().get(cell_id)
 
     def problems(self) -> dict[str, CellProblem]:
@@ -277,7 +340,7 @@ class NotebookGraph:
 
     # -- maintenance -------------------------------------------------------
 
-    def _reindex(self, cell_id: str, old: _Cell | None, new: _Cell | None) -> GraphChange:
+    def _reindex(self, cell_id: str, old: _Cell | None, new: _Cell | None) -> None:
         """Update the name indexes for one cell and recompute what its change touches.
 
         A cell that starts or stops defining a name changes the edges next to it only:
@@ -290,7 +353,6 @@ class NotebookGraph:
         new_defines = new.analysis.defines if new else frozenset()
         old_loads = old.loads if old else frozenset()
         new_loads = new.loads if new else frozenset()
-        self._touched = set()
         neighbours: dict[str, tuple[str | None, str | None]] = {}
         for name in old_defines - new_defines:
             assert old is not None
@@ -325,12 +387,13 @@ class NotebookGraph:
             self._definer_changed(name, cell_id, above, below, added=name in added)
         for name in retargeted:
             self._recompute_name(name)
+            self._dynamic.relink_from(name, 0)
         redefined = old_defines ^ new_defines | retargeted
         for name in old_loads - new_loads:
             self._recompute_reader(name, cell_id)  # drops its edges
         for name in (new_loads - old_loads) - redefined:
             self._recompute_reader(name, cell_id)
-        return self._change()
+        self._dynamic.definers_changed(set(old_defines ^ new_defines))
 
     def _definer_changed(
         self, name: str, cell_id: str, above: str | None, below: str | None, *, added: bool
@@ -342,7 +405,13 @@ class NotebookGraph:
         was_alike = name in self._interchangeable
         if min(count, before) <= 1 or was_alike != self._same_import(name):
             self._recompute_name(name)  # one definer is read from anywhere: all edges change
+            definers = self._definers.get(name, [])
+            lowest = cell_id
+            if definers and self._key(definers[0]) < self._key(cell_id):
+                lowest = definers[0]
+            self._dynamic.relink_from(name, self._dynamic.index_after(lowest))
             return
+        self._dynamic.definer_moved_in(name, above if above is not None else cell_id, below)
         if not was_alike:
             chain = self._overwrite_edges.setdefault(name, set())
             bypass = [(above, below, EdgeKind.OVERWRITE, name)] if above and below else []
@@ -464,7 +533,14 @@ class NotebookGraph:
                     new.append((definers[above - 1], reader, EdgeKind.DATA, name))
                     if above < len(definers) and definers[above] != reader:
                         new.append((reader, definers[above], EdgeKind.ORDER, name))
+        elif cell is not None and name in cell.analysis.reads:
+            # no cell defines it: the nearest cell above binding names it cannot name may
+            writer = self._dynamic.unknown_writer_above(reader)
+            if writer is not None:
+                new.append((writer, reader, EdgeKind.DATA, name))
         self._set_ambiguous(reader, name, ambiguous)
+        if old != new and self._dynamic.functions:
+            self._dynamic.provider_changed(name, reader, old, new)
         self._replace_edges(old, new)
         if new:
             self._reader_edges[(name, reader)] = new
@@ -525,68 +601,14 @@ class NotebookGraph:
     # -- cycles and order ---------------------------------------------------
 
     def _topological_rank(self) -> dict[str, int]:
-        """Kahn's algorithm with notebook position breaking ties; cached until edges change.
-
-        Cells on a cycle are ranked by position among what is left (they never run).
-        """
+        """Run order of every cell (see :func:`.ordering.topological_rank`), cached until
+        edges change."""
         if self._rank_cache is not None and self._rank_cache[0] == self._version:
             return self._rank_cache[1]
-        indegree = {cell_id: len(self._in[cell_id]) for cell_id in self._cells}
-        heap = [(self._key(c), c) for c, degree in indegree.items() if degree == 0]
-        heapq.heapify(heap)
-        rank: dict[str, int] = {}
-        while heap or len(rank) < len(indegree):
-            if not heap:  # only cycles left: release the earliest remaining cell
-                rest = [c for c in indegree if c not in rank and indegree[c] >= 0]
-                first = min(rest, key=self._key)
-                indegree[first] = 0
-                heap.append((self._key(first), first))
-            _, cell_id = heapq.heappop(heap)
-            if cell_id in rank:
-                continue
-            rank[cell_id] = len(rank)
-            indegree[cell_id] = -1
-            for target in self._out[cell_id]:
-                if indegree[target] > 0:
-                    indegree[target] -= 1
-                    if indegree[target] == 0:
-                        heapq.heappush(heap, (self._key(target), target))
+        rank = topological_rank(self._cells, self._in, self._out, self._key)
         self._rank_cache = (self._version, rank)
         return rank
 
 
 def _loads(analysis: CellAnalysis) -> frozenset[str]:
     return analysis.reads | analysis.ambient_reads
-
-
-def _cascade_neighbours(adjacent: dict[str, set[Label]]) -> dict[str, frozenset[str]]:
-    result: dict[str, frozenset[str]] = {}
-    for other, labels in adjacent.items():
-        names = frozenset(name for kind, name in labels if kind is not EdgeKind.ORDER)
-        if names:
-            result[other] = names
-    return result
-
-
-def _cascade_closure(
-    start_ids: Iterable[str], adjacency: dict[str, dict[str, set[Label]]]
-) -> set[str]:
-    """Cells reachable from ``start_ids`` over cascading (data, overwrite) edges."""
-    start = list(start_ids)
-    seen: set[str] = set()
-    stack = list(start)
-    while stack:
-        for other, labels in adjacency[stack.pop()].items():
-            if other not in seen and any(kind is not EdgeKind.ORDER for kind, _ in labels):
-                seen.add(other)
-                stack.append(other)
-    return seen - set(start)
-
-
-def _ambiguity_problem(ambiguous: dict[str, tuple[str, ...]]) -> CellProblem:
-    parts = [
-        f"{name!r} is defined by cells {', '.join(definers)}, none of them above this cell"
-        for name, definers in sorted(ambiguous.items())
-    ]
-    message = "; ".join(parts) + ". Move a definition above this cell or rename one of them."
-    return CellProblem("ambiguous", message, names=tuple(sorted(ambiguous)))

@@ -27,7 +27,10 @@ import ast
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .ipython_syntax import IPYTHON_METHODS, MAX_EMBEDDED_DEPTH, EmbeddedTooDeep, ipython_effect
+from .dynamic_names import DynamicAccess
+from .dynamic_visit import visit_dynamic_call, visit_namespace_subscript
+from .ipython_syntax import IPYTHON_METHODS
+from .ipython_visit import visit_ipython_call
 from .names import is_ambient, is_private
 from .scopes import (
     Scope,
@@ -69,12 +72,15 @@ class NameVisitor:
         self.rebound: set[str] = set()  # module names also bound by something else
         self.postponed_annotations = False
         self.embedded_depth = 0
+        self.dyn = DynamicAccess()  # eval, exec, globals()...: see dynamic_names
+        self.immediate_raw: frozenset[str] = frozenset()
 
     # -- entry point -------------------------------------------------------
 
     def analyze(self, tree: ast.Module) -> None:
         self.postponed_annotations = has_future_annotations(tree)
         self._visit_all(tree.body)
+        self.immediate_raw = frozenset(self.raw_reads)  # before the function bodies' loads
         for name in self.deferred_loads:
             if name not in self.module.bound:
                 self.raw_reads.setdefault(name)
@@ -103,6 +109,8 @@ class NameVisitor:
                 if scope.kind is _MODULE:
                     if node.id not in scope.bound:  # type: ignore[attr-defined]
                         self.raw_reads.setdefault(node.id)  # type: ignore[attr-defined]
+                    else:
+                        self.dyn.immediate_loads.add(node.id)  # type: ignore[attr-defined]
                     return
                 if scope.kind is _FUNCTION and scope.private is None:
                     scope.pending.add(node.id)  # type: ignore[attr-defined]
@@ -149,6 +157,8 @@ class NameVisitor:
         if kind is ScopeKind.MODULE:
             if name not in scope.bound:
                 self.raw_reads.setdefault(name)
+            else:
+                self.dyn.immediate_loads.add(name)
         elif kind is ScopeKind.FUNCTION:
             scope.pending.add(name)
         elif kind is ScopeKind.COMPREHENSION:
@@ -164,6 +174,7 @@ class NameVisitor:
                 self._resolve_free(scope, name)
 
     def _global_load(self, name: str, deferred: bool) -> None:
+        self.dyn.global_load(name, deferred=deferred)
         if deferred:
             self.deferred_loads.add(name)
         elif name not in self.module.bound:
@@ -254,6 +265,8 @@ class NameVisitor:
             if scope.kind is ScopeKind.MODULE:  # the hot path, inlined
                 if node.id not in scope.bound:
                     self.raw_reads.setdefault(node.id)
+                else:
+                    self.dyn.immediate_loads.add(node.id)
             elif scope.kind is ScopeKind.FUNCTION and scope.private is None:
                 scope.pending.add(node.id)
             else:
@@ -285,13 +298,23 @@ class NameVisitor:
         self._visit_arguments_annotations(node.args)
         if node.returns is not None and not self.postponed_annotations:
             self._visit(node.returns)
+        owner = self._own(node.name)
         self._push(ScopeKind.FUNCTION)
         self._bind_parameters(node.args)
         self._visit_all(node.body)
         self._pop()
+        self.dyn.owner = owner
         if type_scope:
             self._pop()
         self._bind(node.name)
+
+    def _own(self, name: str) -> frozenset[str] | None:
+        """Code visited from now on belongs to the module-level ``name`` (a ``def`` or
+        ``class`` at the cell's level); returns the owner to restore afterwards."""
+        owner = self.dyn.owner
+        if owner is None and self.scope.kind is ScopeKind.MODULE:
+            self.dyn.owner = frozenset({name})
+        return owner
 
     def _visit_lambda(self, node: ast.Lambda) -> None:
         self._visit_arguments_defaults(node.args)
@@ -305,9 +328,11 @@ class NameVisitor:
         type_scope = self._push_type_params(node)
         self._visit_all(node.bases)
         self._visit_all(node.keywords)
+        owner = self._own(node.name)
         self._push(ScopeKind.CLASS, private=node.name)
         self._visit_all(node.body)
         self._close_class()
+        self.dyn.owner = owner
         if type_scope:
             self._pop()
         self._bind(node.name)
@@ -384,13 +409,29 @@ class NameVisitor:
             visit(element)
 
     def _visit_subscript(self, node: ast.Subscript) -> None:
+        if type(node.value) in _MAYBE_NAMESPACE and visit_namespace_subscript(self, node):
+            return  # globals()['x'] and the like
         self._visit(node.value)
         self._visit(node.slice)
+
+    def _visit_attribute(self, node: ast.Attribute) -> None:
+        if node.attr in _IPYTHON_NAMESPACES:  # get_ipython().user_ns: the namespace itself
+            self.dyn.use(f"{node.attr}", deferred=self.scope.deferred)
+        self._visit(node.value)
 
     # -- statements --------------------------------------------------------
 
     def _visit_assign(self, node: ast.Assign) -> None:
-        self._visit(node.value)
+        value = node.value
+        if type(value) is ast.Lambda and self.scope.kind is ScopeKind.MODULE:
+            targets = [t.id for t in node.targets if type(t) is ast.Name]
+            owner = self.dyn.owner
+            if owner is None and len(targets) == len(node.targets):
+                self.dyn.owner = frozenset(targets)  # `f = lambda: ...` names the function
+            self._visit(value)
+            self.dyn.owner = owner
+        else:
+            self._visit(value)
         self._visit_all(node.targets)
 
     def _visit_aug_assign(self, node: ast.AugAssign) -> None:
@@ -491,6 +532,8 @@ class NameVisitor:
     def _visit_call(self, node: ast.Call) -> None:
         visit = self._visit
         func = node.func
+        if type(func) in _MAYBE_DYNAMIC and visit_dynamic_call(self, node):
+            return  # eval, exec, globals(), locals(), vars() and namespace methods
         visit(func)
         for arg in node.args:
             visit(arg)
@@ -501,44 +544,7 @@ class NameVisitor:
             and func.attr in IPYTHON_METHODS
             and is_get_ipython_call(func.value)
         ):
-            self._visit_ipython_call(func.attr, node.args)
-
-    def _visit_ipython_call(self, method: str, args: list[ast.expr]) -> None:
-        """What a transformed ``%magic`` / ``!cmd`` reads and binds (see ipython_syntax)."""
-        arguments: list[str] = []
-        for arg in args:
-            if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
-                return
-            arguments.append(arg.value)
-        effect = ipython_effect(method, arguments)
-        for expression in effect.expressions:
-            self._visit(expression)
-        if effect.code is not None:
-            self._visit_embedded_code(effect.code, runs_in_function=effect.code_runs_in_function)
-        for name in effect.binds:
-            self._bind(name)
-
-    def _visit_embedded_code(self, code: str, *, runs_in_function: bool) -> None:
-        if self.embedded_depth >= MAX_EMBEDDED_DEPTH:
-            raise EmbeddedTooDeep(f"magics nested more than {MAX_EMBEDDED_DEPTH} deep")
-        tree = self.parse_embedded(code) if code.strip() else None
-        if tree is None:
-            return
-        self.embedded_depth += 1
-        try:
-            self._visit_tree(tree, runs_in_function=runs_in_function)
-        finally:
-            self.embedded_depth -= 1
-
-    def _visit_tree(self, tree: ast.Module, *, runs_in_function: bool) -> None:
-        if runs_in_function:
-            # timeit compiles the code into a function it calls at once: the code
-            # binds locals and reads globals, as they stand at this point of the cell.
-            self._push(ScopeKind.FUNCTION, runs_later=False)
-            self._visit_all(tree.body)
-            self._pop()
-        else:
-            self._visit_all(tree.body)
+            visit_ipython_call(self, func.attr, node.args)
 
 
 def _ignore(visitor: NameVisitor, node: ast.AST) -> None:
@@ -572,7 +578,7 @@ _DISPATCH: dict[type[ast.AST], Callable[[NameVisitor, Any], None]] = {
     ast.MatchStar: NameVisitor._visit_match_capture,
     ast.MatchMapping: NameVisitor._visit_match_mapping,
     ast.Call: NameVisitor._visit_call,
-    ast.Attribute: NameVisitor._visit_value,
+    ast.Attribute: NameVisitor._visit_attribute,
     ast.Expr: NameVisitor._visit_value,
     ast.Return: NameVisitor._visit_value,
     ast.Starred: NameVisitor._visit_value,
@@ -595,3 +601,6 @@ if _TYPE_ALIAS is not None:
 _CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 _NAME, _LOAD, _CONSTANT = ast.Name, ast.Load, ast.Constant
 _MODULE, _FUNCTION = ScopeKind.MODULE, ScopeKind.FUNCTION
+_MAYBE_DYNAMIC = (ast.Name, ast.Attribute)
+_MAYBE_NAMESPACE = (ast.Call, ast.Attribute)
+_IPYTHON_NAMESPACES = frozenset({"user_ns", "user_global_ns"})

@@ -6,7 +6,9 @@ and only when two neighbours touch are all keys respaced (amortised O(1)).
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping
 
 _GAP = 1 << 20
 
@@ -70,3 +72,36 @@ class PositionIndex:
     def sort(self, cell_ids: set[str] | list[str]) -> list[str]:
         """The given cells in notebook order."""
         return sorted(cell_ids, key=self._key.__getitem__)
+
+
+def topological_rank(
+    cells: Iterable[str],
+    incoming: Mapping[str, Mapping[str, object]],
+    outgoing: Mapping[str, Mapping[str, object]],
+    key: Callable[[str], int],
+) -> dict[str, int]:
+    """Kahn's algorithm with notebook position (``key``) breaking ties.
+
+    Cells on a cycle are ranked by position among what is left (they never run).
+    """
+    indegree = {cell_id: len(incoming[cell_id]) for cell_id in cells}
+    heap = [(key(c), c) for c, degree in indegree.items() if degree == 0]
+    heapq.heapify(heap)
+    rank: dict[str, int] = {}
+    while heap or len(rank) < len(indegree):
+        if not heap:  # only cycles left: release the earliest remaining cell
+            rest = [c for c in indegree if c not in rank and indegree[c] >= 0]
+            first = min(rest, key=key)
+            indegree[first] = 0
+            heap.append((key(first), first))
+        _, cell_id = heapq.heappop(heap)
+        if cell_id in rank:
+            continue
+        rank[cell_id] = len(rank)
+        indegree[cell_id] = -1
+        for target in outgoing[cell_id]:
+            if indegree[target] > 0:
+                indegree[target] -= 1
+                if indegree[target] == 0:
+                    heapq.heappush(heap, (key(target), target))
+    return rank

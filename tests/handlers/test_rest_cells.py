@@ -373,3 +373,27 @@ async def test_a_plain_ipynb_opens_and_its_markdown_and_raw_cells_do_not_run(
         "PUT", "notebooks", notebook_id, "cells", "title", body={"code": "# Renamed"}
     )
     assert conforms(edited)["code"] == "# Renamed"
+
+
+# -- dynamic name access ----------------------------------------------------------------
+
+
+async def test_a_cell_reading_names_dynamically_says_why_and_changes_with_its_function(
+    api: Api,
+) -> None:
+    notebook_id = await new_notebook(
+        api, "dynamic", ("x = 1", "def show(n):\n    return eval(n)", "show('x')", "x")
+    )
+    cells = conforms(await api("GET", "notebooks", notebook_id))["cells"]
+    assert [cell["dynamic"] for cell in cells] == [
+        None,
+        None,
+        "reads names dynamically (eval in show)",
+        None,
+    ]
+    response = await api(
+        "PUT", "notebooks", notebook_id, "cells", cells[1]["id"], body={"code": "def show(n): ..."}
+    )
+    assert conforms(response)["dynamic"] is None
+    cells = conforms(await api("GET", "notebooks", notebook_id))["cells"]
+    assert cells[2]["dynamic"] is None

@@ -30,6 +30,8 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "one name defined by every cell": lambda i: f"x = {i}",
     "definers and readers of one name": lambda i: f"x = {i}" if i % 2 else "print(x)",
     "one definer, many readers": lambda i: "x = 1" if i == 0 else "y = x",
+    "a dynamic cell at the top": lambda i: "print(globals())" if i == 0 else f"v{i} = {i}",
+    "dynamic cells reading one name": lambda i: f"x = {i}" if i == 0 else "print(eval(s))",
 }
 
 
@@ -42,9 +44,12 @@ class _IdleKernel:
         return None
 
 
-async def calls_to_build(root: Path, cells: int, code: Callable[[int], str]) -> int:
+async def calls_to_build(
+    root: Path, cells: int, code: Callable[[int], str], *, below: str | None = None
+) -> int:
     """Python calls made creating ``cells`` cells one by one, each after the last, then
-    editing each once (saves are held off: their cost is one write per burst)."""
+    editing each once (saves are held off: their cost is one write per burst). With
+    ``below``, a cell of that code is created first and the others above it."""
     root.mkdir()
     store = NotebookStore(AtomicFileContentsManager(root_dir=str(root)))
     service = NotebookService(store, lambda notebook: _IdleKernel(), save_delay=3600)
@@ -54,6 +59,8 @@ async def calls_to_build(root: Path, cells: int, code: Callable[[int], str]) -> 
     last = None
     ids = []
     profile.enable()
+    if below is not None:
+        await service.create_cell(USER, notebook.id, "python", below, after_cell_id=None)
     for i in range(cells):
         cell = await service.create_cell(USER, notebook.id, "python", code(i), after_cell_id=last)
         last = cell.id
@@ -69,5 +76,15 @@ async def calls_to_build(root: Path, cells: int, code: Callable[[int], str]) -> 
 async def test_building_a_notebook_costs_linear_work(tmp_path: Path, shape: str) -> None:
     small = await calls_to_build(tmp_path / "small", SMALL, SHAPES[shape])
     large = await calls_to_build(tmp_path / "large", LARGE, SHAPES[shape])
+    ratio = large / small
+    assert ratio < 5.5, f"{LARGE} cells cost {ratio:.1f}x the calls of {SMALL} (linear: 4x)"
+
+
+async def test_definitions_inserted_above_a_dynamic_cell_cost_linear_work(tmp_path: Path) -> None:
+    """A cell that reads every name above it, at the end of the notebook: each definition
+    inserted or edited above it re-links that one cell for the names that changed."""
+    code = SHAPES["a chain"]
+    small = await calls_to_build(tmp_path / "small", SMALL, code, below="print(globals())")
+    large = await calls_to_build(tmp_path / "large", LARGE, code, below="print(globals())")
     ratio = large / small
     assert ratio < 5.5, f"{LARGE} cells cost {ratio:.1f}x the calls of {SMALL} (linear: 4x)"

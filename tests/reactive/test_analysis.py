@@ -989,8 +989,8 @@ BUILTINS = [
     pytest.param("print = 1", "", "print", id="shadowing-builtin-is-a-write"),
     pytest.param("len = 3\nlen", "", "len", id="shadowed-builtin-then-loaded"),
     pytest.param("def f():\n    return len(x)\nlen = 1", "x", "f len", id="shadowed-in-function"),
-    pytest.param("exec('y = 1')", "", "", id="exec-is-invisible"),
-    pytest.param("globals()['z'] = 1", "", "", id="globals-is-invisible"),
+    pytest.param("exec('y = 1')", "", "y", id="exec-literal-binds"),
+    pytest.param("globals()['z'] = 1", "", "z", id="globals-literal-key-binds"),
     pytest.param("x = In[1] + Out[2]", "", "x", id="history"),
     pytest.param("x = __name__", "", "x", id="module-dunder"),
 ]
