@@ -364,6 +364,7 @@ class NotebookService:
             self._index(opened, cell_id)  # unknown: CellNotFound
             _, cell = opened.cells.remove(cell_id)
             plan = opened.core.remove(cell.id) if cell.type.runs else None
+            opened.forget_displays(cell.id)
             self._bump(opened)
             opened.publish("cell_deleted", cell_id=cell_id)
         if plan is not None and (plan.cleanup or plan.targets):
