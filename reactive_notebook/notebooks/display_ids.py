@@ -83,6 +83,11 @@ class DisplayIndex:
     def cells_showing(self, display_id: str) -> list[str]:
         return list(self._ids.get(display_id, ()))
 
+    def used(self, cell_id: str) -> int | None:
+        """What the indexed cell's outputs use of its head (None: not indexed)."""
+        entry = self._cells.get(cell_id)
+        return None if entry is None else entry.room.used
+
     # -- recording -------------------------------------------------------------------
 
     def shown(
