@@ -14,10 +14,14 @@ JupyterLab's (``KernelConnection._handleDisplayId``):
   deleted, and all of them when the kernel restarts (transient ids belong to one kernel
   session; outputs loaded from a file are never indexed, as after a reload in JupyterLab).
 
-The index maps display id -> cell id -> positions in that cell's ``outputs``. Positions
-are stable: a cell's outputs only grow at the end and change in place until the cell is
-cleared or re-run, which drops the cell from the index. So an update costs the outputs it
-changes, never a scan of the notebook or of a cell.
+The index maps display id -> cell id -> the outputs showing it. Since every update and
+every re-used id gives all of them the same data, the outputs of one id in one cell are
+kept as one shared dict (a *group*) that the cell's ``outputs`` list holds at each of their
+positions, and an update changes that dict in place: it costs one output's size, whether
+the id is shown once or, by a loop re-displaying it, ten thousand times (nbclient and
+JupyterLab rewrite each copy; here that would freeze the event loop quadratically). Outputs
+of one id that differ (an ``execute_result``'s count, a copy capped to the truncation note)
+form groups of their own.
 
 Each updated cell stays within its size limit as ``CellOutputs`` keeps it: an update that
 would grow the cell past its head (``Room.head_limit``) leaves the truncation note, still
@@ -30,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..kernels.outputs import METADATA_KEY, cap_output, output_size, shows
+from ..kernels.outputs import METADATA_KEY, cap_output, output_size
 from ..models import NbOutput
 
 
@@ -50,13 +54,22 @@ class Budget:
 
 
 @dataclass
+class _Group:
+    """Outputs of one display id in one cell holding the same dict, ``shared``."""
+
+    shared: NbOutput
+    count: int
+    size: int  # output_size(shared)
+
+
+@dataclass
 class _Shown:
     """One cell's indexed outputs: its ``outputs`` list (checked by identity: a cell
-    whose outputs were replaced is dropped, whoever replaced them) and their positions."""
+    whose outputs were replaced is dropped, whoever replaced them) and their groups."""
 
     outputs: list[NbOutput]
     room: Room
-    positions: dict[str, list[int]] = field(default_factory=dict)
+    groups: dict[str, list[_Group]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -78,7 +91,7 @@ class DisplayIndex:
 
     def size(self) -> int:
         """How many outputs are indexed (for tests and figures; not on a hot path)."""
-        return sum(len(p) for shown in self._cells.values() for p in shown.positions.values())
+        return sum(g.count for e in self._cells.values() for gs in e.groups.values() for g in gs)
 
     def cells_showing(self, display_id: str) -> list[str]:
         return list(self._ids.get(display_id, ()))
@@ -93,13 +106,22 @@ class DisplayIndex:
     def shown(
         self, cell_id: str, outputs: list[NbOutput], room: Room, position: int, display_id: str
     ) -> None:
-        """``outputs[position]`` of the running cell ``cell_id`` shows ``display_id``."""
+        """``outputs[position]`` of the running cell ``cell_id`` shows ``display_id`` (and
+        was just added: an equal output of the id in the cell joins its group)."""
         entry = self._cells.get(cell_id)
         if entry is None or entry.outputs is not outputs:
             self.forget(cell_id)
             entry = self._cells[cell_id] = _Shown(outputs, room)
         entry.room = room
-        entry.positions.setdefault(display_id, []).append(position)
+        output = outputs[position]
+        groups = entry.groups.setdefault(display_id, [])
+        for group in groups:
+            if group.shared == output:  # the usual case: updated to it just before
+                outputs[position] = group.shared
+                group.count += 1
+                break
+        else:
+            groups.append(_Group(output, 1, output_size(output)))
         self._ids.setdefault(display_id, {})[cell_id] = None
 
     def attach(self, cell_id: str, room: Room) -> None:
@@ -119,7 +141,7 @@ class DisplayIndex:
         entry = self._cells.pop(cell_id, None)
         if entry is None:
             return
-        for display_id in entry.positions:
+        for display_id in entry.groups:
             cells = self._ids.get(display_id)
             if cells is not None:
                 cells.pop(cell_id, None)
@@ -159,30 +181,24 @@ class DisplayIndex:
 
     def _apply(self, entry: _Shown, display_id: str, content: NbOutput) -> NbOutput | None:
         """Update ``entry``'s outputs of ``display_id`` in place, within its budget."""
-        outputs = entry.outputs
-        positions = [
-            p
-            for p in entry.positions.get(display_id, ())
-            if p < len(outputs) and shows(outputs[p], display_id)
-        ]
-        if not positions:
+        groups = entry.groups.get(display_id)
+        if not groups:
             return None
         capped = cap_output(content, entry.room.head_limit)
-        new = [
-            {**outputs[p], "data": capped["data"], "metadata": capped["metadata"]}
-            for p in positions
-        ]
-        old_size = sum(output_size(outputs[p]) for p in positions)
-        new_size = sum(output_size(output) for output in new)
-        if entry.room.used - old_size + new_size > entry.room.head_limit:
+        new = [{**g.shared, "data": capped["data"], "metadata": capped["metadata"]} for g in groups]
+        sizes = [output_size(output) for output in new]
+        grown = sum(g.count * (size - g.size) for g, size in zip(groups, sizes, strict=True))
+        if entry.room.used + grown > entry.room.head_limit:
             # Past the cell's head: the note (keeping the id) in place of each output.
             new = [cap_output(output, 0) for output in new]
-            new_size = sum(output_size(output) for output in new)
-        for position, output in zip(positions, new, strict=True):
-            outputs[position] = output
-        entry.room.used += new_size - old_size
-        entry.positions[display_id] = positions
-        return new[-1]
+            sizes = [output_size(output) for output in new]
+            grown = sum(g.count * (size - g.size) for g, size in zip(groups, sizes, strict=True))
+        for group, output, size in zip(groups, new, sizes, strict=True):
+            group.shared.clear()  # in place: every position holding it changes at once
+            group.shared.update(output)
+            group.size = size
+        entry.room.used += grown
+        return groups[-1].shared
 
 
 def _content(display_id: str, source: NbOutput) -> NbOutput:

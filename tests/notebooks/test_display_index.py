@@ -99,6 +99,20 @@ def test_a_display_reusing_an_id_updates_the_earlier_ones_then_is_added() -> Non
     assert nb.texts("b") == ["c", "c"]
     assert nb.index.cells_showing("q") == ["a", "b"]
     assert nb.index.size() == 3
+    # The outputs of one id in a cell are one shared dict: an update changes it once.
+    assert nb.outputs["b"][0] is nb.outputs["b"][1]
+
+
+def test_a_loop_redisplaying_one_id_costs_linear_time_not_quadratic() -> None:
+    nb = Notebook(limit=50_000_000)
+    nb.run("a")
+    for n in range(3000):
+        nb.show("a", display(f"{n}", "same"))
+    assert nb.texts("a") == ["2999"] * 3000
+    assert len({id(output) for output in nb.outputs["a"]}) == 1
+    assert nb.index.size() == 3000
+    # The cell's budget counts every copy, as the saved file holds them all.
+    assert nb.index.used("a") == CellOutputs(nb.outputs["a"], nb.limit).used
 
 
 def test_forgotten_and_replaced_cells_are_never_written_to() -> None:
