@@ -68,6 +68,15 @@ async def test_a_display_reusing_an_id_updates_the_earlier_one(h: Harness) -> No
     third = await h.add("c = display('c', display_id='r')\ne = display('e', display_id='r')")
     await h.run(third)
     assert await shown(h, third) == ["'e'", "'e'"]
+    assert await saved(h, third) == ["'e'", "'e'"]
+    # What was saved is what a restarted server shows (no display ids to update then).
+    await h.restart_service()
+    assert [await shown(h, c) for c in (first, second, third)] == [["'b'"], ["'b'"], ["'e'", "'e'"]]
+    # Outputs loaded from the file belong to no kernel session: a new display of their
+    # id leaves them alone, as JupyterLab does after a reload.
+    fourth = await h.add("d = display('z', display_id='q')")
+    await h.run(fourth)
+    assert [await shown(h, c) for c in (first, fourth)] == [["'b'"], ["'z'"]]
 
 
 @scenario
