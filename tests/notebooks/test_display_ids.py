@@ -178,3 +178,18 @@ async def test_an_update_that_does_not_fit_the_other_cell_shows_the_note(h: Harn
     # The note keeps the id: a later update that fits takes its place.
     await h.run(third)
     assert await shown(h, first) == ["'small'"]
+
+
+@scenario
+async def test_a_kernel_restart_ends_every_display_id(h: Harness) -> None:
+    first, second = await h.new(
+        "a = display('a', display_id='q')", "b = display('b', display_id='q')"
+    )
+    await h.run(first)
+    opened = await h.opened()
+    assert opened.displays.cells_showing("q") == [first]
+    await opened.kernel.restart()  # as from JupyterLab's Kernel menu
+    await h.run(second)  # the run notices the new kernel process
+    assert opened.displays.cells_showing("q") == [second]
+    assert await shown(h, first) == ["'a'"], "an id of the old kernel session is not updated"
+    assert await shown(h, second) == ["'b'"]
