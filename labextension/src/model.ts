@@ -264,6 +264,26 @@ export class ReactiveNotebookModel {
         this._emitCell(cell.id);
         return;
       }
+      case 'cell_output_updated': {
+        const cell = this.cell(event.cell_id);
+        if (!cell) {
+          return;
+        }
+        let changed = false;
+        cell.outputs = cell.outputs.map(output => {
+          if (output.metadata?.display_id !== event.display_id) {
+            return output;
+          }
+          changed = true;
+          return event.output;
+        });
+        if (!changed) {
+          return;
+        }
+        cell.trusted = cell.trusted && event.trusted === true;
+        this._emitCell(cell.id);
+        return;
+      }
       case 'cell_error': {
         const cell = this.cell(event.cell_id);
         if (!cell) {

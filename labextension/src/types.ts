@@ -135,6 +135,19 @@ export interface ICellOutputEvent extends IEventBase {
   /** True: the output comes from a run on the server (absent: treated as untrusted). */
   trusted?: boolean;
 }
+/**
+ * A display the cell shows (an output whose `metadata.display_id` is `display_id`) was
+ * updated, by this cell or another (`update_display`, or a new display re-using the id):
+ * every output of the cell with that display id is replaced by `output`.
+ */
+export interface ICellOutputUpdatedEvent extends IEventBase {
+  type: 'cell_output_updated';
+  cell_id: string;
+  display_id: string;
+  output: IOutput;
+  /** Whether the cell is trusted (an update never makes an untrusted cell trusted). */
+  trusted?: boolean;
+}
 export interface ICellErrorEvent extends IEventBase {
   type: 'cell_error';
   cell_id: string;
@@ -197,6 +210,7 @@ export type IServerEvent =
   | ICellStatusEvent
   | ICellStdoutEvent
   | ICellOutputEvent
+  | ICellOutputUpdatedEvent
   | ICellErrorEvent
   | ICellClearedEvent
   | ICellCreatedEvent

@@ -115,6 +115,9 @@ def nb_output_from_message(msg_type: str, content: dict[str, Any]) -> NbOutput |
         return None
     if msg_type in _DISPLAYS:
         content = {"data": {}, "metadata": {}, "execution_count": None, **content}
+        # Our key is ours: user metadata naming it must not pass for a display id.
+        user = content["metadata"] if isinstance(content["metadata"], dict) else {}
+        content["metadata"] = {k: v for k, v in user.items() if k != METADATA_KEY}
     elif msg_type == "error":
         content = {"ename": "", "evalue": "", "traceback": [], **content}
     else:

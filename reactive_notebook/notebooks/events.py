@@ -3,8 +3,9 @@
 Event types mirror the WebSocket protocol (design.md section 4): ``cell_status``,
 ``cell_stdout``, ``cell_output``, ``cell_error``, ``cell_updated``, ``cell_created``,
 ``cell_deleted``, ``cell_moved``, ``notebook_updated``, ``kernel_status``, ``error``,
-plus ``cell_cleared`` (the cell called ``clear_output``: drop what it showed so far)
-and ``notebook_deleted``. Each carries the notebook's revision and a per-notebook
+plus ``cell_cleared`` (the cell called ``clear_output``: drop what it showed so far),
+``cell_output_updated`` (a display the cell shows was updated, by any cell: see
+``display_ids``) and ``notebook_deleted``. Each carries the notebook's revision and a per-notebook
 sequence number, so a client that reconnects can ask for what it missed.
 """
 

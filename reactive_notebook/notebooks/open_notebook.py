@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..kernels.cell_outputs import CellOutputs
-from ..kernels.outputs import api_output
+from ..kernels.outputs import api_output, display_id, update_target
 from ..kernels.session import (
     CellClearEvent,
     CellOutputEvent,
@@ -32,6 +32,7 @@ from ..reactive.planner import Plan
 from ..reactive.run_state import CellRun
 from .cell_analysis import AnalysisRequest, CellAnalyser
 from .cell_order import CellOrder
+from .display_ids import DisplayIndex
 from .events import EventHub
 from .sql_cells import SqlOptions, is_duckdb, sql_run_code
 
@@ -75,6 +76,9 @@ class OpenNotebook:
         #: The outputs of the cells that have run in the current run and not finished,
         #: within ``max_output_bytes`` (their stream texts are joined when read: sync).
         self._outputs: dict[str, CellOutputs] = {}
+        #: Where each display id of this kernel session is shown (display updates reach
+        #: every cell showing the id: see :mod:`.display_ids`).
+        self.displays = DisplayIndex()
         self._pending: set[str] = set()
         self._pending_cleanup: set[str] = set()
         self._steps: dict[str, Any] = {}
@@ -289,6 +293,7 @@ class OpenNotebook:
         if self.kernel.generation != self._kernel_generation:
             self._kernel_generation = self.kernel.generation
             self.core.kernel_restarted()
+            self.displays.reset()
 
     def _announce_plan(self, plan: Plan) -> None:
         self._finish_all_outputs()  # left by a run that failed
@@ -345,6 +350,7 @@ class OpenNotebook:
             pass  # interrupted before it reached the kernel: the queued cells go idle below
         except KernelDied:
             self.core.kernel_restarted()
+            self.displays.reset()
             self._fail_unfinished(plan, "kernel died")
             self.publish("kernel_status", state="restarting")
         self._finish_all_outputs()  # cells that never reported an end
@@ -373,7 +379,9 @@ class OpenNotebook:
         cell = self._cell(event.cell_id)
         if isinstance(event, CellOutputEvent):
             self._begin(cell)
-            if cell.id in self._clear_on_next_output:
+            # clear_output(wait=True) waits for the cell's next output, not for an update
+            # of a display (JupyterLab's OutputAreaModel.set, nbclient: same).
+            if cell.id in self._clear_on_next_output and update_target(event.output) is None:
                 self._clear_on_next_output.discard(cell.id)
                 self._clear(cell)
             self._on_output(cell, event)
@@ -412,7 +420,12 @@ class OpenNotebook:
         elif status == "cancelled":
             self._set_status(cell.id, CellStatus.IDLE, error=None)
 
+    def forget_displays(self, cell_id: str) -> None:
+        """The cell's outputs are gone (cleared, re-run, deleted): updates skip them."""
+        self.displays.forget(cell_id)
+
     def _clear(self, cell: Cell) -> None:
+        self.forget_displays(cell.id)
         cell.outputs = []
         self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         self.publish("cell_cleared", cell_id=cell.id)
@@ -430,6 +443,7 @@ class OpenNotebook:
         step = self._step(cell.id)
         if step is not None:
             self.core.names_deleted(step.delete_before)
+        self.forget_displays(cell.id)
         cell.outputs = []
         cell.trusted = True
         self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
@@ -441,14 +455,50 @@ class OpenNotebook:
         outputs = self._outputs.get(cell.id)
         if outputs is None:  # printed after the cell ended (from a thread, say)
             outputs = self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
+            self.displays.attach(cell.id, outputs)
         output = event.output
+        target = update_target(output)
+        if target is not None:  # update_display_data: every output of that id, any cell
+            self._update_displays(target, output)
+            return
         if output.get("output_type") == "execute_result":
             output["execution_count"] = cell.execution_count
-        # Merges stream chunks, applies display updates, keeps the cell within its limit;
-        # gives what to show now (nothing, for a stream past its head).
+        shown_id = display_id(output)
+        if shown_id is not None:  # a display re-using an id updates its earlier outputs
+            self._update_displays(shown_id, output)
+        # Merges stream chunks, keeps the cell within its limit; gives what to show now
+        # (nothing, for a stream past its head).
         shown = outputs.add(output)
-        if shown is not None:
-            self._publish_output(cell, shown)
+        if shown is None:
+            return
+        if shown_id is not None and outputs.outputs[-1] is shown and display_id(shown):
+            self.displays.shown(
+                cell.id, outputs.outputs, outputs, len(outputs.outputs) - 1, shown_id
+            )
+        self._publish_output(cell, shown)
+
+    def _update_displays(self, shown_id: str, source: NbOutput) -> None:
+        """Apply ``source`` to every output showing ``shown_id`` and tell the clients,
+        one ``cell_output_updated`` per cell changed.
+
+        The update was made by this kernel's run, on this server, like any output of a
+        run; the cells it changes showed ``shown_id`` from a run of this kernel session,
+        which made them trusted. Each keeps the trust it has (an untrusted cell is never
+        upgraded by one updated output: its other outputs are what they were)."""
+        for change in self.displays.update(shown_id, source, self._outputs_list):
+            cell = self._cell(change.cell_id)
+            shown = api_output(change.output, trusted=cell.trusted)
+            if shown is not None:
+                self.publish(
+                    "cell_output_updated",
+                    cell_id=cell.id,
+                    display_id=shown_id,
+                    output=shown,
+                    trusted=cell.trusted,
+                )
+
+    def _outputs_list(self, cell_id: str) -> list[NbOutput] | None:
+        return self._cell(cell_id).outputs if cell_id in self.cells else None
 
     def _publish_output(self, cell: Cell, output: NbOutput) -> None:
         kind = output.get("output_type")
@@ -479,6 +529,7 @@ class OpenNotebook:
         if outputs is not None:
             for ending in outputs.finish():
                 self._publish_output(cell, ending)
+            self.displays.finished(cell.id)
 
     def _finish_all_outputs(self) -> None:
         for cell_id in list(self._outputs):

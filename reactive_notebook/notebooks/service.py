@@ -367,6 +367,7 @@ class NotebookService:
             self._index(opened, cell_id)  # unknown: CellNotFound
             _, cell = opened.cells.remove(cell_id)
             plan = opened.core.remove(cell.id) if cell.type.runs else None
+            opened.forget_displays(cell.id)
             self._bump(opened)
             opened.publish("cell_deleted", cell_id=cell_id)
             self._publish_dynamic(opened)

@@ -217,3 +217,58 @@ async def test_output_streams_while_the_cell_is_still_running(api: Api, jp_ws_fe
         rest = await client.until(lambda m: m.get("status") == "success")
         assert clock.time() - first_at > 0.5  # "first" came about a second before the end
         assert printed(rest, cell) == "second\n"
+
+
+def outputs_seen(messages: list[Message], cell_id: str) -> list[Any]:
+    """The cell's outputs as a client builds them from events (docs/websocket.md): a run
+    starting clears them, ``cell_output`` appends, ``cell_output_updated`` replaces the
+    outputs of its display id."""
+    outputs: list[Any] = []
+    for m in of_cell(messages, cell_id, "cell_status", "cell_output", "cell_output_updated"):
+        if m["type"] == "cell_status" and m["status"] == "running":
+            outputs = []
+        elif m["type"] == "cell_output":
+            outputs.append(m["output"])
+        elif m["type"] == "cell_output_updated":
+            outputs = [
+                m["output"] if o["metadata"].get("display_id") == m["display_id"] else o
+                for o in outputs
+            ]
+    return outputs
+
+
+async def test_a_display_update_from_another_cell_reaches_every_client(
+    api: Api, jp_ws_fetch: Any
+) -> None:
+    s = await scenario(
+        api,
+        jp_ws_fetch,
+        "bar = display('0%', display_id=True)",
+        "for i in range(5):\n    bar.update(f'{(i + 1) * 20}%')",
+        "h = display('x', display_id='d')",
+        "h.update('z')",
+    )
+    bar, loop, first, second = s.cells
+    watcher = await WsClient.connect(jp_ws_fetch, s.notebook_id, batch=True)
+    async with s.client as client, watcher:
+        assert (await watcher.next())["type"] == "snapshot"
+        await client.command({"type": "run_all"})
+        for messages in (await client.run_done(), await watcher.run_done()):
+            updates = of_cell(messages, bar, "cell_output_updated")
+            assert [u["output"]["data"] for u in updates] == [
+                f"'{n}%'" for n in (20, 40, 60, 80, 100)
+            ]
+            assert all(u["trusted"] for u in updates)
+            assert [o["data"] for o in outputs_seen(messages, bar)] == ["'100%'"]
+            assert [o["data"] for o in outputs_seen(messages, first)] == ["'z'"]
+            # An update adds no output to the cell that made it.
+            assert outputs_seen(messages, loop) == []
+            assert outputs_seen(messages, second) == []
+        notebook = payload(await api("GET", "notebooks", s.notebook_id))
+        assert [[o["data"] for o in c["outputs"]] for c in notebook["cells"]] == [
+            ["'100%'"],
+            [],
+            ["'z'"],
+            [],
+        ]
+        await s.agrees_with_rest()

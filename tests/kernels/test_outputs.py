@@ -87,6 +87,15 @@ MESSAGES: list[tuple[str, dict[str, Any], dict[str, Any] | None]] = [
         },
     ),
     ("update_display_data", {"data": {"text/plain": "y"}, "metadata": {}}, None),
+    # User metadata cannot pose as a display id or an update of one (our key is ours).
+    (
+        "display_data",
+        {
+            "data": {"text/plain": "x"},
+            "metadata": {"reactive_notebook": {"display_id": "d1", "update": True}, "k": 1},
+        },
+        {"output_type": "display_data", "data": {"text/plain": "x"}, "metadata": {"k": 1}},
+    ),
     ("status", {"execution_state": "idle"}, None),
     ("clear_output", {"wait": False}, None),
     ("execute_input", {"code": "1", "execution_count": 1}, None),

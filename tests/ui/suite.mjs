@@ -27,7 +27,14 @@ export const LANES = {
     '05-notebook-settings',
     '11-output-trust',
   ],
-  2: ['06-editing-and-sync', '07-themes', '08-cell-editing', '09-outputs', '10-keyboard-and-palette'],
+  2: [
+    '06-editing-and-sync',
+    '07-themes',
+    '08-cell-editing',
+    '09-outputs',
+    '10-keyboard-and-palette',
+    '12-display-updates',
+  ],
 };
 
 /** Registers lane `lane`'s specs, then the check of jupyter lab's log. */

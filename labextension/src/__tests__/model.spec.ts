@@ -215,6 +215,84 @@ describe('ReactiveNotebookModel', () => {
     expect(model.cell('a')!.outputs).toEqual([]);
   });
 
+  it('applies cell_output_updated to the outputs of that display id only', () => {
+    const { model, changes } = loaded();
+    const shown = (data: string, displayId?: string) => ({
+      mime_type: 'text/plain',
+      data,
+      metadata: displayId ? { display_id: displayId } : {}
+    });
+    model.apply({
+      type: 'cell_status',
+      seq: 101,
+      cell_id: 'a',
+      status: 'running'
+    });
+    model.apply({
+      type: 'cell_output',
+      seq: 102,
+      cell_id: 'a',
+      output: shown('0%', 'bar'),
+      trusted: true
+    });
+    model.apply({
+      type: 'cell_output',
+      seq: 103,
+      cell_id: 'a',
+      output: shown('other'),
+      trusted: true
+    });
+    model.apply({
+      type: 'cell_output',
+      seq: 104,
+      cell_id: 'a',
+      output: shown('0%', 'bar'),
+      trusted: true
+    });
+    // An update sent while another cell runs: replaces, never appends.
+    changes.length = 0;
+    model.apply({
+      type: 'cell_output_updated',
+      seq: 105,
+      cell_id: 'a',
+      display_id: 'bar',
+      output: shown('100%', 'bar'),
+      trusted: true
+    });
+    expect(model.cell('a')!.outputs.map(o => o.data)).toEqual([
+      '100%',
+      'other',
+      '100%'
+    ]);
+    expect(model.cell('a')!.trusted).toBe(true);
+    expect(changes).toEqual([{ kind: 'cell', cellId: 'a' }]);
+    // An id the cell does not show changes nothing.
+    changes.length = 0;
+    model.apply({
+      type: 'cell_output_updated',
+      seq: 106,
+      cell_id: 'a',
+      display_id: 'elsewhere',
+      output: shown('x', 'elsewhere'),
+      trusted: true
+    });
+    expect(model.cell('a')!.outputs.map(o => o.data)).toEqual([
+      '100%',
+      'other',
+      '100%'
+    ]);
+    expect(changes).toEqual([]);
+    // An update the server does not vouch for makes the cell untrusted.
+    model.apply({
+      type: 'cell_output_updated',
+      seq: 107,
+      cell_id: 'a',
+      display_id: 'bar',
+      output: shown('<b>?</b>', 'bar')
+    });
+    expect(model.cell('a')!.trusted).toBe(false);
+  });
+
   it('applies cell_created, cell_moved and cell_deleted', () => {
     const { model, changes } = loaded();
     model.apply({
