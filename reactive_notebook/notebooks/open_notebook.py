@@ -92,9 +92,6 @@ class OpenNotebook:
         # with the core's own changes, the only ones refresh_stale must look at.
         self._stale_candidates: set[str] = set()
         self._kernel_generation = 0
-        # Prompt numbers for the stored file (runs never store kernel history, so the
-        # kernel's own count stays 0): each cell that starts running takes the next one.
-        self._execution_count = max((c.execution_count or 0 for c in notebook.cells), default=0)
 
     async def load(self) -> None:
         """Analyse every cell (off the event loop where large) and link the graph."""
@@ -303,10 +300,11 @@ class OpenNotebook:
         steps = []
         for step in plan.steps:
             cell = self._cell(step.cell_id)
-            code = cell.code
-            if cell.type is CellType.SQL:
+            code, history = cell.code, None
+            if cell.type is CellType.SQL:  # the kernel's history keeps the SQL, not the call
                 code = sql_run_code(cell, self.notebook.db_connection, self.sql)
-            steps.append(RunStep(cell.id, code, step.delete_before, step.after))
+                history = cell.code
+            steps.append(RunStep(cell.id, code, step.delete_before, step.after, history))
         self.publish("kernel_status", state="busy")
         try:
             if self._cancelled:
@@ -354,14 +352,14 @@ class OpenNotebook:
             return  # deleted while it ran
         cell = self._cell(event.cell_id)
         if isinstance(event, CellOutputEvent):
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
             if cell.id in self._clear_on_next_output:
                 self._clear_on_next_output.discard(cell.id)
                 self._clear(cell)
             self._on_output(cell, event)
             return
         if isinstance(event, CellClearEvent):
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
             if event.wait:
                 self._clear_on_next_output.add(cell.id)
             else:
@@ -369,14 +367,14 @@ class OpenNotebook:
             return
         status = event.status
         if status == "running":
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
         elif status == "success":
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
             self._finish_outputs(cell)
             self.core.record(cell.id, ok=True, ran=self._ran.get(cell.id))
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
             self._finish_outputs(cell)
             self.core.record(cell.id, ok=False, ran=self._ran.get(cell.id))
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
@@ -399,9 +397,10 @@ class OpenNotebook:
         self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         self.publish("cell_cleared", cell_id=cell.id)
 
-    def _begin(self, cell: Cell) -> None:
+    def _begin(self, cell: Cell, execution_count: int | None) -> None:
         """The first sign of a cell running in this run (statuses come in batches, so an
-        output may arrive before "running"): clear its old outputs once.
+        output may arrive before "running"): clear its old outputs once, and take the
+        kernel's execution count for the cell (its prompt number, as in Jupyter).
 
         From here on every output the cell holds comes from this run on this server, so
         the cell is trusted, as the stock notebook trusts a cell it executed; outputs
@@ -415,8 +414,7 @@ class OpenNotebook:
         cell.outputs = []
         cell.trusted = True
         self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
-        self._execution_count += 1
-        cell.execution_count = self._execution_count
+        cell.execution_count = execution_count
         self._set_status(cell.id, CellStatus.RUNNING, error=None)
 
     def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:

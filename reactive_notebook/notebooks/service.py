@@ -416,6 +416,7 @@ class NotebookService:
             "outputs": shown,
             "trusted": trusted,
             "error": _shown_error(cell, analysis),
+            "execution_count": cell.execution_count,
             "reads": sorted(analysis.reads) if analysis else [],
             "writes": sorted(analysis.writes) if analysis else [],
         }
