@@ -207,7 +207,9 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
         try:
             shell.events.trigger("pre_execute")
             shell.events.trigger("pre_run_cell", info)
-            if shell.history_manager is not None:
+            # run_cell stores no paste/cpaste magic (it would replay the paste)
+            pasted = "get_ipython().run_line_magic(" in code and "paste" in code
+            if shell.history_manager is not None and not pasted:
                 shell.history_manager.store_inputs(number, history, history)
             shell.logger.log(history, history)
             with shell.builtin_trap, shell.display_trap:
@@ -223,6 +225,8 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
                     except InputRejected as error:
                         shell.showtraceback()
                         result.error_before_exec = error
+                        if not pasted:
+                            _store_error(number, error)
                         return result
                     compiler = shell.compile
                 else:
@@ -249,7 +253,7 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
                 finally:
                     if shows:
                         displayhook.exec_result = enclosing
-            if shell.history_manager is not None:
+            if shell.history_manager is not None and not pasted:
                 shell.history_manager.store_output(number)
                 if result.error_in_exec is not None:
                     _store_error(number, result.error_in_exec)
