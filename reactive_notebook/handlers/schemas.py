@@ -224,6 +224,14 @@ CELL: Schema = {
             ),
         },
         "error": {"type": ["string", "null"]},
+        "execution_count": {
+            "type": ["integer", "null"],
+            "description": (
+                "The kernel's execution count of the cell's last run (its prompt number, "
+                "as in Jupyter: every executed cell takes the next one, and they restart "
+                "at 1 with the kernel); null for a cell that has not run."
+            ),
+        },
         "reads": {"type": "array", "items": {"type": "string"}},
         "writes": {"type": "array", "items": {"type": "string"}},
         "dynamic": {

@@ -8,7 +8,10 @@ A run is one ``execute_request`` carrying the whole plan (see
 ``kernel_side/runner.py``). Every iopub message the run causes carries a parent
 ``msg_id`` of ``reactive:<run>:<cell>``, so outputs are attributed to their cell as they
 arrive; statuses come in batched ``reactive_status`` messages; the run ends with the
-kernel's ``idle`` for the request.
+kernel's ``idle`` for the request. Each cell takes the kernel's next execution count, as
+if the user had run it; every event of the cell carries it (``execution_count``: the
+runner puts it in the cell's parent header and status entries), so prompts are the
+kernel's own and restart at 1 with the kernel.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from jupyter_server.utils import ensure_async
 from tornado.web import HTTPError
 
 from ..models import NbOutput
-from .kernel_side import kernel_source, module_code, table_formatter_code
+from .kernel_side import kernel_source, module_code, private_code, table_formatter_code
 from .outputs import nb_output_from_message
 
 log = logging.getLogger(__name__)
@@ -48,7 +51,11 @@ class KernelDied(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class RunStep:
-    """One cell of a plan as the kernel runs it."""
+    """One cell of a plan as the kernel runs it.
+
+    ``history``: what the kernel's history records as the cell's input (``In[N]``) when
+    ``code`` is generated: a SQL cell's SQL, never the call carrying its connection.
+    """
 
     cell_id: str
     code: str
@@ -59,6 +66,8 @@ class RunStep:
     fresh: frozenset[str] = frozenset()
     deletes: frozenset[str] = frozenset()
     restore: frozenset[str] = frozenset()
+    #: what IPython's history records for generated code (a SQL cell's SQL)
+    history: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +83,7 @@ class CellStatusEvent:
     untouched: frozenset[str] = frozenset()
     #: names a failed cell did not bind (the cells reading them were skipped)
     unbound: frozenset[str] = frozenset()
+    execution_count: int | None = None  # the kernel's prompt number for the cell
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +92,7 @@ class CellOutputEvent:
 
     cell_id: str
     output: NbOutput
+    execution_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +102,7 @@ class CellClearEvent:
 
     cell_id: str
     wait: bool = False
+    execution_count: int | None = None
 
 
 RunEvent = CellStatusEvent | CellOutputEvent | CellClearEvent
@@ -107,7 +119,11 @@ class RunResult:
 
 
 def runner_source(max_table_rows: int = 1000) -> str:
-    """The kernel-side code installed at kernel start: runner, table and chart formatters."""
+    """The kernel-side code installed at kernel start: runner, table and chart formatters.
+
+    It runs in a namespace of its own (``private_code``): the user namespace of the
+    kernel stays a stock kernel's.
+    """
     runner = kernel_source("runner")
     install = "install_reactive_runner(get_ipython())\ndel install_reactive_runner, Any\n"
     charts = kernel_source("charts")
@@ -120,7 +136,9 @@ def runner_source(max_table_rows: int = 1000) -> str:
         + "install_sql_runner(get_ipython(), _reactive_strings, _reactive_hosts)\n"
         + "del install_sql_runner, Any, _reactive_strings, _reactive_hosts\n"
     )
-    return "\n".join((runner, install, tables, charts, install_charts, sql, install_sql))
+    return private_code(
+        "\n".join((runner, install, tables, charts, install_charts, sql, install_sql))
+    )
 
 
 class KernelSession:
@@ -229,16 +247,26 @@ class KernelSession:
         prefix = f"reactive:{run_id}:"
         result = RunResult()
         async for message in self._messages_until_idle(request_id):
-            parent_id = message["parent_header"].get("msg_id", "")
+            parent = message["parent_header"]
+            parent_id = parent.get("msg_id", "")
             msg_type = message["msg_type"]
             content = message["content"]
             if parent_id.startswith(prefix) and msg_type == "clear_output":
-                clear = CellClearEvent(parent_id[len(prefix) :], bool(content.get("wait")))
+                clear = CellClearEvent(
+                    parent_id[len(prefix) :],
+                    bool(content.get("wait")),
+                    execution_count=parent.get("execution_count"),
+                )
                 await _deliver(on_event, clear)
             elif parent_id.startswith(prefix):
                 output = nb_output_from_message(msg_type, content)
                 if output is not None:
-                    await _deliver(on_event, CellOutputEvent(parent_id[len(prefix) :], output))
+                    shown = CellOutputEvent(
+                        parent_id[len(prefix) :],
+                        output,
+                        execution_count=parent.get("execution_count"),
+                    )
+                    await _deliver(on_event, shown)
             elif parent_id == request_id and msg_type == "reactive_status":
                 for entry in content.get("statuses", ()):
                     event = CellStatusEvent(
@@ -249,6 +277,7 @@ class KernelSession:
                         duration=entry.get("duration"),
                         untouched=frozenset(entry.get("untouched", ())),
                         unbound=frozenset(entry.get("unbound", ())),
+                        execution_count=entry.get("execution_count"),
                     )
                     result.statuses[event.cell_id] = event.status
                     result.interrupted |= event.status == "interrupted"
@@ -370,6 +399,8 @@ def _step_message(step: RunStep) -> dict[str, Any]:
     ):
         if names:
             message[key] = sorted(names)
+    if step.history is not None:
+        message["history"] = step.history
     return message
 
 

@@ -96,9 +96,6 @@ class OpenNotebook:
         # with the core's own changes, the only ones refresh_stale must look at.
         self._stale_candidates: set[str] = set()
         self._kernel_generation = 0
-        # Prompt numbers for the stored file (runs never store kernel history, so the
-        # kernel's own count stays 0): each cell that starts running takes the next one.
-        self._execution_count = max((c.execution_count or 0 for c in notebook.cells), default=0)
 
     async def load(self) -> None:
         """Analyse every cell (off the event loop where large) and link the graph."""
@@ -312,9 +309,10 @@ class OpenNotebook:
         steps = []
         for step in plan.steps:
             cell = self._cell(step.cell_id)
-            code = cell.code
-            if cell.type is CellType.SQL:
+            code, history = cell.code, None
+            if cell.type is CellType.SQL:  # the kernel's history keeps the SQL, not the call
                 code = sql_run_code(cell, self.notebook.db_connection, self.sql)
+                history = cell.code
             steps.append(
                 RunStep(
                     cell.id,
@@ -325,6 +323,7 @@ class OpenNotebook:
                     step.fresh,
                     step.deletes,
                     step.restore_before,
+                    history,
                 )
             )
         self.publish("kernel_status", state="busy")
@@ -378,7 +377,7 @@ class OpenNotebook:
             return  # deleted while it ran
         cell = self._cell(event.cell_id)
         if isinstance(event, CellOutputEvent):
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
             # clear_output(wait=True) waits for the cell's next output, not for an update
             # of a display (JupyterLab's OutputAreaModel.set, nbclient: same).
             if cell.id in self._clear_on_next_output and update_target(event.output) is None:
@@ -387,7 +386,7 @@ class OpenNotebook:
             self._on_output(cell, event)
             return
         if isinstance(event, CellClearEvent):
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
             if event.wait:
                 self._clear_on_next_output.add(cell.id)
             else:
@@ -395,15 +394,15 @@ class OpenNotebook:
             return
         status = event.status
         if status == "running":
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
         elif status == "success":
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
             self._finish_outputs(cell)
             ran = self._ran.get(cell.id)
             self.core.record(cell.id, ok=True, ran=ran, untouched=event.untouched)
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
-            self._begin(cell)
+            self._begin(cell, event.execution_count)
             self._finish_outputs(cell)
             ran = self._ran.get(cell.id)
             self.core.record(cell.id, ok=False, ran=ran, untouched=event.untouched)
@@ -430,9 +429,10 @@ class OpenNotebook:
         self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         self.publish("cell_cleared", cell_id=cell.id)
 
-    def _begin(self, cell: Cell) -> None:
+    def _begin(self, cell: Cell, execution_count: int | None) -> None:
         """The first sign of a cell running in this run (statuses come in batches, so an
-        output may arrive before "running"): clear its old outputs once.
+        output may arrive before "running"): clear its old outputs once, and take the
+        kernel's execution count for the cell (its prompt number, as in Jupyter).
 
         From here on every output the cell holds comes from this run on this server, so
         the cell is trusted, as the stock notebook trusts a cell it executed; outputs
@@ -447,8 +447,7 @@ class OpenNotebook:
         cell.outputs = []
         cell.trusted = True
         self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
-        self._execution_count += 1
-        cell.execution_count = self._execution_count
+        cell.execution_count = execution_count
         self._set_status(cell.id, CellStatus.RUNNING, error=None)
 
     def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:

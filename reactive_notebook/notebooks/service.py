@@ -421,6 +421,7 @@ class NotebookService:
             "outputs": shown,
             "trusted": trusted,
             "error": _shown_error(cell, analysis),
+            "execution_count": cell.execution_count,
             "reads": sorted(analysis.reads) if analysis else [],
             "writes": sorted(analysis.writes) if analysis else [],
             "dynamic": opened.core.graph.dynamic_reason(cell.id) if analysis else None,

@@ -352,3 +352,29 @@ def test_registered_input_and_ast_transformers_apply_to_plain_cells(loop, sessio
     assert events.stdout("shout") == "loud\n"
     _, events = run(loop, session, RunStep("before", "print(7)"))
     assert events.stdout("before") == "7\n"
+
+
+def test_a_runs_inputs_reach_the_kernels_history_database(loop, session) -> None:  # type: ignore[no-untyped-def]
+    """As in stock Jupyter every executed cell is in the history database (written in one
+    go when the run ends, not one commit per cell); the plan request itself is not."""
+    marker = f"history_marker_{time.monotonic_ns()}"
+    steps = [RunStep(f"h{i}", f"{marker}_{i} = {i}") for i in range(3)]
+    run(loop, session, *steps)
+    probe = (
+        "import time\n"
+        "history = get_ipython().history_manager\n"
+        "for _ in range(100):\n"
+        "    rows = history.db.execute(\n"
+        "        'SELECT source_raw FROM history WHERE session = ? AND source_raw LIKE ?',\n"
+        f"        (history.session_number, '%{marker}%'),\n"
+        "    ).fetchall()\n"
+        "    if len(rows) >= 3:\n"
+        "        break\n"
+        "    time.sleep(0.05)\n"
+        "print(sorted(r[0] for r in rows))\n"
+        "print(any('reactive_runner' in r[0] for r in history.db.execute("
+        "'SELECT source_raw FROM history WHERE session = ?', (history.session_number,))))"
+    )
+    _, events = run(loop, session, RunStep("probe", probe))
+    expected = sorted(f"{marker}_{i} = {i}" for i in range(3))
+    assert events.stdout("probe") == f"{expected}\nFalse\n"

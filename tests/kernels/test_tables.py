@@ -200,8 +200,9 @@ def fake_shell() -> Any:
     return types.SimpleNamespace(display_formatter=DisplayFormatter())
 
 
-def test_install_adds_one_formatter_and_keeps_the_stock_reprs() -> None:
+def test_install_adds_the_table_to_the_stock_reprs_and_no_formatter() -> None:
     shell = fake_shell()
+    stock = list(shell.display_formatter.formatters)
     namespace: dict[str, Any] = {}
     exec(kernel_source("tables"), namespace)
     namespace["install_table_formatter"](shell, 2)
@@ -209,8 +210,31 @@ def test_install_adds_one_formatter_and_keeps_the_stock_reprs() -> None:
     data, _ = shell.display_formatter.format(pd.DataFrame({"a": [1, 2, 3]}))
     assert {"text/plain", "text/html", MIME} <= set(data)
     assert data[MIME]["truncated"] == "showing 2 of 3 rows"
-    assert list(shell.display_formatter.formatters).count(MIME) == 1
+    assert list(shell.display_formatter.formatters) == stock  # user code sees a stock kernel
     assert MIME not in shell.display_formatter.format([1])[0]
+
+
+class OwnBundle(pd.DataFrame):
+    """A frame with a ``_repr_mimebundle_`` of its own (the table printer replaces the
+    method in IPython's lookup, so it must keep what the method gives). Tables are made
+    for pandas' and polars' own types: this one poses as pandas'."""
+
+    __module__ = "pandas.core.frame"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        return {"text/markdown": "**own**"}, {"text/markdown": {"own": True}}
+
+
+def test_a_frames_own_bundle_is_kept_next_to_its_table() -> None:
+    shell = fake_shell()
+    namespace: dict[str, Any] = {}
+    exec(kernel_source("tables"), namespace)
+    namespace["install_table_formatter"](shell, 5)
+    data, metadata = shell.display_formatter.format(OwnBundle({"a": [1]}))
+    assert data["text/markdown"] == "**own**"
+    assert metadata["text/markdown"] == {"own": True}
+    assert data[MIME]["rows"] == [[0, 1]]
+    assert {"text/plain", "text/html"} <= set(data)
 
 
 def test_install_code_leaves_only_private_names() -> None:
@@ -224,6 +248,7 @@ def test_install_code_leaves_only_private_names() -> None:
         "_reactive_TABLE_MIME",
         "_reactive_Converter",
         "_reactive_converters",
+        "_reactive_bundle_printer",
         "__doc__",
     }
-    assert MIME in shell.display_formatter.formatters
+    assert MIME in shell.display_formatter.format(pd.DataFrame({"a": [1]}))[0]

@@ -244,8 +244,8 @@ async def test_the_saved_file_opens_in_stock_jupyter_with_outputs(h: Harness) ->
     stored = nbformat.read(files[0], as_version=4)
     nbformat.validate(stored)
     assert stored.cells[0].outputs[0]["text"] == "saved\n"
-    # Prompt numbers as stock Jupyter shows them: one per cell run, the result's equal
-    # to its cell's (the kernel's own count stays 0: runs store no history).
+    # Prompt numbers as stock Jupyter shows them: the kernel's count, one per cell run,
+    # the result's equal to its cell's.
     assert [c.execution_count for c in stored.cells] == [1, 4]
     (result,) = stored.cells[1].outputs
     assert result["execution_count"] == 4

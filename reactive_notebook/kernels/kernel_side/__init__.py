@@ -34,3 +34,12 @@ def module_code(module: str, variable: str) -> str:
         f"exec(compile({source!r}, {'<reactive ' + module + '>'!r}, 'exec'), "
         f"{variable}.__dict__)\n"
     )
+
+
+def private_code(source: str) -> str:
+    """Code that runs ``source`` in a namespace of its own, not the user namespace, so the
+    kernel's namespace stays a stock kernel's (``get_ipython`` is handed to it)."""
+    return (
+        f"exec(compile({source!r}, '<reactive-notebook>', 'exec'), "
+        "{'__name__': 'reactive_notebook_kernel', 'get_ipython': get_ipython})\n"
+    )

@@ -6,15 +6,18 @@ stdlib at the top, pandas/numpy/polars looked up lazily, and every module-level 
 clean. The functions the formatter calls are closures made at install time: they keep
 working after ``%reset`` or ``del`` empties the user namespace.
 
-``install_table_formatter(get_ipython())`` adds a display formatter for
-``pandas.DataFrame``, ``pandas.Series`` and ``polars.DataFrame`` emitting
-``application/vnd.reactive-notebook.table+json``::
+``install_table_formatter(get_ipython())`` makes ``pandas.DataFrame``, ``pandas.Series``
+and ``polars.DataFrame`` display with ``application/vnd.reactive-notebook.table+json``::
 
     {"type": "table", "columns": ["index", "a"], "rows": [[0, 1.5]],
      "truncated": null | "showing 1000 of 5000 rows", "total_rows": 5000,
      "index_columns": 1}
 
-next to the stock ``text/html`` and ``text/plain``. The index comes first (one column per
+next to the stock ``text/html`` and ``text/plain``. It adds no display formatter (the
+kernel's ``display_formatter.formatters`` stay a stock kernel's): the table comes from a
+type printer on IPython's own mimebundle formatter, whose bundle ``DisplayFormatter``
+completes with every other formatter's output (the object's own ``_repr_mimebundle_``,
+if any, is kept in the bundle). The index comes first (one column per
 level; unnamed levels are ``index`` or ``level_<i>`` as in ``reset_index``), at most
 ``max_rows`` rows and ``max_columns`` columns are converted, and every value is JSON-safe:
 NaN/NaT/NA/inf -> null; datetime, date, time, Timestamp -> ISO 8601; timedelta ->
@@ -222,28 +225,41 @@ def _reactive_converters(
     return json_safe, table
 
 
-def install_table_formatter(shell: _reactive_typing.Any, max_rows: int = 1000) -> None:
-    """Register the table formatter on ``shell.display_formatter`` (idempotent)."""
-    from IPython.core.formatters import BaseFormatter
-    from traitlets import ObjectName, Unicode
+def _reactive_bundle_printer(
+    mime: str, convert: _reactive_Converter
+) -> _reactive_typing.Callable[[object], _reactive_typing.Any]:
+    """A type printer for IPython's mimebundle formatter that adds ``convert(obj)`` under
+    ``mime`` to the object's own ``_repr_mimebundle_`` (a registered printer replaces the
+    method, so it is called here). ``DisplayFormatter.format`` then adds the outputs of
+    the per-mime formatters (``text/html``, ``text/plain``...) the bundle lacks."""
+    from IPython.utils.dir2 import get_real_method
 
-    _, table = _reactive_converters(max_rows)
-
-    def format_table(obj: object) -> _reactive_typing.Any:
+    def printer(obj: object) -> _reactive_typing.Any:
+        data: dict[str, _reactive_typing.Any] = {}
+        metadata: dict[str, _reactive_typing.Any] = {}
+        method = get_real_method(obj, "_repr_mimebundle_")
+        if method is not None:
+            own = method(include=None, exclude=None)
+            if isinstance(own, tuple) and len(own) == 2:
+                data, metadata = dict(own[0] or {}), dict(own[1] or {})
+            elif isinstance(own, dict):
+                data = dict(own)
         try:
-            return table(obj)
+            extra = convert(obj)
         except Exception:
-            return None  # the stock text/html and text/plain are still shown
+            extra = None  # the stock reprs are still shown
+        if extra is not None:
+            data[mime] = extra
+        return data, metadata
 
-    class ReactiveTableFormatter(BaseFormatter):
-        """Tables of DataFrames as JSON (values made JSON-safe)."""
+    return printer
 
-        format_type = Unicode(_reactive_TABLE_MIME)
-        _return_type = (dict,)
-        print_method = ObjectName("_repr_reactive_table_")
 
-    display_formatter = shell.display_formatter
-    formatter: _reactive_typing.Any = ReactiveTableFormatter(parent=display_formatter)
+def install_table_formatter(shell: _reactive_typing.Any, max_rows: int = 1000) -> None:
+    """Display frames with their table too (idempotent; see the module's docstring)."""
+    _, table = _reactive_converters(max_rows)
+    printer = _reactive_bundle_printer(_reactive_TABLE_MIME, table)
+    formatter = shell.display_formatter.mimebundle_formatter
     for module, name in (
         ("pandas", "DataFrame"),
         ("pandas.core.frame", "DataFrame"),
@@ -252,5 +268,4 @@ def install_table_formatter(shell: _reactive_typing.Any, max_rows: int = 1000) -
         ("polars", "DataFrame"),
         ("polars.dataframe.frame", "DataFrame"),
     ):
-        formatter.for_type_by_name(module, name, format_table)
-    display_formatter.formatters[_reactive_TABLE_MIME] = formatter
+        formatter.for_type_by_name(module, name, printer)
