@@ -302,7 +302,10 @@ def _provides_current(
 ) -> bool:
     if not state.is_current(graph, provider):
         return False
+    defines = graph.analysis(provider).defines
     for name in names:
+        if name not in defines:
+            continue  # bound through `globals()[k] = v` or `exec`: no record of who wrote it
         writer = state.last_writer.get(name)
         if writer != provider and not (
             graph.interchangeable(name) and writer in graph.definers(name)

@@ -108,6 +108,10 @@ async def test_names_bound_through_globals_with_computed_keys_follow_their_write
     assert await h.text(reader) == "30"
     assert (await h.cell(reader))["stale"] is False
     assert (await h.cell(writer))["dynamic"] is None
+    # Running the reader again does not re-run its current writer.
+    count = (await h.cell(writer))["execution_count"]
+    await h.run(reader)
+    assert (await h.cell(writer))["execution_count"] == count
 
 
 @scenario
