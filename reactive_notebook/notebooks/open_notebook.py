@@ -331,7 +331,7 @@ class OpenNotebook:
             if self._cancelled:
                 raise _Cancelled
             result = await self.kernel.run(
-                steps, self._on_event, cleanup=plan.cleanup, keep=frozenset(plan.restore)
+                steps, self._on_event, cleanup=plan.cleanup, keep=plan.keep
             )
             self.core.finished(plan)  # the runner put the kept values back, come what may
             if result.runner_error is not None:

@@ -74,10 +74,11 @@ class Plan:
     """An ordered run. ``blocked`` maps cells that cannot run to the reason.
 
     ``kept`` are cells that do not re-run although an earlier definer of a name they
-    redefine does: their value for that name is taken out of the kernel when the run
-    starts and put back (``restore``: name -> the kept cell that wrote it) once the
-    readers of the earlier definition have run, at the step whose ``restore_before``
-    names it, or when the run ends.
+    redefine does: their value for that name (``keep`` holds the names) is taken out of
+    the kernel when the run starts and put back once the readers of the earlier
+    definition have run, at the step whose ``restore_before`` names it, or when the run
+    ends. ``restore``: the names whose last writer is then the kept cell (name -> cell);
+    not those a later definer in the plan writes afterwards.
     """
 
     targets: frozenset[str]
@@ -86,6 +87,7 @@ class Plan:
     cleanup: frozenset[str] = frozenset()
     kept: frozenset[str] = frozenset()
     restore: Mapping[str, str] = field(default_factory=dict)
+    keep: frozenset[str] = frozenset()
 
     @property
     def cell_ids(self) -> list[str]:
@@ -156,7 +158,8 @@ def plan_run(
             break
         forced |= conflicts  # a kept value cannot be put back in time: re-run its cell
     steps = _steps(graph, state, runnable, points)
-    return Plan(requested, tuple(steps), blocked, cleanup, frozenset(kept), restore)
+    keep = frozenset(points)
+    return Plan(requested, tuple(steps), blocked, cleanup, frozenset(kept), restore, keep)
 
 
 def merge(graph: NotebookGraph, state: RunState, queued: Plan, targets: Iterable[str]) -> Plan:
@@ -250,13 +253,15 @@ def _keeps_value(
 def _restores(
     graph: NotebookGraph, state: RunState, order: list[str], planned: set[str]
 ) -> tuple[dict[str, str], dict[str, int], set[str]]:
-    """Kept values to put back: ``(name -> its kept writer, name -> the step before
-    which it is put back, cells to re-run instead because that cannot be done in time)``.
+    """Kept values to put back: ``(name -> its kept writer when it stays the last one,
+    name -> the step before which it is put back, cells to re-run instead because that
+    cannot be done in time)``.
 
-    A name needs putting back when every planned definer of it is above the cell whose
-    value the kernel holds. It goes back after the last step that uses an earlier
-    definition (defines it, or reads it from a definer above) and must be back before
-    the first step that reads it from the kept cell; otherwise the kept cell re-runs.
+    A name needs putting back when a planned step reads it from the cell whose value the
+    kernel holds, or when every planned definer of it is above that cell. It goes back
+    after the last step that uses an earlier definition (defines it, or reads it from a
+    definer above) and must be back before the first step that reads it from the kept
+    cell or defines it below; otherwise the kept cell re-runs.
     """
     restore: dict[str, str] = {}
     points: dict[str, int] = {}
@@ -280,19 +285,29 @@ def _restores(
         ):
             continue
         kept_at = graph.index(writer)
-        if any(graph.index(order[d]) >= kept_at for d in definers):
-            continue
-        last_earlier = max(definers)
-        first_kept = len(order)
+        last_earlier = -1  # the last step using a definition above the kept cell's
+        first_later = len(order)  # the first step that must see the kept value or follow it
+        later_definer = False
+        for index in definers:
+            if graph.index(order[index]) < kept_at:
+                last_earlier = max(last_earlier, index)
+            else:
+                later_definer = True
+                first_later = min(first_later, index)
+        kept_read = False
         for index, provider in read.get(name, ()):
             if graph.index(provider) < kept_at:
                 last_earlier = max(last_earlier, index)
             else:
-                first_kept = min(first_kept, index)
-        if first_kept <= last_earlier:
+                kept_read = True
+                first_later = min(first_later, index)
+        if later_definer and not kept_read:
+            continue  # a later definer runs and writes the name last: nothing to put back
+        if first_later <= last_earlier:
             conflicts.add(writer)
             continue
-        restore[name] = writer
+        if not later_definer:
+            restore[name] = writer
         points[name] = last_earlier + 1
     return restore, points, conflicts
 

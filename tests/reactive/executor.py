@@ -37,7 +37,7 @@ def execute_plan(
 ) -> ExecutedPlan:
     """Run ``plan``; ``after_success(cell_id)`` sees the namespace right after a cell.
 
-    As the runner does: the kept values (``plan.restore``) are taken out at the start and
+    As the runner does: the kept values (``plan.keep``) are taken out at the start and
     put back before the step that says so (or at the end); a step's ``fresh`` names are
     hidden while it runs and put back if it leaves them unbound; a failed step's unbound
     names are the fresh ones it did not bind and the others it left as they were.
@@ -46,7 +46,7 @@ def execute_plan(
     for name in plan.cleanup:
         namespace.pop(name, None)
     core.names_deleted(plan.cleanup)
-    kept = {name: namespace.get(name, _MISSING) for name in plan.restore}
+    kept = {name: namespace.get(name, _MISSING) for name in plan.keep}
 
     def put_back(names: Iterable[str]) -> None:
         for name in names:
