@@ -330,17 +330,25 @@ def _provides_current(
 
 
 def _blocked(graph: NotebookGraph, order: list[str], planned: set[str]) -> dict[str, str]:
+    """The planned cells that cannot run: a graph problem, or a provider that cannot run.
+
+    Waiting spreads from the cells with problems over the data edges, not along the run
+    order: a cycle's cells may be ordered after a cell that reads from them.
+    """
     blocked: dict[str, str] = {}
+    waiting: list[str] = []
     for cell_id in order:
         problem = graph.problem(cell_id)
         if problem is not None:
             blocked[cell_id] = problem.message
-            continue
-        for parent in set(graph.providers(cell_id).values()):
-            if parent in blocked:
-                blocked[cell_id] = f"waiting on cell {parent}, which cannot run"
-                break
-    return blocked
+            waiting.append(cell_id)
+    while waiting:
+        parent = waiting.pop()
+        for child in graph.readers_of(parent):
+            if child in planned and child not in blocked:
+                blocked[child] = f"waiting on cell {parent}, which cannot run"
+                waiting.append(child)
+    return {cell_id: blocked[cell_id] for cell_id in order if cell_id in blocked}
 
 
 def _steps(

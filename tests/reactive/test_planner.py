@@ -708,6 +708,17 @@ def test_failure_of_the_last_cell_blocks_nothing() -> None:
 # -- cells the graph says cannot run -------------------------------------------------------------
 
 
+def test_a_reader_above_a_cycle_waits_on_it_though_it_is_ordered_first() -> None:
+    # Run order puts `a = b` first (nothing on the cycle can go first), yet it reads `b`
+    # from the cycle: it cannot run either (found by the consistency test).
+    nb = Session("a = b", "b = c", "c = b")
+
+    plan = nb.core.plan(nb.core.graph.cell_ids)
+
+    assert plan.blocked["c1"] == "waiting on cell c2, which cannot run"
+    assert plan.cell_ids == []
+
+
 def test_cycle_cells_are_blocked_with_the_cycle_and_their_dependents_wait() -> None:
     nb = Session("a = b + 1", "b = a + 1", "c = a * 2", "d = c", "z = 0")
 
