@@ -24,12 +24,18 @@ What agreement means, per code cell (``compare``):
 Deliberate differences of the design (design.md section 3), accepted by rule and listed
 as such, never by skipping a cell:
 
-- ``unbound-name``: the stock cell raised ``NameError`` for a name and the product
-  ``blocked`` the cell instead (a reader of a name a failed cell did not bind is blocked,
-  saying which cell and name); its old outputs must still be stale.
+- ``unbound-name``: the stock cell met a ``NameError`` (raised, or caught and printed)
+  and the product ``blocked`` the cell instead (a reader of a name a failed cell did not
+  bind is blocked, saying which cell and name); its old outputs must still be stale.
+- ``syntax-error``: the stock cell raised ``SyntaxError`` (or ``IndentationError``) and
+  the product did not run it, reporting the syntax error from its analysis (a syntax
+  error is the cell's error, found without running it); old outputs must be stale.
 - ``spreadsheet-order``: the stock cell raised ``NameError`` for a name that only a cell
   below it defines, and the product ran the cell after that definer (a name written by
   one cell can be read from anywhere in the notebook).
+- ``output-cap``: the stock cell's outputs exceed what the product keeps of a cell's
+  displays (``CellOutputs.head_limit`` of ``MAX_OUTPUT_BYTES``, design.md section 4b),
+  and the product shows the stock outputs up to its "output truncated" note.
 """
 
 from __future__ import annotations
@@ -43,6 +49,9 @@ from typing import Any
 
 import nbformat
 
+from reactive_notebook.kernels.cell_outputs import CellOutputs
+from reactive_notebook.kernels.outputs import output_size
+
 from . import normalise
 from .edits import Edit, pick_edit
 from .runs import CorpusHarness, Product, Run, code_sources, stock_run, with_code
@@ -55,6 +64,8 @@ PUBLIC = HERE / "public"
 SOURCES = HERE / "sources.json"
 
 RAN = ("success", "error")
+#: What the product keeps of one cell's outputs (NotebookService's default).
+MAX_OUTPUT_BYTES = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -153,6 +164,14 @@ def _summary(outputs: list[dict[str, Any]]) -> str:
     return ", ".join("/".join(part) for part in shown) or "no output"
 
 
+def _cut_at(outputs: list[dict[str, Any]]) -> int | None:
+    """Where the product's "output truncated" note is among a cell's outputs."""
+    for index, output in enumerate(outputs):
+        if output.get("metadata", {}).get("reactive_notebook", {}).get("truncated"):
+            return index
+    return None
+
+
 def compare(
     stock: Run, product: Run, *, ran: set[int], unstable: set[int], counts: bool
 ) -> Comparison:
@@ -171,6 +190,15 @@ def compare(
         return result
     for index, (s, p) in enumerate(zip(stock.cells, product.cells, strict=True)):
         unbound = normalise.name_error(s.outputs)
+        met_name_error = "NameError" in json.dumps(normalise.outputs(s.outputs))
+        syntax = next(
+            (
+                o.get("ename")
+                for o in s.outputs
+                if o.get("ename") in ("SyntaxError", "IndentationError")
+            ),
+            None,
+        )
         if p.status not in RAN or index not in ran:
             if p.outputs and not p.stale:
                 result.differences.append(
@@ -181,10 +209,12 @@ def compare(
                         f"false: {_summary(p.outputs)}",
                     )
                 )
-            if unbound is not None and p.status == "blocked":
+            if met_name_error and p.status == "blocked":
                 result.accepted.append(
                     Accepted(index, "unbound-name", f"stock NameError {unbound!r}; {p.error}")
                 )
+            elif syntax is not None and "SyntaxError" in str(p.error):
+                result.accepted.append(Accepted(index, "syntax-error", f"stock {syntax}"))
             elif s.outputs or s.execution_count is not None:
                 result.differences.append(
                     Difference(
@@ -209,6 +239,18 @@ def compare(
             continue
         want = normalise.outputs(s.outputs, counts=counts)
         got = normalise.outputs(p.outputs, counts=counts)
+        cut = _cut_at(p.outputs)
+        stock_size = sum(output_size(o) for o in s.outputs)
+        if cut is not None and stock_size > CellOutputs([], MAX_OUTPUT_BYTES).head_limit:
+            kept = normalise.outputs(p.outputs[:cut], counts=counts)
+            head = want[: len(kept)]
+            if index in unstable:
+                kept, head = normalise.shape(kept), normalise.shape(head)
+            if kept == head:
+                result.accepted.append(
+                    Accepted(index, "output-cap", f"{stock_size} bytes in stock")
+                )
+                continue
         if index in unstable:
             want_shape, got_shape = normalise.shape(want), normalise.shape(got)
             if want_shape != got_shape:

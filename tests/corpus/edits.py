@@ -3,9 +3,9 @@
 The edit changes one numeric literal in an early cell that defines a name later cells
 read, the way a person tries another value: ``n = 10`` becomes ``n = 11``. Preference:
 
-1. the first module-level ``name = <expression with a number>`` whose name is assigned
-   by more than one cell and read by a later cell (a re-used name: ``i``, ``x``,
-   ``data``; the case of issue 13 item 6);
+1. the first module-level ``name = <expression with a number>`` whose name is bound
+   (assigned, a ``for`` target) by more than one cell and read by a later cell (a
+   re-used name: ``i``, ``x``, ``data``; the case of issue 13 item 6);
 2. otherwise the first such assignment whose name a later cell reads.
 
 The first number (in source order) of the assigned expression gets ``+ 1``. Cells with
@@ -75,6 +75,20 @@ def _assigned(tree: ast.Module) -> list[tuple[str, ast.Constant]]:
     return found
 
 
+def _bound(tree: ast.Module) -> set[str]:
+    """Names a cell's module-level statements assign (``x = ...``, ``for x in``, ...)."""
+    names: set[str] = set()
+    for statement in tree.body:
+        targets: list[ast.expr] = []
+        if isinstance(statement, ast.Assign):
+            targets = list(statement.targets)
+        elif isinstance(statement, ast.AnnAssign | ast.AugAssign | ast.For):
+            targets = [statement.target]
+        for target in targets:
+            names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
 def _replace(source: str, number: ast.Constant) -> str:
     lines = source.splitlines(keepends=True)
     line = lines[number.lineno - 1].encode()  # ast offsets count UTF-8 bytes
@@ -92,7 +106,7 @@ def pick_edit(sources: list[str]) -> Edit | None:
     definers: dict[str, int] = {}
     for tree in trees:
         if tree is not None:
-            for name in {name for name, _ in _assigned(tree)}:
+            for name in _bound(tree):
                 definers[name] = definers.get(name, 0) + 1
     later_loads: list[set[str]] = [set() for _ in sources]
     seen: set[str] = set()
