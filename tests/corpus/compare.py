@@ -167,19 +167,27 @@ def _summary(outputs: list[dict[str, Any]]) -> str:
 def _cut_at(outputs: list[dict[str, Any]]) -> int | None:
     """Where the product's "output truncated" note is among a cell's outputs."""
     for index, output in enumerate(outputs):
-        if output.get("metadata", {}).get("reactive_notebook", {}).get("truncated"):
+        marks = output.get("metadata", {}).get("reactive_notebook", {})
+        if marks.get("truncated") or marks.get("truncated_bytes"):  # cut, or one too large
             return index
     return None
 
 
 def compare(
-    stock: Run, product: Run, *, ran: set[int], unstable: set[int], counts: bool
+    stock: Run,
+    product: Run,
+    *,
+    ran: set[int],
+    unstable: set[int],
+    counts: bool,
+    fresh: bool = True,
 ) -> Comparison:
     """Agreement cell by cell (the module docstring says what agrees and what is accepted).
 
     ``ran``: the cells the product started in the runs compared (a cell whose status says
     it ran, but which did not, shows outputs it did not make: they are judged as a
-    not-run cell's)."""
+    not-run cell's). ``fresh``: the product's kernel ran nothing before these runs (false
+    after an edit: messages printed once a process are then left out, see normalise)."""
     result = Comparison(len(stock.cells))
     if len(product.cells) != len(stock.cells):
         result.differences.append(
@@ -237,12 +245,12 @@ def compare(
                 Accepted(index, "spreadsheet-order", f"{unbound!r} is defined below; product ran")
             )
             continue
-        want = normalise.outputs(s.outputs, counts=counts)
-        got = normalise.outputs(p.outputs, counts=counts)
+        want = normalise.outputs(s.outputs, counts=counts, once=fresh)
+        got = normalise.outputs(p.outputs, counts=counts, once=fresh)
         cut = _cut_at(p.outputs)
         stock_size = sum(output_size(o) for o in s.outputs)
         if cut is not None and stock_size > CellOutputs([], MAX_OUTPUT_BYTES).head_limit:
-            kept = normalise.outputs(p.outputs[:cut], counts=counts)
+            kept = normalise.outputs(p.outputs[:cut], counts=counts, once=fresh)
             head = want[: len(kept)]
             if index in unstable:
                 kept, head = normalise.shape(kept), normalise.shape(head)
@@ -337,6 +345,7 @@ async def evaluate(path: Path, work: Path, *, edit: bool = True) -> NotebookResu
                     ran=set(after_all.ran) | set(after_edit.ran),
                     unstable=unstable,
                     counts=False,
+                    fresh=False,
                 ),
                 after_edit.ran,
                 sorted(_changed(first, stock_edit, unstable) | {chosen.cell}),

@@ -19,6 +19,11 @@ difference, and nothing else:
   ``transient`` (the display id travels there) are left out.
 - **Streams**: consecutive stream outputs of the same name are joined (how a kernel
   chunks a print is not part of what a cell shows).
+- **Messages printed once a process** (``once=False``, used after an edit, when the
+  product's kernel has already run the notebook and a fresh stock kernel has not): Python
+  warnings (``file.py:12: FutureWarning: ...`` and the source line under it) and
+  matplotlib's ``findfont:`` lines are left out of stderr; a kernel that printed them
+  once does not print them again.
 
 ``shape`` is the coarser view used for cells whose output differs between two stock runs
 of the same notebook (random numbers, times): the output types and mime types only.
@@ -40,6 +45,7 @@ _TIME = re.compile(
 _KERNEL_FILE = re.compile(r"/\S*ipykernel_\d+/\d+\.py")
 _CELL_IN = re.compile(r"Cell In\[\d+\]")
 _BINARY = ("image/", "application/pdf")
+_ONCE = re.compile(r"^findfont: .*\n?|^\S+:\d+: \w*Warning: .*\n(?:  .*\n?)?", re.MULTILINE)
 
 
 def text(value: Any, *, counts: bool = True) -> str:
@@ -66,13 +72,15 @@ def _data(bundle: dict[str, Any], counts: bool) -> dict[str, Any]:
     return shown
 
 
-def outputs(raw: list[Output], *, counts: bool = True) -> list[Output]:
+def outputs(raw: list[Output], *, counts: bool = True, once: bool = True) -> list[Output]:
     """A cell's nbformat outputs, normalised for comparison (see the module docstring)."""
     shown: list[Output] = []
     for output in raw:
         kind = output.get("output_type")
         if kind == "stream":
             body = text(output.get("text", ""), counts=counts)
+            if not once and output.get("name") == "stderr":
+                body = _ONCE.sub("", body)
             previous = shown[-1] if shown else {}
             if previous.get("output_type") == "stream" and previous["name"] == output.get("name"):
                 previous["text"] += body

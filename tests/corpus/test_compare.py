@@ -117,6 +117,11 @@ def test_a_cell_over_the_output_cap_agrees_up_to_the_note() -> None:
         stock([big]), product(CellRun([note], 1)), ran={0}, unstable=set(), counts=False
     )
     assert [a.rule for a in found.accepted] == ["output-cap"]
+    one_too_large = {**note, "metadata": {"reactive_notebook": {"truncated_bytes": 2_000_100}}}
+    found = compare(
+        stock([big]), product(CellRun([one_too_large], 1)), ran={0}, unstable=set(), counts=False
+    )
+    assert [a.rule for a in found.accepted] == ["output-cap"]
     small = {"output_type": "execute_result", "data": {"text/html": "x"}}
     found = compare(
         stock([small]), product(CellRun([note], 1)), ran={0}, unstable=set(), counts=False
@@ -134,3 +139,18 @@ def test_the_edit_prefers_a_re_used_name_and_is_deterministic() -> None:
     fallback = pick_edit(["n = 3\nscale = 2.5", "print(scale)"])
     assert fallback is not None
     assert fallback.after == "n = 3\nscale = 3.5"
+
+
+def test_after_an_edit_messages_printed_once_a_process_are_left_out() -> None:
+    warned = {
+        "output_type": "stream",
+        "name": "stderr",
+        "text": "findfont: Font family 'Comic Sans MS' not found.\n"
+        "/x/y.py:3: FutureWarning: old\n  f(x)\nreal error text\n",
+    }
+    assert outputs([warned], once=False) == outputs(
+        [{"output_type": "stream", "name": "stderr", "text": "real error text\n"}]
+    )
+    assert outputs([warned]) != outputs(
+        [{"output_type": "stream", "name": "stderr", "text": "real error text\n"}]
+    )
