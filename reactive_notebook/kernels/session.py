@@ -66,6 +66,8 @@ class RunStep:
     fresh: frozenset[str] = frozenset()
     deletes: frozenset[str] = frozenset()
     restore: frozenset[str] = frozenset()
+    #: modules the cell imports with ``*``: the runner reports the names they bound
+    stars: tuple[str, ...] = ()
     #: what IPython's history records for generated code (a SQL cell's SQL)
     history: str | None = None
 
@@ -84,6 +86,8 @@ class CellStatusEvent:
     #: names a failed cell did not bind (the cells reading them were skipped)
     unbound: frozenset[str] = frozenset()
     execution_count: int | None = None  # the kernel's prompt number for the cell
+    #: the names the cell's star imports bound (``from m import *``)
+    star_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +282,7 @@ class KernelSession:
                         untouched=frozenset(entry.get("untouched", ())),
                         unbound=frozenset(entry.get("unbound", ())),
                         execution_count=entry.get("execution_count"),
+                        star_names=frozenset(entry.get("star_names", ())),
                     )
                     result.statuses[event.cell_id] = event.status
                     result.interrupted |= event.status == "interrupted"
@@ -399,6 +404,8 @@ def _step_message(step: RunStep) -> dict[str, Any]:
     ):
         if names:
             message[key] = sorted(names)
+    if step.stars:
+        message["stars"] = list(step.stars)
     if step.history is not None:
         message["history"] = step.history
     return message

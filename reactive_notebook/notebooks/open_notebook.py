@@ -86,6 +86,9 @@ class OpenNotebook:
         self._started: set[str] = set()
         self._clear_on_next_output: set[str] = set()
         self._cancelled = False
+        #: cells a run found it must run too (readers of names a star import turned out
+        #: to bind): run right after it, before its requests count as done
+        self._follow_up: set[str] = set()
         self._waiters: list[asyncio.Future[None]] = []
         self._run_task: asyncio.Task[None] | None = None
         self._current_plan: Plan | None = None
@@ -275,9 +278,15 @@ class OpenNotebook:
                             self._set_status(cell_id, CellStatus.ERROR, error=reason)
             finally:
                 self.touch()  # a run's end counts as use: idle time starts now
-                for waiter in waiters:
-                    if not waiter.done():
-                        waiter.set_result(None)
+                if self._follow_up and not self._cancelled:
+                    # the run found more cells to run: its requests end with those
+                    self._pending |= self._follow_up
+                    self._waiters.extend(waiters)
+                else:
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_result(None)
+                self._follow_up = set()
                 self.schedule_save()
 
     async def _ensure_kernel(self) -> None:
@@ -318,12 +327,13 @@ class OpenNotebook:
                     cell.id,
                     code,
                     step.delete_before,
-                    step.needs,
-                    step.binds,
-                    step.fresh,
-                    step.deletes,
-                    step.restore_before,
-                    history,
+                    needs=step.needs,
+                    binds=step.binds,
+                    fresh=step.fresh,
+                    deletes=step.deletes,
+                    restore=step.restore_before,
+                    stars=self.core.graph.analysis(cell.id).star_imports,
+                    history=history,
                 )
             )
         self.publish("kernel_status", state="busy")
@@ -400,12 +410,14 @@ class OpenNotebook:
             self._finish_outputs(cell)
             ran = self._ran.get(cell.id)
             self.core.record(cell.id, ok=True, ran=ran, untouched=event.untouched)
+            self._learn_star_names(cell.id, event.star_names, bound=True)
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
             self._begin(cell, event.execution_count)
             self._finish_outputs(cell)
             ran = self._ran.get(cell.id)
             self.core.record(cell.id, ok=False, ran=ran, untouched=event.untouched)
+            self._learn_star_names(cell.id, event.star_names, bound=False)
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
             self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)
             if self._current_plan is not None and status == "error":
@@ -422,6 +434,14 @@ class OpenNotebook:
     def forget_displays(self, cell_id: str) -> None:
         """The cell's outputs are gone (cleared, re-run, deleted): updates skip them."""
         self.displays.forget(cell_id)
+
+    def _learn_star_names(self, cell_id: str, names: frozenset[str], *, bound: bool) -> None:
+        """The names a cell's ``from m import *`` binds are its writes from now on (until
+        its code changes): cells reading them read them from it. ``bound``: the cell ran
+        to the end, so the kernel holds its values of them."""
+        if names:
+            readers = self.core.learn_writes(cell_id, names, bound=bound)
+            self._follow_up |= readers - set(self._steps)
 
     def _clear(self, cell: Cell) -> None:
         self.forget_displays(cell.id)

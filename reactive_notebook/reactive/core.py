@@ -88,6 +88,23 @@ class ReactiveCore:
         ``untouched`` the names the runner saw it leave alone."""
         self.state.record(self.graph, cell_id, ok=ok, ran=ran, untouched=untouched)
 
+    def learn_writes(self, cell_id: str, names: frozenset[str], *, bound: bool) -> set[str]:
+        """A run told what the cell's star imports bind (``from m import *``): they count
+        as its writes until its code changes; ``bound``: the kernel holds them now.
+
+        Returns the cells that now read from it and did not before: they must run.
+        """
+        analysis = self.graph.analysis(cell_id)
+        if not analysis.star_imports:
+            return set()
+        learned = analysis.with_star_names(names)
+        before = set(self.graph.readers_of(cell_id))
+        if learned.writes != analysis.writes:
+            self.update(cell_id, learned, fingerprint=self.graph.fingerprint(cell_id))
+        if bound:
+            self.state.wrote(cell_id, learned.defines)
+        return set(self.graph.readers_of(cell_id)) - before
+
     def finished(self, plan: Plan) -> None:
         """The runner ended ``plan``: the kept values are back in the kernel."""
         self.state.restored({n: c for n, c in plan.restore.items() if c in self.graph})

@@ -162,13 +162,17 @@ class NotebookGraph:
             and old.analysis.imports == analysis.imports
         )
         same_dynamic = dynamic_fields(old.analysis) == dynamic_fields(analysis)
-        if same_names and same_dynamic:
+        same_star = bool(old.analysis.star_imports) == bool(analysis.star_imports)
+        if same_names and same_dynamic and same_star:
             return GraphChange()  # same names: same edges
         self._touched = set()
         if not same_dynamic or cell_id in self._dynamic.reason:
             self._dynamic.analysis_changed(cell_id)  # before its static edges change
         if not same_names:
             self._reindex(cell_id, old, new)
+        if not same_star:  # where it may read from changed (see _recompute_reader)
+            for name in new.loads:
+                self._recompute_reader(name, cell_id)
         return self._finish()
 
     def move(self, cell_id: str, *, after: str | None) -> GraphChange:
@@ -512,6 +516,11 @@ class NotebookGraph:
         ambiguous = False
         cell = self._cells.get(reader)
         definers = self._definers.get(name, [])
+        # A cell with a star import may get any name from it (which, is known once it has
+        # run): it reads a name from a cell above, never from one below it.
+        starred = cell is not None and bool(cell.analysis.star_imports)
+        if starred and definers and self._key(definers[0]) >= self._key(reader):
+            definers = []  # none above: the star import's, presumably
         if cell is not None and name in cell.loads and definers:
             if len(definers) == 1:
                 if definers[0] != reader:

@@ -101,6 +101,15 @@ class RunState:
         self._unstale(cell_id)
         self.mark_stale(graph, graph.readers_of(cell_id))
 
+    def wrote(self, cell_id: str, names: frozenset[str]) -> None:
+        """The cell, which just ran, wrote these names too (learnt after its run)."""
+        run = self.runs.get(cell_id)
+        if run is None:
+            return
+        self.runs[cell_id] = CellRun(run.fingerprint, run.writes | names, run.ok)
+        for name in names:
+            self.last_writer[name] = cell_id
+
     def restored(self, values: Mapping[str, str]) -> None:
         """Kept values were put back: name -> the cell that wrote it."""
         self.last_writer.update(values)

@@ -306,12 +306,24 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
         reading them cannot run).
         """
 
-        __slots__ = ("before", "binds", "deletes", "fresh", "hidden", "unbound", "untouched")
+        __slots__ = (
+            "before",
+            "binds",
+            "deletes",
+            "fresh",
+            "hidden",
+            "star_names",
+            "stars",
+            "unbound",
+            "untouched",
+        )
 
         def __init__(self, step: dict[str, Any]) -> None:
             self.binds: list[str] = step.get("binds", [])
             self.fresh: list[str] = step.get("fresh", [])
             self.deletes: list[str] = step.get("deletes", [])
+            self.stars: list[str] = step.get("stars", [])
+            self.star_names: list[str] = []
             self.hidden: dict[str, Any] = {}
             self.before: dict[str, Any] = {}
             self.untouched: list[str] = []
@@ -344,6 +356,24 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
                 ]
             self.hidden.clear()
             self.before.clear()
+            if self.stars:
+                self.star_names = _public_names(self.stars)
+
+    def _public_names(modules: Any) -> list[str]:
+        """The names ``from module import *`` binds, for the imported modules (what the
+        server's analysis cannot know before the cell runs)."""
+        names: set[str] = set()
+        for module_name in modules:
+            module = sys.modules.get(module_name)
+            if module is None:
+                continue
+            public = getattr(module, "__all__", None)
+            if public is None:
+                public = [n for n in vars(module) if not n.startswith("_")]
+            names.update(n for n in public if isinstance(n, str) and n.isidentifier())
+            if len(names) > 20000:
+                break
+        return sorted(names)
 
     def _lacks(lacking: dict[int, Any], parent: int, names: Any) -> bool:
         """A step reading ``names`` from step ``parent`` cannot run: that step did not
@@ -546,6 +576,8 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
                 extra["untouched"] = watch.untouched
             if outcome != "success" and watch.unbound:
                 extra["unbound"] = watch.unbound
+            if watch.star_names:
+                extra["star_names"] = watch.star_names
             self._flush_streams()
             duration = time.perf_counter() - started
             self._report(cell_id, outcome, duration=duration, execution_count=count, **extra)
