@@ -27,6 +27,11 @@ as such, never by skipping a cell:
 - ``unbound-name``: the stock cell met a ``NameError`` (raised, or caught and printed)
   and the product ``blocked`` the cell instead (a reader of a name a failed cell did not
   bind is blocked, saying which cell and name); its old outputs must still be stale.
+- ``failed-before-defining``: the product ``blocked`` the cell because a cell it reads a
+  name from failed before binding it (directly, or through a blocked cell), where a stock
+  run went on with whatever the name held before (an earlier definition): the design
+  blocks a reader of a name its definer did not bind rather than let it read an older
+  value (design.md section 3, "Running"); its old outputs must still be stale.
 - ``syntax-error``: the stock cell raised ``SyntaxError`` (or ``IndentationError``) and
   the product did not run it, reporting the syntax error from its analysis (a syntax
   error is the cell's error, found without running it); old outputs must be stale.
@@ -104,7 +109,7 @@ class Difference:
 @dataclass
 class Accepted:
     cell: int
-    rule: str  # unbound-name | spreadsheet-order
+    rule: str  # unbound-name | failed-before-defining | spreadsheet-order | ...
     detail: str
 
 
@@ -164,6 +169,11 @@ def _summary(outputs: list[dict[str, Any]]) -> str:
     return ", ".join("/".join(part) for part in shown) or "no output"
 
 
+def _blocked_by_failure(reason: str) -> bool:
+    """The product's reason for a cell blocked by a failed cell's unbound name."""
+    return "failed before defining" in reason or "blocked because cell" in reason
+
+
 def _cut_at(outputs: list[dict[str, Any]]) -> int | None:
     """Where the product's "output truncated" note is among a cell's outputs."""
     for index, output in enumerate(outputs):
@@ -221,6 +231,8 @@ def compare(
                 result.accepted.append(
                     Accepted(index, "unbound-name", f"stock NameError {unbound!r}; {p.error}")
                 )
+            elif p.status == "blocked" and _blocked_by_failure(str(p.error)):
+                result.accepted.append(Accepted(index, "failed-before-defining", str(p.error)))
             elif syntax is not None and "SyntaxError" in str(p.error):
                 result.accepted.append(Accepted(index, "syntax-error", f"stock {syntax}"))
             elif s.outputs or s.execution_count is not None:

@@ -17,6 +17,10 @@ difference, and nothing else:
 - **Images** (``image/*``, ``application/pdf``) are compared by presence and mime type,
   not bytes (renderers differ in a pixel); **output metadata** (image sizes) and
   ``transient`` (the display id travels there) are left out.
+- **The product's table** (``application/vnd.reactive-notebook.table+json``, the rows of
+  a DataFrame for API clients and the product's own table view, design.md section 4) is
+  left out of a bundle: it comes next to the stock MIME types, which must all be there
+  and equal; JupyterLab ignores a MIME type it has no renderer for.
 - **Streams**: consecutive stream outputs of the same name are joined (how a kernel
   chunks a print is not part of what a cell shows).
 - **Messages printed once a process** (``once=False``, used after an edit, when the
@@ -60,9 +64,14 @@ def text(value: Any, *, counts: bool = True) -> str:
     return joined
 
 
+_PRODUCT_TABLE = "application/vnd.reactive-notebook.table+json"
+
+
 def _data(bundle: dict[str, Any], counts: bool) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for mime, value in sorted(bundle.items()):
+        if mime == _PRODUCT_TABLE:
+            continue
         if mime.startswith(_BINARY):
             shown[mime] = "<binary>"
         elif isinstance(value, (str, list)) and not mime.endswith("json"):

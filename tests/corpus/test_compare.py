@@ -92,6 +92,27 @@ def test_a_blocked_cell_that_stock_ran_is_a_difference() -> None:
     assert [d.kind for d in found.differences] == ["did-not-run"]
 
 
+def test_a_reader_blocked_by_a_definer_that_failed_before_binding_is_accepted() -> None:
+    # Stock read the name's earlier definition; the design blocks the reader instead.
+    reason = "cell c3 failed before defining `d3` (AttributeError: np.object)"
+    blocked = CellRun([result("old")], None, status="blocked", stale=True, error=reason)
+    found = compare(
+        stock([result("frame")]), product(blocked), ran=set(), unstable=set(), counts=False
+    )
+    assert found.agrees
+    assert [a.rule for a in found.accepted] == ["failed-before-defining"]
+
+
+def test_the_products_table_next_to_the_stock_bundle_is_no_difference() -> None:
+    html = {"text/html": "<table/>", "text/plain": "   a\n0  1"}
+    ours = {**html, "application/vnd.reactive-notebook.table+json": {"type": "table"}}
+    plain = {"output_type": "execute_result", "data": html, "execution_count": 1}
+    with_table = {"output_type": "execute_result", "data": ours, "execution_count": 1}
+    assert outputs([plain]) == outputs([with_table])
+    lacking_html = {"output_type": "execute_result", "data": {"text/plain": "   a\n0  1"}}
+    assert outputs([plain]) != outputs([lacking_html])
+
+
 def test_unstable_cells_compare_by_shape() -> None:
     found = compare(
         stock([result("0.12")]),
