@@ -409,7 +409,8 @@ class OpenNotebook:
             self._begin(cell, event.execution_count)
             self._finish_outputs(cell)
             ran = self._ran.get(cell.id)
-            self.core.record(cell.id, ok=True, ran=ran, untouched=event.untouched)
+            replay = self._current_plan is not None and cell.id in self._current_plan.replays
+            self.core.record(cell.id, ok=True, ran=ran, untouched=event.untouched, replay=replay)
             self._learn_star_names(cell.id, event.star_names, bound=True)
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):

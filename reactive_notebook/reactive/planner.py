@@ -78,7 +78,9 @@ class Plan:
     the kernel when the run starts and put back once the readers of the earlier
     definition have run, at the step whose ``restore_before`` names it, or when the run
     ends. ``restore``: the names whose last writer is then the kept cell (name -> cell);
-    not those a later definer in the plan writes afterwards.
+    not those a later definer in the plan writes afterwards. ``replays`` are current
+    cells re-run only to give a reader back a value a later definer overwrote in the
+    kernel: their readers keep what they show (record them with ``replay=True``).
     """
 
     targets: frozenset[str]
@@ -88,6 +90,7 @@ class Plan:
     kept: frozenset[str] = frozenset()
     restore: Mapping[str, str] = field(default_factory=dict)
     keep: frozenset[str] = frozenset()
+    replays: frozenset[str] = frozenset()
 
     @property
     def cell_ids(self) -> list[str]:
@@ -149,7 +152,7 @@ def plan_run(
             raise KeyError(cell_id)
     forced: set[str] = set()
     while True:
-        planned, kept = _closure(graph, state, requested | forced)
+        planned, kept, replays = _closure(graph, state, requested | forced)
         order = graph.sort(planned)
         blocked = _blocked(graph, order, planned)
         runnable = [c for c in order if c not in blocked]
@@ -159,7 +162,8 @@ def plan_run(
         forced |= conflicts  # a kept value cannot be put back in time: re-run its cell
     steps = _steps(graph, state, runnable, points)
     keep = frozenset(points)
-    return Plan(requested, tuple(steps), blocked, cleanup, frozenset(kept), restore, keep)
+    replayed = frozenset(c for c in replays if c not in blocked)
+    return Plan(requested, tuple(steps), blocked, cleanup, frozenset(kept), restore, keep, replayed)
 
 
 def merge(graph: NotebookGraph, state: RunState, queued: Plan, targets: Iterable[str]) -> Plan:
@@ -180,36 +184,45 @@ def plan_removal(graph: NotebookGraph, state: RunState, cell_id: str) -> Plan:
     return plan_run(graph, state, dependents, cleanup=names)
 
 
+# How far planning a cell reaches down: all its descendants (a target's), those that
+# ran in this kernel (a provider re-running because it is not current), none (a current
+# provider re-running only to give back a value the kernel no longer holds: same code,
+# same inputs, same values, so what read them before still shows what it should).
+_ALL, _RAN, _REPLAY = 2, 1, 0
+
+
 def _closure(
     graph: NotebookGraph, state: RunState, targets: frozenset[str]
-) -> tuple[set[str], set[str]]:
-    """The cells to run, and the cells kept instead of re-run (see :func:`_keeps_value`).
+) -> tuple[set[str], set[str], set[str]]:
+    """The cells to run, the cells kept instead of re-run (see :func:`_keeps_value`) and
+    the replays (cells re-run only to give back a value; their readers do not re-run).
 
     The targets and all their descendants run; so does every provider of a planned cell
-    that is not current, with the descendants of that provider that ran.
+    that is not current, with the descendants of that provider that ran. A provider that
+    is current but whose value the kernel no longer holds (a later definer overwrote it)
+    is replayed.
     """
     planned = set(targets)
     kept: set[str] = set()
-    # (cell, whether all its descendants run or only those that ran in this kernel)
-    work = [(cell_id, True) for cell_id in targets]
-    expanded: dict[str, bool] = {}
+    work = [(cell_id, _ALL) for cell_id in targets]
+    expanded: dict[str, int] = {}
     while work:
-        cell_id, every = work.pop()
-        if expanded.get(cell_id) is True or expanded.get(cell_id) is every:
+        cell_id, reach = work.pop()
+        if expanded.get(cell_id, -1) >= reach:
             continue
-        expanded[cell_id] = every
-        for child, names in graph.children(cell_id).items():
+        expanded[cell_id] = reach
+        for child, names in graph.children(cell_id).items() if reach else ():
             if child in planned:
-                if every and expanded.get(child) is False:
-                    work.append((child, True))  # reached again from a target: all of it
+                if expanded.get(child, reach) < reach:
+                    work.append((child, reach))  # reached again from further up: further
                 continue
-            if not (every or state.has_run(child)):
+            if not (reach == _ALL or state.has_run(child)):
                 continue
             if _keeps_value(graph, state, cell_id, child, names):
                 kept.add(child)
                 continue
             planned.add(child)
-            work.append((child, every))
+            work.append((child, reach))
         by_provider: dict[str, set[str]] = {}
         for name, provider in graph.providers(cell_id).items():
             by_provider.setdefault(provider, set()).add(name)
@@ -217,8 +230,9 @@ def _closure(
             if provider in planned or _provides_current(graph, state, provider, names_read):
                 continue
             planned.add(provider)
-            work.append((provider, False))
-    return planned, kept - planned
+            work.append((provider, _REPLAY if state.is_current(graph, provider) else _RAN))
+    replays = {c for c, reach in expanded.items() if reach == _REPLAY}
+    return planned, kept - planned, replays
 
 
 def _keeps_value(

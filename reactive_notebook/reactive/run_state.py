@@ -81,8 +81,10 @@ class RunState:
         ok: bool,
         ran: CellRun | None = None,
         untouched: frozenset[str] = frozenset(),
+        replay: bool = False,
     ) -> None:
-        """A cell finished (``ok``: without raising). Its dependents become stale.
+        """A cell finished (``ok``: without raising). Its dependents become stale, unless
+        it was a ``replay`` that succeeded (same code, same inputs: same values).
 
         ``ran`` describes the code that actually ran (fingerprint and names), when it
         may differ from the graph's: a cell edited while its run was in flight is not
@@ -99,7 +101,8 @@ class RunState:
         for name in ran.writes - untouched:  # a `del x` is the last word on `x` too
             self.last_writer[name] = cell_id
         self._unstale(cell_id)
-        self.mark_stale(graph, graph.readers_of(cell_id))
+        if not (replay and ok):
+            self.mark_stale(graph, graph.readers_of(cell_id))
 
     def wrote(self, cell_id: str, names: frozenset[str]) -> None:
         """The cell, which just ran, wrote these names too (learnt after its run)."""

@@ -81,7 +81,8 @@ def execute_plan(
         untouched = _left_alone(namespace, step.fresh, hidden, step.deletes)
         if after_success is not None:
             after_success(step.cell_id)
-        core.record(step.cell_id, ok=True, untouched=untouched)
+        replay = step.cell_id in plan.replays
+        core.record(step.cell_id, ok=True, untouched=untouched, replay=replay)
     put_back(list(kept))
     core.finished(plan)
     return executed

@@ -145,6 +145,29 @@ def test_a_kept_value_goes_back_before_a_reader_of_it_that_must_run() -> None:
     assert nb.ns["x"] == 2
 
 
+def test_a_current_provider_overwritten_later_is_replayed_without_its_readers() -> None:
+    # `Gaussian` is defined twice (as in a public IPython example); the kernel holds the
+    # later class. Re-running a reader of the first definition replays the first cell;
+    # the cells that read its other names keep what they show.
+    nb = Session(
+        "helper = 1\nGaussian = 'first'",
+        "x = Gaussian",
+        "uses_helper = helper + 1",
+        "Gaussian = 'second' * helper",
+        "y = Gaussian",
+    )
+    nb.run_all()
+    nb.edit("c2", "x = Gaussian + '!'")
+
+    outcome = nb.run("c2")
+
+    assert outcome.ran == ["c1", "c2"]
+    assert outcome.plan.replays == {"c1"}
+    assert nb.ns["x"] == "first!"
+    assert nb.ns["Gaussian"] == "second"  # put back: the kernel ends as a fresh run
+    assert nb.stale() == set()
+
+
 def test_a_redefinition_that_reads_the_name_reruns() -> None:
     nb = Session("x = 1", "y = x", "x = x + 1", "z = x")
     nb.run_all()
