@@ -4,7 +4,9 @@
 project's conventions (design.md section 3): private ``_x`` names, builtins and
 kernel-injected names reported apart, ``except ... as e`` binding nothing, star imports
 recorded until a run tells what they bound. Code passes through IPython's input
-transformer first when plain Python does not parse, so ``%magic`` and ``!cmd`` work.
+transformer first when plain Python does not parse, so ``%magic`` and ``!cmd`` work, and
+a one-line cell that still does not parse but starts with a magic's name (``ls *.py``)
+is read as that magic, as IPython's automagic runs it (see :mod:`.automagic`).
 
 Results are cached by code, so re-analysing an unchanged cell costs a dict lookup.
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Protocol
 
+from .automagic import automagic_call
 from .dynamic_names import BARE_DYNAMIC
 from .ipython_syntax import MAX_EMBEDDED_DEPTH, EmbeddedTooDeep
 from .name_visitor import NameVisitor
@@ -208,7 +211,8 @@ def _is_python_name(name: str) -> bool:
 
 
 def _parse(code: str) -> ast.Module | AnalysisError:
-    """Parse as Python; if that fails, as IPython would after its input transforms.
+    """Parse as Python; if that fails, as IPython would after its input transforms, and
+    then, for a one-line cell that starts with a magic's name, as automagic would.
 
     Plain Python is never changed by IPython's transforms, so the common case pays for
     one ``ast.parse`` only.
@@ -229,6 +233,12 @@ def _parse(code: str) -> ast.Module | AnalysisError:
             error = second
         except (RecursionError, MemoryError):
             return _TOO_DEEP
+    magic_call = automagic_call(transformed) if transformed is not None else None
+    if magic_call is not None:
+        try:
+            return _quiet_parse(magic_call)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            pass  # cannot happen for a well-formed call; keep the cell's own error
     if isinstance(error, SyntaxError):
         return AnalysisError(error.lineno or 1, max((error.offset or 1) - 1, 0), error.msg)
     return AnalysisError(1, 0, str(error))

@@ -1154,6 +1154,30 @@ MAGICS = [
     pytest.param("%pinfo obj", "obj", "", id="pinfo-magic"),
 ]
 
+# -- automagic: a one-line cell starting with a line magic's name runs as that magic -------
+# Stock IPython's prefilter turns `ls *.py` into `%ls *.py` (automagic, on by default). The
+# analysis does so only when the line is not valid Python: a variable named `ls` would
+# shadow the magic in stock, and a valid Python line is read as Python (see automagic.py).
+
+AUTOMAGIC = [
+    pytest.param("ls scripts/*.py", "", "", id="automagic-alias-glob"),
+    pytest.param("ls scripts/hello-world*.py", "", "", id="automagic-alias-wildcard"),
+    pytest.param("cat f.py", "", "", id="automagic-cat"),
+    pytest.param("cd ~/data", "", "", id="automagic-cd"),
+    pytest.param("ls $folder", "folder", "", id="automagic-dollar-read"),
+    pytest.param("cd {path}", "path", "", id="automagic-brace-read"),
+    pytest.param("mkdir -p {out}/$sub", "out sub", "", id="automagic-alias-expansions"),
+    pytest.param("\nls $folder\n", "folder", "", id="automagic-around-blank-lines"),
+    pytest.param("time x = compute(y)", "compute y", "x", id="automagic-time-runs-code"),
+    pytest.param("%%time\nls $d", "d", "", id="automagic-in-magic-body"),
+    pytest.param("ls = 1", "", "ls", id="valid-python-assignment-stays-python"),
+    pytest.param("pwd", "pwd", "", id="valid-python-name-stays-a-read"),
+    # Valid Python too (`cd / tmp`, `ls - la`): stock runs them as magics unless `cd`/`ls`
+    # is a variable; the analysis keeps the Python reading (a known difference).
+    pytest.param("cd /tmp", "cd tmp", "", id="valid-python-division-stays-python"),
+    pytest.param("ls -la", "ls la", "", id="valid-python-subtraction-stays-python"),
+]
+
 # -- weird inputs --------------------------------------------------------------------------
 
 WEIRD = [
@@ -1189,6 +1213,7 @@ PYTHON_CASES = [
     *ASYNC,
     *ANNOTATIONS,
     *MAGICS,
+    *AUTOMAGIC,
     *WEIRD,
 ]
 
@@ -1328,6 +1353,12 @@ SYNTAX_ERRORS = [
     pytest.param("'abc", 1, 0, id="unterminated-string"),
     pytest.param("%matplotlib inline\nx = = 1", 2, 4, id="error-after-magic"),
     pytest.param("x = 1\n\n\nclass A\n", 4, 7, id="error-on-later-line"),
+    # IPython's prefilter (automagic) runs on single-line cells only
+    pytest.param("ls x\nls y", 1, 3, id="automagic-not-on-two-lines"),
+    pytest.param("ls scripts/*.py\nx = 1", 1, 3, id="automagic-not-on-first-of-two"),
+    pytest.param("foo bar", 1, 4, id="unknown-word-is-not-automagic"),
+    pytest.param("ls = = 1", 1, 5, id="automagic-not-on-assignment"),
+    pytest.param("print x", 1, 0, id="builtin-shadows-magic-names"),
 ]
 
 
