@@ -33,3 +33,22 @@ async def test_an_automagic_ls_runs_and_reruns_when_its_folder_changes(h: Harnes
     assert (cell["status"], cell["stale"]) == ("success", False)
     assert "beta.txt" in await h.text(listing)
     assert "alpha.txt" not in await h.text(listing)
+
+
+@scenario
+async def test_one_line_magics_that_parse_as_python_run_as_magics(h: Harness) -> None:
+    # `pwd` and `ls -a` are valid Python, yet stock IPython runs them as magics when no
+    # variable shadows the name; `pwd = 'mine'` then makes `pwd` a plain read.
+    (h.root / "gamma.txt").write_text("x\n")
+    move, where, listing = await h.new(f"cd {h.root}", "pwd", "ls -a")
+    await h.run_all()
+    for cell_id in (move, where, listing):
+        cell = await h.cell(cell_id)
+        assert (cell["status"], cell["error"]) == ("success", None)
+    assert await h.text(where) == repr(str(h.root))
+    assert "gamma.txt" in await h.text(listing)
+    shadow = await h.add("pwd = 'mine'")
+    read = await h.add("pwd")
+    await h.run(shadow)
+    await h.run(read)
+    assert await h.text(read) == "'mine'"

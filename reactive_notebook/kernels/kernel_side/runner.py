@@ -50,9 +50,11 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
     import __future__
 
     import ast
+    import builtins
     import contextlib
     import copy
     import json
+    import keyword
     import linecache
     import signal
     import sys
@@ -139,6 +141,21 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
         else:
             names[cell.name] = number
 
+    def _automagic(code: str) -> bool:
+        """A one-line cell IPython's prefilter runs as a magic although it parses
+        (``cd /tmp``, ``ls -la``, a lone ``pwd``): its first word names a line magic or
+        alias that no variable, builtin or keyword shadows (IPython's AutoMagicChecker).
+        """
+        line = code.strip()
+        if not line or "\n" in line or not shell.automagic:
+            return False
+        word = line.split(None, 1)[0]
+        if not word.isidentifier() or keyword.iskeyword(word):
+            return False
+        if word in shell.user_ns or word in shell.user_global_ns or hasattr(builtins, word):
+            return False
+        return shell.find_magic(word, "line") is not None
+
     def _plain_python(code: str, generated: bool = False) -> Any:
         """The ``_Cell`` of a cell the fast path can run, else None.
 
@@ -154,6 +171,8 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
         for user input transforms and top-level await.
         """
         if not code or code.isspace() or not (generated or _default_transforms()):
+            return None
+        if not generated and _automagic(code):
             return None
         compiler = shell.compile
         number = shell.execution_count
