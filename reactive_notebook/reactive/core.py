@@ -50,7 +50,9 @@ class ReactiveCore:
             # Its outputs came from the old code: it is stale itself (if it ran), and so
             # are the cells that read it.
             self.state.mark_stale(self.graph, [cell_id])
-            self.state.mark_stale(self.graph, self.graph.readers_of(cell_id))
+            run = self.state.runs.get(cell_id)
+            readers = self.state.affected_readers(self.graph, cell_id, run)
+            self.state.mark_stale(self.graph, readers)
         return change
 
     def move(self, cell_id: str, *, after: str | None) -> GraphChange:

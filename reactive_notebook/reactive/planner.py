@@ -211,7 +211,11 @@ def _closure(
         if expanded.get(cell_id, -1) >= reach:
             continue
         expanded[cell_id] = reach
-        for child, names in graph.children(cell_id).items() if reach else ():
+        imported = _same_imports(graph, state, cell_id)
+        for child, linked in graph.children(cell_id).items() if reach else ():
+            names = linked - imported
+            if not names:
+                continue  # it reads only modules the cell imports again: the same objects
             if child in planned:
                 if expanded.get(child, reach) < reach:
                     work.append((child, reach))  # reached again from further up: further
@@ -233,6 +237,18 @@ def _closure(
             work.append((provider, _REPLAY if state.is_current(graph, provider) else _RAN))
     replays = {c for c, reach in expanded.items() if reach == _REPLAY}
     return planned, kept - planned, replays
+
+
+def _same_imports(graph: NotebookGraph, state: RunState, cell_id: str) -> frozenset[str]:
+    """The names a re-run of the cell binds to the objects it bound last time: names it
+    binds only by importing, what it imported then (modules are cached)."""
+    run = state.runs.get(cell_id)
+    analysis = graph.analysis(cell_id)
+    if run is None or not run.imports or not analysis.imports:
+        return frozenset()
+    if graph.problem(cell_id) is not None:
+        return frozenset()  # it will not run: what reads from it cannot either
+    return frozenset(n for n, target in analysis.imports if run.same_import(n, target))
 
 
 def _keeps_value(

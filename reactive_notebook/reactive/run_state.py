@@ -25,6 +25,13 @@ class CellRun:
     fingerprint: str
     writes: frozenset[str]
     ok: bool
+    #: (name, what it imports) for the names the cell binds only by importing
+    imports: frozenset[tuple[str, str]] = frozenset()
+
+    def same_import(self, name: str, target: str | None) -> bool:
+        """The run bound ``name`` by importing ``target``, and succeeded: re-running the
+        cell binds the very same object again (modules are cached)."""
+        return self.ok and target is not None and (name, target) in self.imports
 
 
 class RunState:
@@ -95,21 +102,39 @@ class RunState:
         that definition first.
         """
         if ran is None:
-            ran = CellRun(graph.fingerprint(cell_id), graph.analysis(cell_id).defines, ok)
-        self.runs[cell_id] = CellRun(ran.fingerprint, ran.writes, ok)
+            ran = self.snapshot(graph, cell_id)
+        before = self.runs.get(cell_id)
+        self.runs[cell_id] = CellRun(ran.fingerprint, ran.writes, ok, ran.imports)
         self.shown.discard(cell_id)
         for name in ran.writes - untouched:  # a `del x` is the last word on `x` too
             self.last_writer[name] = cell_id
         self._unstale(cell_id)
         if not (replay and ok):
-            self.mark_stale(graph, graph.readers_of(cell_id))
+            self.mark_stale(graph, self.affected_readers(graph, cell_id, before))
+
+    def affected_readers(
+        self, graph: NotebookGraph, cell_id: str, run: CellRun | None
+    ) -> list[str]:
+        """The cells reading from ``cell_id`` whose inputs a new run of it changes: not
+        those reading only names it imports, as it did in ``run`` (the same modules),
+        unless it cannot run at all (then none of its names is there for them)."""
+        analysis = graph.analysis(cell_id)
+        readers = graph.readers_of(cell_id)
+        if run is None or not run.imports or graph.problem(cell_id) is not None:
+            return readers
+        affected = []
+        for reader in readers:
+            names = [n for n, p in graph.providers(reader).items() if p == cell_id]
+            if not all(run.same_import(n, analysis.import_target(n)) for n in names):
+                affected.append(reader)
+        return affected
 
     def wrote(self, cell_id: str, names: frozenset[str]) -> None:
         """The cell, which just ran, wrote these names too (learnt after its run)."""
         run = self.runs.get(cell_id)
         if run is None:
             return
-        self.runs[cell_id] = CellRun(run.fingerprint, run.writes | names, run.ok)
+        self.runs[cell_id] = CellRun(run.fingerprint, run.writes | names, run.ok, run.imports)
         for name in names:
             self.last_writer[name] = cell_id
 
@@ -120,7 +145,8 @@ class RunState:
     @staticmethod
     def snapshot(graph: NotebookGraph, cell_id: str) -> CellRun:
         """What running the cell's current code will be recorded as (taken at planning)."""
-        return CellRun(graph.fingerprint(cell_id), graph.analysis(cell_id).defines, True)
+        analysis = graph.analysis(cell_id)
+        return CellRun(graph.fingerprint(cell_id), analysis.defines, True, analysis.imports)
 
     def deleted(self, names: frozenset[str] | set[str]) -> None:
         """These names were deleted from the kernel before a cell ran."""
@@ -143,7 +169,7 @@ class RunState:
             if cell_id in self.runs or cell_id in self.shown:
                 self.stale.add(cell_id)
                 self.stale_changed.add(cell_id)
-            stack.extend(graph.readers_of(cell_id))
+            stack.extend(self.affected_readers(graph, cell_id, self.runs.get(cell_id)))
 
     def forget(self, cell_id: str) -> frozenset[str]:
         """A cell was deleted: the names it last wrote, to delete from the kernel."""

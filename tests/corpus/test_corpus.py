@@ -20,6 +20,14 @@ import pytest
 from .compare import Entry, NotebookResult, corpus, evaluate, save, table
 
 ENTRIES = corpus()
+#: Known differences after an edit, each with why (strict: the test says when one is gone).
+KNOWN_AFTER_EDIT = {
+    "ipython-plotting": (
+        "process-wide state a later cell set: its `%matplotlib notebook` switched the "
+        "kernel's matplotlib backend, so the re-run earlier plot cell draws with nbagg "
+        "instead of inline; the product does not undo side effects of other cells"
+    ),
+}
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "corpus"
 
 
@@ -68,6 +76,9 @@ def test_an_edit_shows_what_a_stock_run_of_the_edited_notebook_shows(
         )
     comparison = result.edit.comparison
     title = f"after edit {result.edit.edit.describe()}"
+    if entry.name in KNOWN_AFTER_EDIT:
+        assert not comparison.agrees, f"{entry.name} agrees now: drop it from KNOWN_AFTER_EDIT"
+        pytest.xfail(KNOWN_AFTER_EDIT[entry.name])
     assert comparison.agrees, comparison.report(title, result.sources)
 
 

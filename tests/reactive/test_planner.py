@@ -168,6 +168,20 @@ def test_a_current_provider_overwritten_later_is_replayed_without_its_readers() 
     assert nb.stale() == set()
 
 
+def test_readers_of_only_a_module_a_rerun_imports_again_keep_their_values() -> None:
+    nb = Session("import math\nx = 1", "p = math.pi", "y = x + 1")
+    nb.run_all()
+    nb.edit("c1", "import math\nx = 2")
+    assert nb.stale() == {"c1", "c3"}
+
+    outcome = nb.run("c1")
+
+    assert outcome.ran == ["c1", "c3"]
+    nb.edit("c1", "import cmath as math\nx = 2")  # now `math` is another module
+    assert nb.stale() == {"c1", "c2", "c3"}
+    assert nb.run("c1").ran == ["c1", "c2", "c3"]
+
+
 def test_a_redefinition_that_reads_the_name_reruns() -> None:
     nb = Session("x = 1", "y = x", "x = x + 1", "z = x")
     nb.run_all()
@@ -951,8 +965,9 @@ def test_importing_something_else_under_the_same_name_is_a_redefinition() -> Non
 
     assert not nb.core.graph.interchangeable("m")
     outcome = nb.run("c1")
-    assert outcome.ran == ["c1", "c2"]
+    assert outcome.ran == ["c1"]  # c2 reads the same math module again: nothing changed
     assert outcome.plan.restore == {"m": "c3"}  # cmath goes back, its reader keeps its value
+    assert nb.ns["m"].__name__ == "cmath"
 
 
 def test_a_cell_edited_while_it_ran_is_not_current_afterwards() -> None:
