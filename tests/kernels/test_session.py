@@ -29,13 +29,6 @@ from reactive_notebook.kernels.session import (
 
 
 @pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(scope="module")
 def session(loop: asyncio.AbstractEventLoop) -> Iterator[KernelSession]:
     """One kernel for the module: starting one costs about a second."""
     env = dict(os.environ, SERVER_API_KEY="sk-secret", AWS_SECRET_ACCESS_KEY="x")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,13 +104,6 @@ class Shown:
 def _cells(traceback: str) -> list[str]:
     """The ``Cell In[N]`` headings of a traceback."""
     return re.findall(r"Cell In\[\d+\]", traceback)
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
 
 
 @pytest.fixture(scope="module")
