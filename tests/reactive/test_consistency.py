@@ -141,12 +141,10 @@ def oracle(cells: list[tuple[str, str]]) -> dict[str, Outcome | None]:
             exec(code[cell_id], namespace)
             results[cell_id] = _snapshot(namespace, defines)
         except Exception:
-            # A failed cell wrote the names it bound before raising: a fresh name
-            # (not an input) now present, an input now holding another object.
+            # A failed cell wrote the names it bound (or deleted) before raising: a
+            # name that now holds another object than its input, or none any more.
             bound = frozenset(
-                n
-                for n in defines
-                if n in namespace and (n not in before or namespace[n] is not before[n])
+                n for n in defines if namespace.get(n, MISSING) is not before.get(n, MISSING)
             )
             results[cell_id] = ("error", _snapshot(namespace, bound)[1])
         return results[cell_id]
