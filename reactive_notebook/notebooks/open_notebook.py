@@ -417,7 +417,8 @@ class OpenNotebook:
             self._begin(cell, event.execution_count)
             self._finish_outputs(cell)
             ran = self._ran.get(cell.id)
-            self.core.record(cell.id, ok=False, ran=ran, untouched=event.untouched)
+            unbound = event.unbound if status == "error" else None
+            self.core.record(cell.id, ok=False, ran=ran, untouched=event.untouched, unbound=unbound)
             self._learn_star_names(cell.id, event.star_names, bound=False)
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
             self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)

@@ -86,11 +86,21 @@ class ReactiveCore:
         ran: CellRun | None = None,
         untouched: frozenset[str] = frozenset(),
         replay: bool = False,
+        unbound: frozenset[str] | None = None,
     ) -> None:
         """A planned cell finished running; ``ran`` is :meth:`snapshot` taken at planning,
         ``untouched`` the names the runner saw it leave alone, ``replay``: the plan re-ran
-        it only to give back a value (``Plan.replays``)."""
-        self.state.record(self.graph, cell_id, ok=ok, ran=ran, untouched=untouched, replay=replay)
+        it only to give back a value (``Plan.replays``), ``unbound``: the names a failed
+        cell did not bind (None: unknown)."""
+        self.state.record(
+            self.graph,
+            cell_id,
+            ok=ok,
+            ran=ran,
+            untouched=untouched,
+            replay=replay,
+            unbound=unbound,
+        )
 
     def learn_writes(self, cell_id: str, names: frozenset[str], *, bound: bool) -> set[str]:
         """A run told what the cell's star imports bind (``from m import *``): they count

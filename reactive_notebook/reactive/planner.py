@@ -345,7 +345,7 @@ def _restores(
 def _provides_current(
     graph: NotebookGraph, state: RunState, provider: str, names: set[str]
 ) -> bool:
-    if not state.is_current(graph, provider):
+    if not (state.is_current(graph, provider) or state.bound_current(graph, provider, names)):
         return False
     defines = graph.analysis(provider).defines
     for name in names:

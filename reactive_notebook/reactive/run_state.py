@@ -13,7 +13,7 @@ not at the whole notebook.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .graph import NotebookGraph
 
@@ -27,6 +27,8 @@ class CellRun:
     ok: bool
     #: (name, what it imports) for the names the cell binds only by importing
     imports: frozenset[tuple[str, str]] = frozenset()
+    #: of a failed run, the names it did not bind (None: not known, take all)
+    unbound: frozenset[str] | None = None
 
     def same_import(self, name: str, target: str | None) -> bool:
         """The run bound ``name`` by importing ``target``, and succeeded: re-running the
@@ -89,6 +91,7 @@ class RunState:
         ran: CellRun | None = None,
         untouched: frozenset[str] = frozenset(),
         replay: bool = False,
+        unbound: frozenset[str] | None = None,
     ) -> None:
         """A cell finished (``ok``: without raising). Its dependents become stale, unless
         it was a ``replay`` that succeeded (same code, same inputs: same values).
@@ -104,13 +107,27 @@ class RunState:
         if ran is None:
             ran = self.snapshot(graph, cell_id)
         before = self.runs.get(cell_id)
-        self.runs[cell_id] = CellRun(ran.fingerprint, ran.writes, ok, ran.imports)
+        missing = frozenset() if ok else unbound
+        self.runs[cell_id] = CellRun(ran.fingerprint, ran.writes, ok, ran.imports, missing)
         self.shown.discard(cell_id)
         for name in ran.writes - untouched:  # a `del x` is the last word on `x` too
             self.last_writer[name] = cell_id
         self._unstale(cell_id)
         if not (replay and ok):
             self.mark_stale(graph, self.affected_readers(graph, cell_id, before))
+
+    def bound_current(self, graph: NotebookGraph, cell_id: str, names: Iterable[str]) -> bool:
+        """The cell failed, with its current code and inputs, after binding ``names``: a
+        new run would fail the same way, so the kernel holds what it gives them."""
+        run = self.runs.get(cell_id)
+        return (
+            run is not None
+            and not run.ok
+            and run.unbound is not None
+            and run.fingerprint == graph.fingerprint(cell_id)
+            and cell_id not in self.stale
+            and not any(name in run.unbound for name in names)
+        )
 
     def affected_readers(
         self, graph: NotebookGraph, cell_id: str, run: CellRun | None
@@ -134,7 +151,7 @@ class RunState:
         run = self.runs.get(cell_id)
         if run is None:
             return
-        self.runs[cell_id] = CellRun(run.fingerprint, run.writes | names, run.ok, run.imports)
+        self.runs[cell_id] = replace(run, writes=run.writes | names)
         for name in names:
             self.last_writer[name] = cell_id
 

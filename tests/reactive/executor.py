@@ -76,7 +76,7 @@ def execute_plan(
             same = {n for n, v in before.items() if namespace.get(n, _MISSING) is v}
             lacking[index] = untouched | frozenset(same)
             executed.errors[step.cell_id] = error
-            core.record(step.cell_id, ok=False, untouched=untouched)
+            core.record(step.cell_id, ok=False, untouched=untouched, unbound=lacking[index])
             continue
         untouched = _left_alone(namespace, step.fresh, hidden, step.deletes)
         if after_success is not None:

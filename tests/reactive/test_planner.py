@@ -716,6 +716,18 @@ def test_readers_of_a_name_a_failed_cell_did_not_bind_are_blocked_saying_which()
     assert nb.ns["c"] == 1
 
 
+def test_a_reader_of_what_a_failed_cell_bound_runs_without_rerunning_it() -> None:
+    # Same code, same inputs: running it again would fail the same way, after binding
+    # the same `math`.
+    nb = Session("import math\nraise ValueError('style')\nstyle = 1", "p = math.pi")
+    nb.run_all()
+    nb.edit("c2", "p = math.e")
+
+    assert nb.run("c2").ran == ["c2"]
+    nb.edit("c1", "import math\nstyle = 1")  # fixed: it runs again, its reader too
+    assert nb.run("c2").ran == ["c1", "c2"]
+
+
 def test_a_failed_rerun_does_not_pass_off_its_previous_value_as_bound() -> None:
     nb = Session("t = 1", "x = 10 / t", "y = x")
     nb.run_all()
