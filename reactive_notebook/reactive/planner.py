@@ -215,7 +215,9 @@ def _closure(
         for child, linked in graph.children(cell_id).items() if reach else ():
             names = linked - imported
             if not names:
-                continue  # it reads only modules the cell imports again: the same objects
+                if child not in state.stale:
+                    continue  # it reads only modules the cell imports again: the same ones
+                names = linked
             if child in planned:
                 if expanded.get(child, reach) < reach:
                     work.append((child, reach))  # reached again from further up: further

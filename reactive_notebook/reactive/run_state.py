@@ -176,17 +176,27 @@ class RunState:
         not: what it shows does not depend on the earlier definition."""
         if not self.runs and not self.shown:
             return  # nothing on show (a notebook being written): nothing is stale
-        stack = [c for c in cell_ids if c in graph]
-        seen: set[str] = set()
+        # (cell, whether a cell it depends on cannot run): then none of its names will
+        # be there, so even the readers of only the modules it imports are stale.
+        stack = [(c, False) for c in cell_ids if c in graph]
+        seen: set[tuple[str, bool]] = set()
         while stack:
-            cell_id = stack.pop()
-            if cell_id in seen or cell_id in self.stale:
-                continue  # a stale cell's descendants were marked when it became stale
-            seen.add(cell_id)
-            if cell_id in self.runs or cell_id in self.shown:
+            cell_id, blocked = stack.pop()
+            blocked = blocked or graph.problem(cell_id) is not None
+            if (cell_id, blocked) in seen:
+                continue
+            seen.add((cell_id, blocked))
+            if cell_id in self.stale:
+                if not blocked:
+                    continue  # its readers were marked when it became stale
+            elif cell_id in self.runs or cell_id in self.shown:
                 self.stale.add(cell_id)
                 self.stale_changed.add(cell_id)
-            stack.extend(self.affected_readers(graph, cell_id, self.runs.get(cell_id)))
+            if blocked:
+                readers = graph.readers_of(cell_id)
+            else:
+                readers = self.affected_readers(graph, cell_id, self.runs.get(cell_id))
+            stack.extend((reader, blocked) for reader in readers)
 
     def forget(self, cell_id: str) -> frozenset[str]:
         """A cell was deleted: the names it last wrote, to delete from the kernel."""
