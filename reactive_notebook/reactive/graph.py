@@ -262,6 +262,21 @@ class NotebookGraph:
             if any(kind is EdgeKind.DATA for kind, _ in labels)
         ]
 
+    def can_run(self, cell_id: str) -> bool:
+        """No problem on the cell nor on any cell it reads from, directly or not (walks
+        its ancestors: use where that is rare)."""
+        seen = {cell_id}
+        stack = [cell_id]
+        while stack:
+            current = stack.pop()
+            if self.problem(current) is not None:
+                return False
+            for source in set(self.providers(current).values()):
+                if source not in seen:
+                    seen.add(source)
+                    stack.append(source)
+        return True
+
     def providers(self, cell_id: str) -> dict[str, str]:
         """For each name the cell reads from another cell: the cell it reads it from."""
         result: dict[str, str] = {}

@@ -248,7 +248,7 @@ def _same_imports(graph: NotebookGraph, state: RunState, cell_id: str) -> frozen
     analysis = graph.analysis(cell_id)
     if run is None or not run.imports or not analysis.imports:
         return frozenset()
-    if graph.problem(cell_id) is not None:
+    if not graph.can_run(cell_id):
         return frozenset()  # it will not run: what reads from it cannot either
     return frozenset(n for n, target in analysis.imports if run.same_import(n, target))
 

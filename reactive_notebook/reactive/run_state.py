@@ -113,7 +113,9 @@ class RunState:
         for name in ran.writes - untouched:  # a `del x` is the last word on `x` too
             self.last_writer[name] = cell_id
         self._unstale(cell_id)
-        if not (replay and ok):
+        if not ok:  # it may have stopped before an import: every reader is affected
+            self.mark_stale(graph, graph.readers_of(cell_id))
+        elif not replay:
             self.mark_stale(graph, self.affected_readers(graph, cell_id, before))
 
     def bound_current(self, graph: NotebookGraph, cell_id: str, names: Iterable[str]) -> bool:
@@ -144,6 +146,8 @@ class RunState:
             names = [n for n, p in graph.providers(reader).items() if p == cell_id]
             if not all(run.same_import(n, analysis.import_target(n)) for n in names):
                 affected.append(reader)
+        if len(affected) < len(readers) and not graph.can_run(cell_id):
+            return readers  # waiting on a cell that cannot run: it will bind nothing
         return affected
 
     def wrote(self, cell_id: str, names: frozenset[str]) -> None:
