@@ -101,6 +101,9 @@ class CellAnalysis:
     function_reads: frozenset[tuple[str, frozenset[str]]] = frozenset()
     immediate_reads: frozenset[str] = frozenset()
     writes_unknown: bool = False
+    #: names bound by the imports the cell starts with: whatever fails later in the cell,
+    #: a run binds them first (to the modules it bound last time: they are cached)
+    leading_imports: frozenset[str] = frozenset()
     defines: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -177,7 +180,24 @@ def _analyze_python_cached(code: str) -> CellAnalysis:
         ),
         immediate_reads=immediate & followed,
         writes_unknown=dyn.writes_unknown,
+        leading_imports=_leading_imports(tree) if imports else frozenset(),
     )
+
+
+def _leading_imports(tree: ast.Module) -> frozenset[str]:
+    """The names the cell's first statements bind, while they are plain imports."""
+    names: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.Import):
+            for alias in statement.names:
+                names.add(alias.asname or alias.name.partition(".")[0])
+        elif isinstance(statement, ast.ImportFrom) and statement.module != "__future__":
+            if any(alias.name == "*" for alias in statement.names):
+                break
+            names.update(alias.asname or alias.name for alias in statement.names)
+        else:
+            break
+    return frozenset(names)
 
 
 def _public(names: Iterable[str]) -> frozenset[str]:

@@ -242,15 +242,19 @@ def _closure(
 
 
 def _same_imports(graph: NotebookGraph, state: RunState, cell_id: str) -> frozenset[str]:
-    """The names a re-run of the cell binds to the objects it bound last time: names it
-    binds only by importing, what it imported then (modules are cached)."""
+    """The names a re-run of the cell binds to the objects it bound last time: names its
+    first statements bind only by importing what they imported then (modules are cached;
+    nothing in the cell can fail before them)."""
     run = state.runs.get(cell_id)
     analysis = graph.analysis(cell_id)
     if run is None or not run.imports or not analysis.imports:
         return frozenset()
     if not graph.can_run(cell_id):
         return frozenset()  # it will not run: what reads from it cannot either
-    return frozenset(n for n, target in analysis.imports if run.same_import(n, target))
+    leading = analysis.leading_imports
+    return frozenset(
+        n for n, target in analysis.imports if n in leading and run.same_import(n, target)
+    )
 
 
 def _keeps_value(

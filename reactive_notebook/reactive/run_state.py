@@ -135,16 +135,20 @@ class RunState:
         self, graph: NotebookGraph, cell_id: str, run: CellRun | None
     ) -> list[str]:
         """The cells reading from ``cell_id`` whose inputs a new run of it changes: not
-        those reading only names it imports, as it did in ``run`` (the same modules),
-        unless it cannot run at all (then none of its names is there for them)."""
+        those reading only names its first statements import, as they did in ``run``
+        (the same modules, bound before anything in the cell can fail), unless it cannot
+        run at all (then none of its names is there for them)."""
         analysis = graph.analysis(cell_id)
         readers = graph.readers_of(cell_id)
         if run is None or not run.imports or graph.problem(cell_id) is not None:
             return readers
         affected = []
+        leading = analysis.leading_imports
         for reader in readers:
             names = [n for n, p in graph.providers(reader).items() if p == cell_id]
-            if not all(run.same_import(n, analysis.import_target(n)) for n in names):
+            if not all(
+                n in leading and run.same_import(n, analysis.import_target(n)) for n in names
+            ):
                 affected.append(reader)
         if len(affected) < len(readers) and not graph.can_run(cell_id):
             return readers  # waiting on a cell that cannot run: it will bind nothing

@@ -182,6 +182,15 @@ def test_readers_of_only_a_module_a_rerun_imports_again_keep_their_values() -> N
     assert nb.run("c1").ran == ["c1", "c2", "c3"]
 
 
+def test_an_import_after_something_that_may_fail_is_not_taken_as_the_same() -> None:
+    # `b += 0` may fail before the import: its readers must re-run (or be blocked).
+    nb = Session("b = 1", "b += 0\nimport math as a", "p = a.pi")
+    nb.run_all()
+    nb.edit("c1", "b = 2")
+
+    assert nb.run("c1").ran == ["c1", "c2", "c3"]
+
+
 def test_a_redefinition_that_reads_the_name_reruns() -> None:
     nb = Session("x = 1", "y = x", "x = x + 1", "z = x")
     nb.run_all()
