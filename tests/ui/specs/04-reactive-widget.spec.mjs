@@ -101,9 +101,12 @@ widgetTest('reactive: a failing cell shows its error and its dependents blocked'
   await cells.nth(0).getByText('ZeroDivisionError').first().waitFor({ timeout: TIMEOUT });
   await expectStatus(cells.nth(1), 'blocked');
   await expectStatus(cells.nth(2), 'blocked');
-  // The reason names the failed cell as a link to it.
+  // The reason names the failed cell as a link to it, and the name it did not define.
   const reason = cells.nth(1).locator('.jp-ReactiveCell-reason');
-  assert.match(await reason.innerText(), /^cell #1 failed \(ZeroDivisionError: division by zero\)$/);
+  assert.match(
+    await reason.innerText(),
+    /^cell #1 failed before defining `a` \(ZeroDivisionError: division by zero\)$/,
+  );
   await page.screenshot('error and blocked dependents');
   await reason.locator('.jp-ReactiveCell-cellLink').click();
   await waitFor(
