@@ -1,0 +1,138 @@
+"""The live-document adapter (issue 14, first step): a YNotebook changed by cell id.
+
+A second pycrdt document kept in sync by Y updates plays a tab, as a room's client would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nbformat
+from jupyter_ydoc import YNotebook
+from pycrdt import Doc
+
+from reactive_notebook.notebooks.live_document import LIVE_ORIGIN, LiveNotebook
+
+
+def _notebook(*codes: str) -> dict[str, Any]:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(code) for code in codes]
+    return dict(nbformat.from_dict(notebook))
+
+
+class Tab:
+    """A second document synced with the live one both ways, as a browser tab is."""
+
+    def __init__(self, live: LiveNotebook) -> None:
+        self.live = live
+        self.document = YNotebook(Doc())
+        self.document.ydoc.apply_update(live.document.ydoc.get_update())
+        live.document.ydoc.observe(lambda event: self._receive(event.update))
+        self.document.ydoc.observe(lambda event: self._send(event.update))
+        self._applying = False
+
+    def _receive(self, update: bytes) -> None:
+        if not self._applying:
+            self._applying = True
+            try:
+                self.document.ydoc.apply_update(update)
+            finally:
+                self._applying = False
+
+    def _send(self, update: bytes) -> None:
+        if not self._applying:
+            self._applying = True
+            try:
+                self.live.document.ydoc.apply_update(update)
+            finally:
+                self._applying = False
+
+    def sources(self) -> list[str]:
+        return [str(cell["source"]) for cell in self.document.ycells]
+
+    def type_into(self, index: int, text: str) -> None:
+        with self.document.ydoc.transaction(origin="tab"):
+            source = self.document.ycells[index]["source"]
+            source.insert(len(source), text)
+
+
+def test_a_notebook_goes_in_and_comes_out_as_nbformat() -> None:
+    notebook = _notebook("x = 1", "print(x)")
+    live = LiveNotebook.from_nbformat(notebook)
+    out = live.to_nbformat()
+    nbformat.validate(nbformat.from_dict(out))
+    assert [c["source"] for c in out["cells"]] == ["x = 1", "print(x)"]
+    assert live.cell_ids() == [c["id"] for c in notebook["cells"]]
+
+
+def test_changes_by_cell_id_reach_a_tab() -> None:
+    live = LiveNotebook.from_nbformat(_notebook("a = 1", "b = a"))
+    tab = Tab(live)
+    first, second = live.cell_ids()
+    added = live.insert_cell(1, dict(nbformat.v4.new_code_cell("c = 3")))
+    live.set_source(first, "a = 2")
+    live.move_cell(second, 0)
+    assert tab.sources() == ["b = a", "a = 2", "c = 3"]
+    live.delete_cell(added)
+    assert tab.sources() == ["b = a", "a = 2"]
+    assert live.cell_ids() == [second, first]
+
+
+def test_a_stream_grows_in_place_and_outputs_reach_a_tab() -> None:
+    live = LiveNotebook.from_nbformat(_notebook("for i in range(3): print(i)"))
+    tab = Tab(live)
+    (cell_id,) = live.cell_ids()
+    live.set_execution_state(cell_id, "busy")
+    for i in range(3):
+        live.append_output(cell_id, {"output_type": "stream", "name": "stdout", "text": f"{i}\n"})
+    live.append_output(
+        cell_id,
+        {
+            "output_type": "execute_result",
+            "data": {"text/plain": "7"},
+            "metadata": {},
+            "execution_count": 4,
+        },
+    )
+    live.set_execution_count(cell_id, 4)
+    outputs = tab.document.ycells[0]["outputs"].to_py()
+    assert [o["output_type"] for o in outputs] == ["stream", "execute_result"]
+    assert outputs[0]["text"] == "0\n1\n2\n"
+    cell = live.cell(cell_id)
+    assert cell["execution_count"] == 4
+    nbformat.validate(nbformat.from_dict(live.to_nbformat()))
+    live.clear_outputs(cell_id)
+    assert tab.document.ycells[0]["outputs"].to_py() == []
+
+
+def test_each_change_is_one_transaction_with_our_origin() -> None:
+    live = LiveNotebook.from_nbformat(_notebook("a = 1"))
+    origins: list[Any] = []
+    live.cells.observe_deep(lambda events: origins.append(events[0].transaction.origin))
+    (cell_id,) = live.cell_ids()
+    live.set_source(cell_id, "a = 22")
+    live.append_output(cell_id, {"output_type": "stream", "name": "stdout", "text": "x"})
+    assert origins == [LIVE_ORIGIN, LIVE_ORIGIN]
+
+
+def test_a_tabs_edit_is_reported_with_its_cell_and_ours_are_not() -> None:
+    live = LiveNotebook.from_nbformat(_notebook("a = 1", "b = a"))
+    tab = Tab(live)
+    seen: list[set[str]] = []
+    live.observe_others(seen.append)
+    first, second = live.cell_ids()
+    live.set_source(first, "a = 5")  # ours: not reported
+    tab.type_into(1, " + 1")
+    assert seen == [{second}]
+    assert live.cell(second)["source"] == "b = a + 1"
+
+
+def test_a_cell_a_tab_adds_is_reported_by_its_id() -> None:
+    live = LiveNotebook.from_nbformat(_notebook("a = 1"))
+    tab = Tab(live)
+    seen: list[set[str]] = []
+    live.observe_others(seen.append)
+    with tab.document.ydoc.transaction(origin="tab"):
+        tab.document.ycells.append(tab.document.create_ycell(dict(nbformat.v4.new_code_cell("z"))))
+    (added,) = [c for c in live.cell_ids() if live.cell(c)["source"] == "z"]
+    assert seen == [{added}]
