@@ -24,7 +24,6 @@ the edges of the names that cell reads or defines.
 from __future__ import annotations
 
 import itertools
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -40,7 +39,16 @@ from .edges import (
     cascade_closure,
     cascade_neighbours,
 )
-from .ordering import PositionIndex, topological_rank
+from .import_targets import ImportTargets
+from .ordering import (
+    PositionIndex,
+    between,
+    insert_sorted,
+    remove_sorted,
+    topological_rank,
+)
+from .ordering import neighbours as around
+from .read_rule import read_edges
 
 __all__ = ["CellProblem", "Edge", "EdgeKind", "GraphChange", "Label", "NotebookGraph"]
 
@@ -68,8 +76,7 @@ class NotebookGraph:
         self._cells: dict[str, _Cell] = {}
         self._definers: dict[str, list[str]] = {}  # name -> cells, in notebook order
         self._readers: dict[str, list[str]] = {}  # name -> cells loading it, in notebook order
-        # name -> how many of its definers import what (None: bind it otherwise)
-        self._import_targets: dict[str, dict[str | None, int]] = {}
+        self._imports = ImportTargets()  # what each name's definers import
         self._out: dict[str, dict[str, set[Label]]] = {}
         self._in: dict[str, dict[str, set[Label]]] = {}
         self._overwrite_edges: dict[str, set[Edge]] = {}  # name -> its overwrite chain
@@ -124,8 +131,7 @@ class NotebookGraph:
     def _same_import(self, name: str) -> bool:
         if len(self._definers.get(name, ())) < 2:
             return False
-        targets = self._import_targets.get(name, {})
-        return len(targets) == 1 and None not in targets
+        return self._imports.alike(name)
 
     def insert(
         self,
@@ -191,11 +197,11 @@ class NotebookGraph:
             dynamic.remove_unknown_writer(cell_id)
         start = dynamic.index_after(self._first_definer(cell_id))
         for name in cell.loads:
-            self._remove_sorted(self._readers[name], cell_id)
+            remove_sorted(self._readers[name], cell_id, self._key)
         self._positions.remove(cell_id)
         self._positions.insert(cell_id, after)
         for name in cell.loads:
-            self._insert_sorted(self._readers[name], cell_id)
+            insert_sorted(self._readers[name], cell_id, self._key)
         self._version += 1
         for name in cell.analysis.defines:
             self._definers[name].sort(key=self._key)
@@ -376,31 +382,31 @@ class NotebookGraph:
         for name in old_defines - new_defines:
             assert old is not None
             definers = self._definers[name]
-            neighbours[name] = self._neighbours(definers, cell_id)
-            self._remove_sorted(definers, cell_id)
+            neighbours[name] = around(definers, cell_id, self._key)
+            remove_sorted(definers, cell_id, self._key)
             if not definers:
                 del self._definers[name]
-            self._count_import(name, old.analysis.import_target(name), -1)
+            self._imports.count(name, old.analysis.import_target(name), -1)
         for name in new_defines - old_defines:
             assert new is not None
             definers = self._definers.setdefault(name, [])
-            self._insert_sorted(definers, cell_id)
-            neighbours[name] = self._neighbours(definers, cell_id)
-            self._count_import(name, new.analysis.import_target(name), +1)
+            insert_sorted(definers, cell_id, self._key)
+            neighbours[name] = around(definers, cell_id, self._key)
+            self._imports.count(name, new.analysis.import_target(name), +1)
         retargeted: set[str] = set()
         if old is not None and new is not None and old.analysis.imports != new.analysis.imports:
             changed = {n for n, _ in old.analysis.imports ^ new.analysis.imports}
             retargeted = changed & old_defines & new_defines
             for name in retargeted:
-                self._count_import(name, old.analysis.import_target(name), -1)
-                self._count_import(name, new.analysis.import_target(name), +1)
+                self._imports.count(name, old.analysis.import_target(name), -1)
+                self._imports.count(name, new.analysis.import_target(name), +1)
         for name in old_loads - new_loads:
             readers = self._readers[name]
-            self._remove_sorted(readers, cell_id)
+            remove_sorted(readers, cell_id, self._key)
             if not readers:
                 del self._readers[name]
         for name in new_loads - old_loads:
-            self._insert_sorted(self._readers.setdefault(name, []), cell_id)
+            insert_sorted(self._readers.setdefault(name, []), cell_id, self._key)
         added = new_defines - old_defines
         for name, (above, below) in neighbours.items():
             self._definer_changed(name, cell_id, above, below, added=name in added)
@@ -450,42 +456,11 @@ class NotebookGraph:
         definers = self._definers.get(name, [])
         if was_alike and (above is None or definers[0] == above):
             above = None
-        for reader in self._between(self._readers.get(name, []), above, below):
+        for reader in between(self._readers.get(name, []), above, below, self._key):
             self._recompute_reader(name, reader)
 
-    def _neighbours(self, ordered: list[str], cell_id: str) -> tuple[str | None, str | None]:
-        """The cells right before and after ``cell_id`` in ``ordered`` (which holds it)."""
-        index = bisect_left(ordered, self._key(cell_id), key=self._key)
-        return (
-            ordered[index - 1] if index > 0 else None,
-            ordered[index + 1] if index + 1 < len(ordered) else None,
-        )
-
     def _between(self, ordered: list[str], after: str | None, upto: str | None) -> list[str]:
-        """The cells of ``ordered`` after ``after`` and up to ``upto`` (both cells of the
-        notebook; None: from the start, to the end)."""
-        key = self._key
-        start = 0 if after is None else bisect_right(ordered, key(after), key=key)
-        stop = len(ordered) if upto is None else bisect_right(ordered, key(upto), key=key)
-        return ordered[start:stop]
-
-    def _insert_sorted(self, ordered: list[str], cell_id: str) -> None:
-        ordered.insert(bisect_left(ordered, self._key(cell_id), key=self._key), cell_id)
-
-    def _remove_sorted(self, ordered: list[str], cell_id: str) -> None:
-        index = bisect_left(ordered, self._key(cell_id), key=self._key)
-        if index < len(ordered) and ordered[index] == cell_id:
-            del ordered[index]
-        else:  # not where its key says (cannot happen while the lists stay sorted)
-            ordered.remove(cell_id)
-
-    def _count_import(self, name: str, target: str | None, delta: int) -> None:
-        counts = self._import_targets.setdefault(name, {})
-        counts[target] = counts.get(target, 0) + delta
-        if counts[target] <= 0:
-            del counts[target]
-        if not counts:
-            del self._import_targets[name]
+        return between(ordered, after, upto, self._key)
 
     def _refresh_upward(self, cell_id: str) -> None:
         """After a move: which of the cell's edges now point up the notebook."""
@@ -531,32 +506,16 @@ class NotebookGraph:
         ambiguous = False
         cell = self._cells.get(reader)
         definers = self._definers.get(name, [])
-        # A cell with a star import may get any name from it (which, is known once it has
-        # run): it reads a name from a cell above, never from one below it.
-        starred = cell is not None and bool(cell.analysis.star_imports)
-        if starred and definers and self._key(definers[0]) >= self._key(reader):
-            definers = []  # none above: the star import's, presumably
         if cell is not None and name in cell.loads and definers:
-            if len(definers) == 1:
-                if definers[0] != reader:
-                    new.append((definers[0], reader, EdgeKind.DATA, name))
-            elif name in self._interchangeable:
-                # The nearest other definer above; above them all, the first other one.
-                above = bisect_left(definers, self._key(reader), key=self._key)
-                if above:
-                    provider = definers[above - 1]
-                else:
-                    provider = definers[1] if definers[0] == reader else definers[0]
-                new.append((provider, reader, EdgeKind.DATA, name))
-            else:
-                above = bisect_left(definers, self._key(reader), key=self._key)
-                if above == 0:
-                    # builtins fall back to the builtin
-                    ambiguous = name in cell.analysis.reads
-                else:
-                    new.append((definers[above - 1], reader, EdgeKind.DATA, name))
-                    if above < len(definers) and definers[above] != reader:
-                        new.append((reader, definers[above], EdgeKind.ORDER, name))
+            new, ambiguous = read_edges(
+                name,
+                reader,
+                definers,
+                self._key,
+                alike=name in self._interchangeable,
+                starred=bool(cell.analysis.star_imports),
+                strict=name in cell.analysis.reads,
+            )
         elif cell is not None and name in cell.analysis.reads:
             # no cell defines it: the nearest cell above binding names it cannot name may
             writer = self._dynamic.unknown_writer_above(reader)

@@ -7,7 +7,7 @@ and only when two neighbours touch are all keys respaced (amortised O(1)).
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 
 _GAP = 1 << 20
@@ -105,3 +105,39 @@ def topological_rank(
                 if indegree[target] == 0:
                     heapq.heappush(heap, (key(target), target))
     return rank
+
+
+# -- lists of cell ids kept in notebook order (a name's definers, its readers) ----------
+
+
+def neighbours(
+    ordered: list[str], cell_id: str, key: Callable[[str], int]
+) -> tuple[str | None, str | None]:
+    """The cells right before and after ``cell_id`` in ``ordered`` (which holds it)."""
+    index = bisect_left(ordered, key(cell_id), key=key)
+    return (
+        ordered[index - 1] if index > 0 else None,
+        ordered[index + 1] if index + 1 < len(ordered) else None,
+    )
+
+
+def between(
+    ordered: list[str], after: str | None, upto: str | None, key: Callable[[str], int]
+) -> list[str]:
+    """The cells of ``ordered`` after ``after`` and up to ``upto`` (both cells of the
+    notebook; None: from the start, to the end)."""
+    start = 0 if after is None else bisect_right(ordered, key(after), key=key)
+    stop = len(ordered) if upto is None else bisect_right(ordered, key(upto), key=key)
+    return ordered[start:stop]
+
+
+def insert_sorted(ordered: list[str], cell_id: str, key: Callable[[str], int]) -> None:
+    ordered.insert(bisect_left(ordered, key(cell_id), key=key), cell_id)
+
+
+def remove_sorted(ordered: list[str], cell_id: str, key: Callable[[str], int]) -> None:
+    index = bisect_left(ordered, key(cell_id), key=key)
+    if index < len(ordered) and ordered[index] == cell_id:
+        del ordered[index]
+    else:  # not where its key says (cannot happen while the lists stay sorted)
+        ordered.remove(cell_id)
