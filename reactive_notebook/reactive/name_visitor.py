@@ -31,6 +31,7 @@ from .dynamic_names import DynamicAccess
 from .dynamic_visit import visit_dynamic_call, visit_namespace_subscript
 from .ipython_syntax import IPYTHON_METHODS
 from .ipython_visit import visit_ipython_call
+from .match_visit import visit_match_capture, visit_match_case, visit_match_mapping
 from .names import is_ambient, is_private
 from .scopes import (
     Scope,
@@ -508,25 +509,6 @@ class NameVisitor:
         if not was_bound:
             scope.bound.discard(name)
 
-    def _visit_match_case(self, node: ast.match_case) -> None:
-        self._visit(node.pattern)
-        if node.guard is not None:
-            self._visit(node.guard)
-        self._visit_all(node.body)
-
-    def _visit_match_capture(self, node: ast.MatchAs | ast.MatchStar) -> None:
-        pattern = getattr(node, "pattern", None)
-        if pattern is not None:
-            self._visit(pattern)
-        if node.name is not None:
-            self._bind(node.name)
-
-    def _visit_match_mapping(self, node: ast.MatchMapping) -> None:
-        self._visit_all(node.keys)
-        self._visit_all(node.patterns)
-        if node.rest is not None:
-            self._bind(node.rest)
-
     # -- IPython: magics and shell commands ----------------------------------
 
     def _visit_call(self, node: ast.Call) -> None:
@@ -573,10 +555,10 @@ _DISPATCH: dict[type[ast.AST], Callable[[NameVisitor, Any], None]] = {
     ast.Global: NameVisitor._visit_global,
     ast.Nonlocal: NameVisitor._visit_nonlocal,
     ast.ExceptHandler: NameVisitor._visit_except_handler,
-    ast.match_case: NameVisitor._visit_match_case,
-    ast.MatchAs: NameVisitor._visit_match_capture,
-    ast.MatchStar: NameVisitor._visit_match_capture,
-    ast.MatchMapping: NameVisitor._visit_match_mapping,
+    ast.match_case: visit_match_case,
+    ast.MatchAs: visit_match_capture,
+    ast.MatchStar: visit_match_capture,
+    ast.MatchMapping: visit_match_mapping,
     ast.Call: NameVisitor._visit_call,
     ast.Attribute: NameVisitor._visit_attribute,
     ast.Expr: NameVisitor._visit_value,
