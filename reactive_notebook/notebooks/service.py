@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import keyword
 import logging
-import unicodedata
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -22,15 +20,14 @@ from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_note
 from ..reactive.analysis import CellAnalysis
 from .cell_analysis import CellAnalyser
 from .connection import is_masked_echo, mask_password
-from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict, shown_id
+from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict
 from .events import EventHub
 from .open_notebook import OpenNotebook
 from .reclaim import Reclaimer, ReclaimPolicy
+from .request_checks import check_code, valid_cell_type, valid_name, valid_output
 from .sql_cells import SqlOptions
 
 log = logging.getLogger(__name__)
-
-MAX_NAME_LENGTH = 200
 
 
 class Store(Protocol):
@@ -112,7 +109,7 @@ class NotebookService:
     ) -> Notebook:
         """A new notebook in ``folder`` (a contents path; default: the user's notebooks
         folder)."""
-        name = _valid_name(name or "Untitled")
+        name = valid_name(name or "Untitled")
         notebook = Notebook(id=new_notebook_id(), name=name, owner=user, revision=1)
         try:
             await self.store.create(notebook, folder)
@@ -135,7 +132,7 @@ class NotebookService:
         self, user: str, notebook_id: str, name: str, expected_revision: int | None = None
     ) -> Notebook:
         opened = await self._get(user, notebook_id)
-        name = _valid_name(name)
+        name = valid_name(name)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             try:
@@ -242,12 +239,12 @@ class NotebookService:
         """Add a cell after ``after_cell_id``; with neither it goes last (``at_end``)
         or first (``at_end=False``)."""
         opened = await self._get(user, notebook_id)
-        kind = _cell_type(cell_type)
-        _check_code(code)
+        kind = valid_cell_type(cell_type)
+        check_code(code)
         if output is not None:
             if kind is not CellType.SQL:
                 raise InvalidRequest("only SQL cells have an output variable", field="output")
-            output = _valid_output(output)
+            output = valid_output(output)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             if after_cell_id is not None:
@@ -289,15 +286,15 @@ class NotebookService:
         """New code (and optionally a new type: Python <-> SQL) for a cell: re-analysed
         and re-linked; nothing runs. A cell that becomes SQL gets a result variable."""
         opened = await self._get(user, notebook_id)
-        _check_code(code)
+        check_code(code)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             cell = self.cell(opened, cell_id)
-            kind = cell.type if cell_type is None else _cell_type(cell_type)
+            kind = cell.type if cell_type is None else valid_cell_type(cell_type)
             if output is not None:  # checked before anything changes
                 if kind is not CellType.SQL:
                     raise InvalidRequest("only SQL cells have an output variable", field="output")
-                output = _valid_output(output)
+                output = valid_output(output)
             linked = cell.type.runs
             new_output = cell.output
             if kind is not cell.type:
@@ -533,53 +530,6 @@ class NotebookService:
         while f"df_{number}" in taken:
             number += 1
         return f"df_{number}"
-
-
-def _cell_type(value: str) -> CellType:
-    if value not in ("python", "sql"):
-        raise InvalidRequest(
-            f"unknown cell type {shown_id(value)}: use 'python' or 'sql'", field="type"
-        )
-    return CellType(value)
-
-
-def _check_code(code: str) -> None:
-    if not isinstance(code, str):
-        raise InvalidRequest("code must be a string", field="code")
-
-
-def _valid_name(name: str) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InvalidRequest("a notebook name must be a non-empty string", field="name")
-    if len(name) > MAX_NAME_LENGTH or any(ch in "/\\" or _is_control(ch) for ch in name):
-        raise InvalidRequest(
-            f"a notebook name has at most {MAX_NAME_LENGTH} characters, no / or \\, no "
-            "control characters and no invisible formatting characters (such as "
-            "right-to-left overrides, which make a file name read as another)",
-            field="name",
-        )
-    return name.strip()
-
-
-def _is_control(character: str) -> bool:
-    """Control characters, and format characters (Unicode category Cf: bidirectional
-    overrides and isolates, zero-width joiners and spaces) that hide what a name says."""
-    return unicodedata.category(character) in ("Cc", "Cf")
-
-
-def _valid_output(name: str) -> str:
-    if (
-        not isinstance(name, str)
-        or not name.isidentifier()
-        or keyword.iskeyword(name)
-        or name.startswith("_")
-    ):
-        raise InvalidRequest(
-            f"output {shown_id(name)} is not a usable variable name for a SQL result "
-            "(a Python identifier, not a keyword, not starting with _)",
-            field="output",
-        )
-    return name
 
 
 def _shown_error(cell: Cell, analysis: CellAnalysis | None) -> str | None:

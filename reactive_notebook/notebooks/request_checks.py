@@ -1,0 +1,60 @@
+"""The checks of what a request asks of a notebook (names, cell types, code, SQL outputs):
+each refuses bad input with an ``InvalidRequest`` a person understands."""
+
+from __future__ import annotations
+
+import keyword
+import unicodedata
+
+from ..models import CellType
+from .errors import InvalidRequest, shown_id
+
+#: The longest notebook name accepted (the API schemas say the same).
+MAX_NAME_LENGTH = 200
+
+
+def valid_cell_type(value: str) -> CellType:
+    if value not in ("python", "sql"):
+        raise InvalidRequest(
+            f"unknown cell type {shown_id(value)}: use 'python' or 'sql'", field="type"
+        )
+    return CellType(value)
+
+
+def check_code(code: str) -> None:
+    if not isinstance(code, str):
+        raise InvalidRequest("code must be a string", field="code")
+
+
+def valid_name(name: str) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidRequest("a notebook name must be a non-empty string", field="name")
+    if len(name) > MAX_NAME_LENGTH or any(ch in "/\\" or is_control(ch) for ch in name):
+        raise InvalidRequest(
+            f"a notebook name has at most {MAX_NAME_LENGTH} characters, no / or \\, no "
+            "control characters and no invisible formatting characters (such as "
+            "right-to-left overrides, which make a file name read as another)",
+            field="name",
+        )
+    return name.strip()
+
+
+def is_control(character: str) -> bool:
+    """Control characters, and format characters (Unicode category Cf: bidirectional
+    overrides and isolates, zero-width joiners and spaces) that hide what a name says."""
+    return unicodedata.category(character) in ("Cc", "Cf")
+
+
+def valid_output(name: str) -> str:
+    if (
+        not isinstance(name, str)
+        or not name.isidentifier()
+        or keyword.iskeyword(name)
+        or name.startswith("_")
+    ):
+        raise InvalidRequest(
+            f"output {shown_id(name)} is not a usable variable name for a SQL result "
+            "(a Python identifier, not a keyword, not starting with _)",
+            field="output",
+        )
+    return name
