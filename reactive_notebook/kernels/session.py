@@ -128,8 +128,11 @@ def runner_source(max_table_rows: int = 1000) -> str:
     It runs in a namespace of its own (``private_code``): the user namespace of the
     kernel stays a stock kernel's.
     """
-    runner = kernel_source("runner")
-    install = "install_reactive_runner(get_ipython())\ndel install_reactive_runner, Any\n"
+    runner = kernel_source("history") + "\n" + kernel_source("runner")
+    install = (
+        "install_reactive_runner(get_ipython(), history_batching)\n"
+        "del install_reactive_runner, history_batching, Any\n"
+    )
     charts = kernel_source("charts")
     install_charts = "install_chart_formatters(get_ipython())\ndel install_chart_formatters\n"
     tables = table_formatter_code(max_table_rows)

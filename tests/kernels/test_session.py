@@ -131,7 +131,7 @@ def test_names_are_deleted_before_the_cell_runs(loop, session) -> None:  # type:
 
 
 def test_the_kernel_namespace_holds_no_runner_names(loop, session) -> None:  # type: ignore[no-untyped-def]
-    names = "('Any', 'install_reactive_runner', 'install_table_formatter')"
+    names = "('Any', 'install_reactive_runner', 'history_batching', 'install_table_formatter')"
     probe = f"print([n for n in {names} if n in globals()])"
     _, events = run(loop, session, RunStep("ns", probe))
     assert events.stdout("ns") == "[]\n"

@@ -46,7 +46,11 @@ Such code always takes the fast path (user input transforms are not meant for it
 from typing import Any
 
 
-def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
+def install_reactive_runner(
+    shell: Any, history_batching: Any, batch_interval: float = 0.015
+) -> None:
+    """Attach the runner to ``shell``. ``history_batching(shell)`` is
+    ``kernel_side/history.py``'s: (hold, write) for the run's history writes."""
     import __future__
 
     import ast
@@ -66,6 +70,7 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
     from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult
 
     kernel = shell.kernel
+    hold_history_writes, write_history = history_batching(shell)
 
     _interrupt = signal.default_int_handler
     CACHED_CELLS = 4096
@@ -414,31 +419,6 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
             else:
                 namespace[name] = value
 
-    def _hold_history_writes() -> Any:
-        """Keep the run's inputs in the history manager's cache until the run ends: its
-        saving thread then writes them in one transaction, not one per cell (a wake-up
-        and an SQLite commit per cell cost more than a fast cell). Returns the
-        configured ``db_cache_size`` to restore, or None."""
-        history = shell.history_manager
-        if history is None or not getattr(history, "using_thread", False):
-            return None
-        size = history.db_cache_size
-        history.db_cache_size = 1 << 30
-        return size
-
-    def _write_history(size: Any) -> None:
-        """Restore ``db_cache_size`` and hand the held inputs to the saving thread, as
-        ``store_inputs`` would have."""
-        if size is None:
-            return
-        history = shell.history_manager
-        history.db_cache_size = size
-        if len(history.db_input_cache) >= size:
-            with contextlib.suppress(Exception):
-                history._restart_thread_if_stopped()
-            if history.save_flag is not None:
-                history.save_flag.set()
-
     def _current_ident() -> Any:
         """The shell request's routing identity (input() prompts are routed by it)."""
         variable = getattr(kernel, "_shell_parent_ident", None)
@@ -525,7 +505,7 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
             # never stops a busy loop: during the run, SIGINT raises KeyboardInterrupt
             # wherever the code is (set once per run; swapping per cell costs 50 us).
             self._kernel_sigint = signal.signal(signal.SIGINT, _interrupt)
-            cache_size = _hold_history_writes()
+            cache_size = hold_history_writes()
             self._done.clear()
             ticker = threading.Thread(target=self._ticker, daemon=True)
             ticker.start()
@@ -552,7 +532,7 @@ def install_reactive_runner(shell: Any, batch_interval: float = 0.015) -> None:
             finally:
                 _put_back(kept, list(kept))
                 signal.signal(signal.SIGINT, self._kernel_sigint)
-                _write_history(cache_size)
+                write_history(cache_size)
                 self._done.set()  # wakes the ticker at once: the run ends without waiting
                 self._flush_streams()
                 kernel.set_parent(self._ident, original_parent, "shell")
