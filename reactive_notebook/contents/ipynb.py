@@ -124,6 +124,17 @@ def notebook_to_nbformat(nb: Notebook) -> NotebookNode:
     return _node(node)
 
 
+def cell_to_nbformat(cell: Cell) -> dict[str, Any]:
+    """One cell as nbformat 4.5 (what a file or a live document holds)."""
+    return _cell_to_dict(cell)
+
+
+def cell_from_nbformat(raw: Mapping[str, Any], cell_id: str) -> Cell:
+    """One nbformat cell as ours, with the id ``cell_id`` (a SQL cell without an output
+    variable keeps None: the caller names it)."""
+    return _cell_from(raw, cell_id)
+
+
 def _cell_to_dict(cell: Cell) -> dict[str, Any]:
     if cell.type is CellType.MARKDOWN or cell.type is CellType.RAW:
         return {

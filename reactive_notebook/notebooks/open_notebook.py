@@ -3,6 +3,13 @@
 Runs happen one at a time per notebook. Requests that arrive during a run are merged
 into one pending set of targets and planned when the current run ends (a cell requested
 twice runs once). Saving is debounced and never on the run's hot path.
+
+The notebook's state lives in two shapes kept in step: ``notebook`` (our model: cells
+with their analysis, status and stale flags, what the API shows) and ``document`` (the
+live shared document, see :mod:`.documents`: what JupyterLab tabs show and what is
+saved). Every change the service makes goes to both; a run writes its outputs,
+execution counts and running marks into the document as they arrive; changes others make
+to the document reach the model through :mod:`.document_sync`.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ from ..reactive.run_state import CellRun
 from .cell_analysis import AnalysisRequest, CellAnalyser
 from .cell_order import CellOrder
 from .display_ids import DisplayIndex
+from .documents import OpenedDocument, PrivateDocuments
 from .events import EventHub
+from .live_document import LiveNotebook
 from .sql_cells import SqlOptions, is_duckdb, sql_run_code
 
 log = logging.getLogger(__name__)
@@ -55,8 +64,19 @@ class OpenNotebook:
         sql: SqlOptions | None = None,
         analyser: CellAnalyser | None = None,
         reserve_kernel: Callable[[str], Awaitable[None]] | None = None,
+        document: OpenedDocument | None = None,
     ) -> None:
         self.notebook = notebook
+        #: The live document (a room's, or a private one made from ``notebook``).
+        self.document = document or PrivateDocuments.make(notebook)
+        #: Called (no arguments) when others changed the document: the service syncs.
+        self.on_document_change: Callable[[], None] | None = None
+        #: Others' changes not applied to the model yet: cell id -> keys; structural.
+        self.others_changes: dict[str, set[str]] = {}
+        self.others_structural = False
+        self._subscription: Any = None
+        #: Our notebook metadata as last written into a document that saves itself.
+        self._written_metadata: dict[str, Any] | None = None
         #: The notebook's cells, found by id in O(1): change them through this only.
         self.cells = CellOrder(notebook.cells)
         self.analyser = analyser or CellAnalyser()
@@ -109,6 +129,50 @@ class OpenNotebook:
         # What the file shows was not made by this kernel: stale once its code or inputs
         # change, or a run cannot reach it.
         self.core.show(c.id for c in runnable if c.outputs or c.execution_count is not None)
+        self._observe()
+
+    # -- the live document -----------------------------------------------------------
+
+    @property
+    def live(self) -> LiveNotebook:
+        return self.document.live
+
+    def _observe(self) -> None:
+        self._subscription = self.live.observe_others(self._on_others)
+
+    def _on_others(self, changes: dict[str, set[str]], structural: bool) -> None:
+        """Inside someone else's transaction: note what changed, sync after it."""
+        for cell_id, keys in changes.items():
+            self.others_changes.setdefault(cell_id, set()).update(keys)
+        self.others_structural |= structural
+        if self.on_document_change is not None:
+            asyncio.get_running_loop().call_soon(self.on_document_change)
+
+    def take_others_changes(self) -> tuple[dict[str, set[str]], bool]:
+        changes, structural = self.others_changes, self.others_structural
+        self.others_changes, self.others_structural = {}, False
+        return changes, structural
+
+    @property
+    def document_changed(self) -> bool:
+        return bool(self.others_changes) or self.others_structural
+
+    async def follow_document(self) -> bool:
+        """Move onto the document that replaced ours (a room cleaned up and made anew);
+        True when it did (the caller writes what the model holds into it)."""
+        replacement = await self.document.current()
+        if replacement is None:
+            return False
+        self._observe()
+        return True
+
+    def write(self, change: Callable[..., object], *args: Any) -> None:
+        """Make one change to the document; a cell someone else deleted meanwhile is
+        skipped (the model follows their deletion right after)."""
+        try:
+            change(*args)
+        except KeyError:
+            log.debug("notebook %s: a change to a cell no longer in the document", self.id)
 
     # -- helpers used by the service -------------------------------------------------
 
@@ -200,8 +264,7 @@ class OpenNotebook:
     async def _save_later(self) -> None:
         await asyncio.sleep(self._save_delay)
         try:
-            self.sync_outputs()
-            await self._save(self.notebook)
+            await self._save_now()
         except Exception as error:  # the next change schedules another save
             log.exception("saving notebook %s failed", self.id)
             self.publish("error", message=f"saving the notebook failed: {error}")
@@ -213,8 +276,31 @@ class OpenNotebook:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-            self.sync_outputs()
-            await self._save(self.notebook)
+            await self._save_now()
+
+    async def _save_now(self) -> None:
+        """Our file write, or, when the document's room writes the file, our notebook
+        metadata (id, name, connection, revision) into the document for it to save."""
+        if self.document.saves_itself:
+            self._write_metadata()
+            return
+        self.sync_outputs()
+        await self._save(self.notebook)
+
+    def _write_metadata(self) -> None:
+        from ..contents.ipynb import REACTIVE_KEY
+
+        notebook = self.notebook
+        metadata = {
+            "id": notebook.id,
+            "name": notebook.name,
+            "owner": notebook.owner,
+            "db_connection": notebook.db_connection,
+            "revision": notebook.revision,
+        }
+        if metadata != self._written_metadata:
+            self.live.set_notebook_metadata(REACTIVE_KEY, metadata)
+            self._written_metadata = metadata
 
     # -- running ---------------------------------------------------------------------
 
@@ -250,6 +336,12 @@ class OpenNotebook:
                 await self.flush()
             elif self._save_task is not None:
                 self._save_task.cancel()
+            if self._subscription is not None:
+                with contextlib.suppress(Exception):
+                    self.live.unobserve(self._subscription)
+                self._subscription = None
+            if save:
+                await self.document.close()
         finally:
             await self.kernel.shutdown()
 
@@ -313,6 +405,8 @@ class OpenNotebook:
             self._set_status(cell_id, CellStatus.BLOCKED, error=reason, stale=True)
         for cell_id in plan.cell_ids:
             self._set_status(cell_id, CellStatus.QUEUED, error=None)
+        # Queued cells show JupyterLab's [*], as cells queued in a stock notebook do.
+        self.write(self.live.set_execution_state, plan.cell_ids, "running")
 
     async def _execute(self, plan: Plan) -> None:
         steps = []
@@ -370,6 +464,7 @@ class OpenNotebook:
         self.core.names_deleted(plan.cleanup)
         self.refresh_stale()
         self._current_plan = None
+        self.write(self.live.set_execution_state, plan.cell_ids, "idle")
         self.publish("kernel_status", state="idle")
 
     def _cell(self, cell_id: str) -> Cell:
@@ -412,6 +507,7 @@ class OpenNotebook:
             replay = self._current_plan is not None and cell.id in self._current_plan.replays
             self.core.record(cell.id, ok=True, ran=ran, untouched=event.untouched, replay=replay)
             self._learn_star_names(cell.id, event.star_names, bound=True)
+            self.write(self.live.set_execution_state, (cell.id,), "idle")
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
             self._begin(cell, event.execution_count)
@@ -421,6 +517,7 @@ class OpenNotebook:
             self.core.record(cell.id, ok=False, ran=ran, untouched=event.untouched, unbound=unbound)
             self._learn_star_names(cell.id, event.star_names, bound=False)
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
+            self.write(self.live.set_execution_state, (cell.id,), "idle")
             self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)
             if self._current_plan is not None and status == "error":
                 plan = self._current_plan
@@ -447,6 +544,7 @@ class OpenNotebook:
 
     def _clear(self, cell: Cell) -> None:
         self.forget_displays(cell.id)
+        self.write(self.live.clear_outputs, cell.id)
         cell.outputs = []
         self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         self.publish("cell_cleared", cell_id=cell.id)
@@ -470,6 +568,7 @@ class OpenNotebook:
         cell.trusted = True
         self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
         cell.execution_count = execution_count
+        self.write(self.live.begin_run, cell.id, execution_count)
         self._set_status(cell.id, CellStatus.RUNNING, error=None)
 
     def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:
@@ -508,6 +607,7 @@ class OpenNotebook:
         upgraded by one updated output: its other outputs are what they were)."""
         for change in self.displays.update(shown_id, source, self._outputs_list):
             cell = self._cell(change.cell_id)
+            self.write(self.live.update_display, cell.id, shown_id, change.output)
             shown = api_output(change.output, trusted=cell.trusted)
             if shown is not None:
                 self.publish(
@@ -522,6 +622,9 @@ class OpenNotebook:
         return self._cell(cell_id).outputs if cell_id in self.cells else None
 
     def _publish_output(self, cell: Cell, output: NbOutput) -> None:
+        """Show a client ``output`` and write it into the document: a client (or a tab)
+        that appends what it is shown holds what the cell stores."""
+        self.write(self.live.append_output, cell.id, output)
         kind = output.get("output_type")
         if kind == "stream":
             self.publish(

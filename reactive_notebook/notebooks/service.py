@@ -3,7 +3,9 @@
 The REST handlers, the WebSocket and the chat tools all call these methods. Every
 operation takes the requesting user and treats another owner's notebook as not found;
 every mutation checks ``expected_revision``, bumps ``revision``, publishes an event to
-that notebook's subscribers only, and schedules a debounced, atomic save.
+that notebook's subscribers only, and is one transaction on the notebook's live document
+(see :mod:`.documents`): a JupyterLab tab of the notebook shows it at once. A document
+that is a collaboration room saves itself; a private one gets a debounced, atomic save.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..contents.ipynb import REACTIVE_KEY, cell_to_nbformat, notebook_from_nbformat
 from ..kernels.outputs import api_error, api_output, api_streams
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
 from ..reactive.analysis import CellAnalysis
+from ..reactive.planner import Plan
 from .cell_analysis import CellAnalyser
 from .connection import is_masked_echo, mask_password
+from .document_sync import apply_others_changes, our_metadata, write_model
+from .documents import DocumentSource, PrivateDocuments
 from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict
 from .events import EventHub
 from .open_notebook import OpenNotebook
@@ -67,8 +73,12 @@ class NotebookService:
         sql: SqlOptions | None = None,
         analyser: CellAnalyser | None = None,
         reclaim: ReclaimPolicy | None = None,
+        documents: DocumentSource | None = None,
     ) -> None:
         self.store = store
+        #: Where open notebooks' live documents come from (collaboration rooms, or private).
+        self.documents = documents or PrivateDocuments()
+        self._syncing: dict[str, asyncio.Task[None]] = {}
         #: Analyses cells without stalling the event loop (large ones in a worker).
         self.analyser = analyser or CellAnalyser()
         self.sql = sql or SqlOptions()
@@ -141,7 +151,7 @@ class NotebookService:
                 await self._drop(notebook_id)
                 raise NotebookNotFound(notebook_id) from None
             opened.notebook.name = name
-            self._bump(opened)
+            self.bump(opened)
             # The file is renamed after the notebook: open tabs follow it by its path.
             path = self.store.known_path(notebook_id)
             opened.publish("notebook_updated", name=name, **({"path": path} if path else {}))
@@ -176,7 +186,7 @@ class NotebookService:
             # alone marks only the cells whose reads changed).
             opened.core.state.mark_stale(opened.core.graph, [cell.id for cell in sql_cells])
             opened.refresh_stale()
-            self._bump(opened)
+            self.bump(opened)
             opened.publish("notebook_updated", db_conn_string=mask_password(connection))
         return opened.notebook
 
@@ -248,14 +258,18 @@ class NotebookService:
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             if after_cell_id is not None:
-                index = self._index(opened, after_cell_id) + 1
-            else:
-                index = len(opened.cells) if at_end else 0
+                self._index(opened, after_cell_id)  # unknown: CellNotFound, nothing added
             # Trusted: it has no outputs, and any it gets come from runs here.
             cell = Cell(id=new_cell_id(), type=kind, code=code, trusted=True)
             if kind is CellType.SQL:
-                cell.output = output or self._next_output(opened)
+                cell.output = output or self.next_output(opened)
             analysis = await opened.analyse(cell)
+            await self._catch_up(opened)  # a tab's edits first: positions are the document's
+            if after_cell_id is not None:
+                index = self._index(opened, after_cell_id) + 1
+            else:
+                index = len(opened.cells) if at_end else 0
+            opened.write(opened.live.insert_cell, index, cell_to_nbformat(cell))
             opened.cells.insert(index, cell)
             if kind.runs:
                 opened.core.insert(
@@ -265,11 +279,11 @@ class NotebookService:
                     fingerprint=opened.fingerprint(cell),
                 )
             opened.refresh_stale()
-            self._bump(opened)
+            self.bump(opened)
             opened.publish(
                 "cell_created", cell_id=cell.id, index=index, cell=self.describe(opened, cell)
             )
-            self._publish_dynamic(opened)
+            self.publish_dynamic(opened)
         return cell
 
     async def update_cell(
@@ -295,31 +309,57 @@ class NotebookService:
                 if kind is not CellType.SQL:
                     raise InvalidRequest("only SQL cells have an output variable", field="output")
                 output = valid_output(output)
-            linked = cell.type.runs
             new_output = cell.output
             if kind is not cell.type:
-                new_output = self._next_output(opened) if kind is CellType.SQL else None
+                new_output = self.next_output(opened) if kind is CellType.SQL else None
             if output is not None:
                 new_output = output
-            # Analysed before anything changes: readers never see new code with old names.
-            analysis = await opened.analyse(
-                dataclasses.replace(cell, type=kind, code=code, output=new_output)
-            )
-            cell.type, cell.code, cell.output = kind, code, new_output
-            if linked:
-                opened.core.update(cell.id, analysis, fingerprint=opened.fingerprint(cell))
-            elif kind.runs:  # a markdown or raw cell of an imported notebook became code
-                opened.core.insert(
-                    cell.id,
-                    analysis,
-                    after=opened.graph_predecessor(self._index(opened, cell.id)),
-                    fingerprint=opened.fingerprint(cell),
-                )
-            opened.refresh_stale()
-            self._bump(opened)
+            was_type = cell.type
+            await self.change_cell(opened, cell, kind, code, new_output)
+            if cell.id in opened.live:
+                if was_type.runs and kind.runs:  # in place: a tab keeps its editor
+                    opened.write(opened.live.set_source, cell.id, code)
+                    opened.write(opened.live.set_cell_metadata, cell.id, our_metadata(cell))
+                else:
+                    index = self._index(opened, cell.id)
+                    opened.write(opened.live.set_cell, cell.id, index, cell_to_nbformat(cell))
+            self.bump(opened)
             opened.publish("cell_updated", cell_id=cell.id, cell=self.describe(opened, cell))
-            self._publish_dynamic(opened)
+            self.publish_dynamic(opened)
         return cell
+
+    async def change_cell(
+        self,
+        opened: OpenNotebook,
+        cell: Cell,
+        kind: CellType,
+        code: str,
+        output: str | None,
+    ) -> Plan | None:
+        """Give the model's ``cell`` new code, type and output variable: re-analysed
+        and re-linked, nothing runs. A cell that stops running (code became markdown in
+        a tab) leaves the graph: the plan that drops its names (None otherwise)."""
+        linked = cell.type.runs
+        # Analysed before anything changes: readers never see new code with old names.
+        analysis = await opened.analyse(
+            dataclasses.replace(cell, type=kind, code=code, output=output)
+        )
+        cell.type, cell.code, cell.output = kind, code, output
+        plan = None
+        if linked and kind.runs:
+            opened.core.update(cell.id, analysis, fingerprint=opened.fingerprint(cell))
+        elif kind.runs:  # a markdown or raw cell of an imported notebook became code
+            opened.core.insert(
+                cell.id,
+                analysis,
+                after=opened.graph_predecessor(self._index(opened, cell.id)),
+                fingerprint=opened.fingerprint(cell),
+            )
+        elif linked:
+            plan = opened.core.remove(cell.id)
+            opened.forget_displays(cell.id)
+        opened.refresh_stale()
+        return plan
 
     async def move_cell(
         self,
@@ -343,15 +383,20 @@ class NotebookService:
                         "after itself",
                         field="after_cell_id",
                     )
-            _, cell = opened.cells.remove(cell_id)
+            await self._catch_up(opened)
+            self._index(opened, cell_id)  # deleted in a tab meanwhile: CellNotFound
+            if after_cell_id is not None:
+                self._index(opened, after_cell_id)
+            old_index, cell = opened.cells.remove(cell_id)
             index = 0 if after_cell_id is None else self._index(opened, after_cell_id) + 1
             opened.cells.insert(index, cell)
+            opened.write(opened.live.move_cell, cell.id, old_index, index)
             if cell.type.runs:
                 opened.core.move(cell.id, after=opened.graph_predecessor(index))
             opened.refresh_stale()
-            self._bump(opened)
+            self.bump(opened)
             opened.publish("cell_moved", cell_id=cell.id, index=index)
-            self._publish_dynamic(opened)
+            self.publish_dynamic(opened)
         return index
 
     async def delete_cell(
@@ -362,15 +407,24 @@ class NotebookService:
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             self._index(opened, cell_id)  # unknown: CellNotFound
-            _, cell = opened.cells.remove(cell_id)
-            plan = opened.core.remove(cell.id) if cell.type.runs else None
-            opened.forget_displays(cell.id)
-            self._bump(opened)
-            opened.publish("cell_deleted", cell_id=cell_id)
-            self._publish_dynamic(opened)
+            await self._catch_up(opened)
+            index = self._index(opened, cell_id)  # deleted in a tab meanwhile: CellNotFound
+            opened.write(opened.live.delete_cell, cell_id, index)
+            plan = self.forget_cell(opened, cell_id)
         if plan is not None and (plan.cleanup or plan.targets):
             opened.pending_cleanup(plan.cleanup)
             opened.request_run(set(plan.targets))
+
+    def forget_cell(self, opened: OpenNotebook, cell_id: str) -> Plan | None:
+        """Take a deleted cell out of the model (the document no longer has it) and tell
+        the clients; the plan that drops its names and re-runs its readers, if it ran."""
+        _, cell = opened.cells.remove(cell_id)
+        plan = opened.core.remove(cell.id) if cell.type.runs else None
+        opened.forget_displays(cell.id)
+        self.bump(opened)
+        opened.publish("cell_deleted", cell_id=cell_id)
+        self.publish_dynamic(opened)
+        return plan
 
     # -- running ---------------------------------------------------------------------
 
@@ -434,7 +488,7 @@ class NotebookService:
             described["output"] = cell.output
         return described
 
-    def _publish_dynamic(self, opened: OpenNotebook) -> None:
+    def publish_dynamic(self, opened: OpenNotebook) -> None:
         """Cells that started or stopped reading names dynamically because of another
         cell's change (a function they call gained an ``eval``) are shown anew."""
         for cell_id in opened.core.graph.take_dynamic_changes():
@@ -463,7 +517,33 @@ class NotebookService:
             # Another user's (ownership is where the file is): as if it did not exist.
             raise NotebookNotFound(notebook_id)
         opened.touch()
+        if await opened.follow_document():  # its room was made anew, from the file
+            async with opened.lock:
+                write_model(opened)
         return opened
+
+    # -- the live document -----------------------------------------------------------
+
+    def _sync_soon(self, opened: OpenNotebook) -> None:
+        """Others changed the document: apply it to the model once the notebook is free
+        (one task at a time per notebook; it applies everything noted until then)."""
+        task = self._syncing.get(opened.id)
+        if task is None or task.done():
+            self._syncing[opened.id] = asyncio.create_task(self._sync(opened))
+
+    async def _sync(self, opened: OpenNotebook) -> None:
+        try:
+            async with opened.lock:
+                await self._catch_up(opened)
+        except Exception as error:  # never lose the notebook over one bad change
+            log.exception("applying a change made in a tab to notebook %s failed", opened.id)
+            opened.publish("error", message=f"applying a change made elsewhere failed: {error}")
+
+    async def _catch_up(self, opened: OpenNotebook) -> None:
+        """Apply others' changes to the document before one of ours (the lock is held):
+        positions and code are then the document's."""
+        if opened.document_changed:
+            await apply_others_changes(self, opened)
 
     async def _open_notebook(self, user: str, notebook_id: str) -> OpenNotebook:
         """Load and analyse a notebook, once however many requests ask at the same time
@@ -478,6 +558,9 @@ class NotebookService:
                     notebook = await self.store.load(notebook_id, user)
                 except KeyError:
                     raise NotebookNotFound(notebook_id) from None
+                document = await self.documents.open(notebook, self.store.known_path(notebook_id))
+                if document.saves_itself:
+                    _take_cells_of(notebook, document)
                 opened = OpenNotebook(
                     notebook,
                     self.kernel_factory(notebook),
@@ -488,7 +571,9 @@ class NotebookService:
                     sql=self.sql,
                     analyser=self.analyser,
                     reserve_kernel=self.reclaimer.reserve,
+                    document=document,
                 )
+                opened.on_document_change = lambda: self._sync_soon(opened)
                 await opened.load()
                 opened.core.graph.take_dynamic_changes()  # loaded as they are: no news
                 return self._open.setdefault(notebook_id, opened)
@@ -506,7 +591,7 @@ class NotebookService:
         if expected is not None and expected != opened.notebook.revision:
             raise RevisionConflict(expected, opened.notebook.revision)
 
-    def _bump(self, opened: OpenNotebook) -> None:
+    def bump(self, opened: OpenNotebook) -> None:
         opened.notebook.revision += 1
         opened.schedule_save()
 
@@ -524,12 +609,28 @@ class NotebookService:
             raise CellNotFound(cell_id) from None
 
     @staticmethod
-    def _next_output(opened: OpenNotebook) -> str:
+    def next_output(opened: OpenNotebook) -> str:
         taken = {c.output for c in opened.cells if c.type is CellType.SQL}
         number = 1
         while f"df_{number}" in taken:
             number += 1
         return f"df_{number}"
+
+
+def _take_cells_of(notebook: Notebook, document: Any) -> None:
+    """A room's document may hold edits not saved yet: its cells are the notebook's (and
+    its name and connection, when it has our metadata). Ids nbformat would refuse (or
+    repeated ones) are replaced in the document too, so both name every cell alike."""
+    live = document.live
+    node = live.to_nbformat()
+    fresh = notebook_from_nbformat(node, fallback_name=notebook.name)
+    for index, (cell, current) in enumerate(zip(fresh.cells, live.cell_ids(), strict=True)):
+        if cell.id != current:
+            live.set_cell_id(index, cell.id)
+    notebook.cells = fresh.cells
+    ours = (node.get("metadata") or {}).get(REACTIVE_KEY)
+    if isinstance(ours, dict) and ours.get("id") == notebook.id:
+        notebook.name, notebook.db_connection = fresh.name, fresh.db_connection
 
 
 def _shown_error(cell: Cell, analysis: CellAnalysis | None) -> str | None:

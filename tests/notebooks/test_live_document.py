@@ -71,9 +71,9 @@ def test_changes_by_cell_id_reach_a_tab() -> None:
     first, second = live.cell_ids()
     added = live.insert_cell(1, dict(nbformat.v4.new_code_cell("c = 3")))
     live.set_source(first, "a = 2")
-    live.move_cell(second, 0)
+    live.move_cell(second, 2, 0)
     assert tab.sources() == ["b = a", "a = 2", "c = 3"]
-    live.delete_cell(added)
+    live.delete_cell(added, 2)
     assert tab.sources() == ["b = a", "a = 2"]
     assert live.cell_ids() == [second, first]
 
@@ -82,7 +82,7 @@ def test_a_stream_grows_in_place_and_outputs_reach_a_tab() -> None:
     live = LiveNotebook.from_nbformat(_notebook("for i in range(3): print(i)"))
     tab = Tab(live)
     (cell_id,) = live.cell_ids()
-    live.set_execution_state(cell_id, "busy")
+    live.begin_run(cell_id, 4)
     for i in range(3):
         live.append_output(cell_id, {"output_type": "stream", "name": "stdout", "text": f"{i}\n"})
     live.append_output(
@@ -94,7 +94,6 @@ def test_a_stream_grows_in_place_and_outputs_reach_a_tab() -> None:
             "execution_count": 4,
         },
     )
-    live.set_execution_count(cell_id, 4)
     outputs = tab.document.ycells[0]["outputs"].to_py()
     assert [o["output_type"] for o in outputs] == ["stream", "execute_result"]
     assert outputs[0]["text"] == "0\n1\n2\n"
@@ -118,21 +117,21 @@ def test_each_change_is_one_transaction_with_our_origin() -> None:
 def test_a_tabs_edit_is_reported_with_its_cell_and_ours_are_not() -> None:
     live = LiveNotebook.from_nbformat(_notebook("a = 1", "b = a"))
     tab = Tab(live)
-    seen: list[set[str]] = []
-    live.observe_others(seen.append)
+    seen: list[tuple[dict[str, set[str]], bool]] = []
+    live.observe_others(lambda ids, structural: seen.append((ids, structural)))
     first, second = live.cell_ids()
     live.set_source(first, "a = 5")  # ours: not reported
     tab.type_into(1, " + 1")
-    assert seen == [{second}]
+    assert seen == [({second: {"source"}}, False)]
     assert live.cell(second)["source"] == "b = a + 1"
 
 
 def test_a_cell_a_tab_adds_is_reported_by_its_id() -> None:
     live = LiveNotebook.from_nbformat(_notebook("a = 1"))
     tab = Tab(live)
-    seen: list[set[str]] = []
-    live.observe_others(seen.append)
+    seen: list[tuple[dict[str, set[str]], bool]] = []
+    live.observe_others(lambda ids, structural: seen.append((ids, structural)))
     with tab.document.ydoc.transaction(origin="tab"):
         tab.document.ycells.append(tab.document.create_ycell(dict(nbformat.v4.new_code_cell("z"))))
     (added,) = [c for c in live.cell_ids() if live.cell(c)["source"] == "z"]
-    assert seen == [{added}]
+    assert seen == [({added: {"*"}}, True)]
