@@ -30,6 +30,7 @@ from .kernels.kernel_side.host_policy import normalize_host
 from .kernels.session import KernelSession
 from .models import Notebook
 from .notebooks.cell_analysis import CellAnalyser
+from .notebooks.documents import ServerDocuments
 from .notebooks.events import Event, EventHub
 from .notebooks.reclaim import ReclaimPolicy
 from .notebooks.service import NotebookService
@@ -248,6 +249,7 @@ class ReactiveNotebook(ExtensionApp):
                 idle_timeout=self.notebook_idle_timeout, max_kernels=self.max_kernels
             ),
             sql=SqlOptions(allowed_hosts=self._allowed_hosts(), frame=self.sql_result_type),
+            documents=ServerDocuments(self.server),
         )
         self.context = ApiContext(
             service=self.service,

@@ -172,11 +172,30 @@ class RoomDocuments:
                 await loaders.remove(file_id)
 
 
-def document_source(serverapp: Any) -> DocumentSource:
-    """Rooms when the server runs jupyter-collaboration (and RTC is on), else private."""
+class ServerDocuments:
+    """Rooms when the server runs jupyter-collaboration (and RTC is on), else private
+    documents; decided at the first open, once every extension of the server is loaded."""
+
+    def __init__(self, serverapp: Any) -> None:
+        self.serverapp = serverapp
+        self._chosen: DocumentSource | None = None
+
+    @property
+    def chosen(self) -> DocumentSource:
+        if self._chosen is None:
+            self._chosen = _choose(self.serverapp)
+        return self._chosen
+
+    async def open(self, notebook: Notebook, path: str | None) -> OpenedDocument:
+        return await self.chosen.open(notebook, path)
+
+
+def _choose(serverapp: Any) -> DocumentSource:
     manager = getattr(serverapp, "extension_manager", None)
     apps = manager.extension_apps.get("jupyter_server_ydoc", set()) if manager else set()
     for app in apps:
         if hasattr(app, "get_document") and not getattr(app, "disable_rtc", False):
+            log.info("reactive_notebook: open notebooks are jupyter-collaboration rooms")
             return RoomDocuments(app)
+    log.info("reactive_notebook: no jupyter-collaboration: open notebooks are private")
     return PrivateDocuments()

@@ -622,6 +622,13 @@ def _take_cells_of(notebook: Notebook, document: Any) -> None:
     its name and connection, when it has our metadata). Ids nbformat would refuse (or
     repeated ones) are replaced in the document too, so both name every cell alike."""
     live = document.live
+    if not notebook.cells and len(live.cells) == 1:
+        # jupyter_ydoc gives a notebook without cells one empty cell when it loads it;
+        # the file has none, and an API user's notebook starts empty.
+        (only,) = live.cell_ids()
+        head = live.cell_head(only)
+        if not head["source"] and not live.cell_outputs(only)[0]:
+            live.delete_cell(only, 0)
     node = live.to_nbformat()
     fresh = notebook_from_nbformat(node, fallback_name=notebook.name)
     for index, (cell, current) in enumerate(zip(fresh.cells, live.cell_ids(), strict=True)):

@@ -1,0 +1,85 @@
+"""A real Jupyter server with jupyter-collaboration's rooms and the extension: open
+notebooks are rooms, and pure-Python Y clients (``ytab.YTab``) play the JupyterLab tabs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ..handlers.conftest import API, payload
+from .ytab import ServerAddress, YTab
+
+#: Short delays so a test sees a save or a cleanup in well under a second.
+SAVE_DELAY = 0.2
+CLEANUP_DELAY = 0.5
+POLL_INTERVAL = 0.2
+
+
+@pytest.fixture
+def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {
+                "reactive_notebook": True,
+                "jupyter_server_ydoc": True,
+                "jupyter_server_fileid": True,
+                "jupyter_server_terminals": False,
+            },
+            "contents_manager_class": (
+                "reactive_notebook.contents.atomic.AtomicFileContentsManager"
+            ),
+        },
+        "ReactiveNotebook": {"save_delay": 0.05},
+        "SQLiteYStore": {"db_path": str(jp_root_dir / ".rtc_test.db")},
+        "BaseFileIdManager": {
+            "root_dir": str(jp_root_dir),
+            "db_path": str(jp_root_dir / ".fid_test.db"),
+            "db_journal_mode": "OFF",
+        },
+        "YDocExtension": {
+            "document_save_delay": SAVE_DELAY,
+            "document_cleanup_delay": CLEANUP_DELAY,
+            "file_poll_interval": POLL_INTERVAL,
+        },
+    }
+
+
+Api = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+def api(jp_fetch: Any) -> Api:
+    """``await api("POST", "notebooks", body={...})``: the JSON answer (raises on 4xx)."""
+
+    async def call(method: str, *parts: str, body: Any = None) -> Any:
+        data = json.dumps(body) if body is not None else (b"" if method == "POST" else None)
+        response = await jp_fetch(*API, *parts, method=method, body=data)
+        return payload(response)
+
+    return call
+
+
+@pytest.fixture
+def open_tab(
+    jp_fetch: Any,
+    jp_http_port: int,
+    jp_base_url: str,
+    jp_auth_header: dict[str, str],
+    jp_asyncio_loop: Any,
+) -> Iterator[Callable[[str], Awaitable[YTab]]]:
+    """``await open_tab(path)``: a Y client in the notebook's room, synced (each one
+    leaves its room when the test ends)."""
+    tabs: list[YTab] = []
+
+    async def opener(path: str) -> YTab:
+        server = ServerAddress(jp_http_port, jp_base_url, dict(jp_auth_header))
+        tab = await YTab.open(jp_fetch, server, path)
+        tabs.append(tab)
+        return tab
+
+    yield opener
+    for tab in tabs:
+        jp_asyncio_loop.run_until_complete(tab.close())
