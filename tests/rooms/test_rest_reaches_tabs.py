@@ -114,7 +114,8 @@ async def test_a_cell_a_tab_adds_or_deletes_is_the_notebooks(api: Api, open_tab:
             break
     else:
         raise AssertionError(json.dumps(cells))
-    assert cells[1]["reads"] == ["a"] and cells[1]["writes"] == ["b"]
+    assert cells[1]["reads"] == ["a"]
+    assert cells[1]["writes"] == ["b"]
     await api("POST", "notebooks", notebook, "cells", added, "run", body={"wait": True})
     await tab.wait_for(
         lambda: tab.cell(added)["outputs"] == [] and tab.cell(added)["execution_count"], "the run"

@@ -13,8 +13,8 @@ import asyncio
 import contextlib
 import json
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from jupyter_ydoc import YNotebook
