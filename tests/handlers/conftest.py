@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -13,9 +14,14 @@ from tornado.httpclient import HTTPResponse
 API = ("reactive", "api", "v1")
 
 
+#: ``REACTIVE_TEST_ROOMS=1`` runs the same tests with jupyter-collaboration's rooms
+#: loaded (``make test`` runs the contract tests both ways).
+WITH_ROOMS = os.environ.get("REACTIVE_TEST_ROOMS") == "1"
+
+
 @pytest.fixture
 def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
-    return {
+    config: dict[str, Any] = {
         "ServerApp": {
             # Terminals registers a route without auth decorators; leaving it out lets
             # the auth tests fail on any JupyterServerAuthWarning, which are then ours.
@@ -26,6 +32,30 @@ def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
             "allow_unauthenticated_access": False,
         },
         "ReactiveNotebook": {"save_delay": 0.05, "max_body_bytes": 256 * 1024},
+    }
+    if WITH_ROOMS:
+        config.update(rooms_config(jp_root_dir))
+        config["ServerApp"]["jpserver_extensions"].update(
+            {"jupyter_server_ydoc": True, "jupyter_server_fileid": True}
+        )
+    return config
+
+
+def rooms_config(root: Any, *, save_delay: float = 0.2, cleanup_delay: float = 0.5) -> Any:
+    """What jupyter-collaboration needs in a test server: its stores in the test's
+    folder, and delays short enough for a test to see a save or a cleanup."""
+    return {
+        "SQLiteYStore": {"db_path": str(root / ".rtc_test.db")},
+        "BaseFileIdManager": {
+            "root_dir": str(root),
+            "db_path": str(root / ".fid_test.db"),
+            "db_journal_mode": "OFF",
+        },
+        "YDocExtension": {
+            "document_save_delay": save_delay,
+            "document_cleanup_delay": cleanup_delay,
+            "file_poll_interval": 0.2,
+        },
     }
 
 

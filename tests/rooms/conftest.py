@@ -3,19 +3,20 @@ notebooks are rooms, and pure-Python Y clients (``ytab.YTab``) play the JupyterL
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
-from ..handlers.conftest import API, payload
+from ..handlers.conftest import API, payload, rooms_config
 from .ytab import ServerAddress, YTab
 
 #: Short delays so a test sees a save or a cleanup in well under a second.
 SAVE_DELAY = 0.2
 CLEANUP_DELAY = 0.5
-POLL_INTERVAL = 0.2
 
 
 @pytest.fixture
@@ -33,17 +34,7 @@ def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
             ),
         },
         "ReactiveNotebook": {"save_delay": 0.05},
-        "SQLiteYStore": {"db_path": str(jp_root_dir / ".rtc_test.db")},
-        "BaseFileIdManager": {
-            "root_dir": str(jp_root_dir),
-            "db_path": str(jp_root_dir / ".fid_test.db"),
-            "db_journal_mode": "OFF",
-        },
-        "YDocExtension": {
-            "document_save_delay": SAVE_DELAY,
-            "document_cleanup_delay": CLEANUP_DELAY,
-            "file_poll_interval": POLL_INTERVAL,
-        },
+        **rooms_config(jp_root_dir, save_delay=SAVE_DELAY, cleanup_delay=CLEANUP_DELAY),
     }
 
 
@@ -60,6 +51,36 @@ def api(jp_fetch: Any) -> Api:
         return payload(response)
 
     return call
+
+
+async def make_notebook(api: Api, *codes: str) -> tuple[str, str, list[str]]:
+    """A notebook made through the API with Python cells of ``codes``: its id, its
+    file's path and the cells' ids."""
+    created = await api("POST", "notebooks", body={"name": "live"})
+    ids = []
+    for code in codes:
+        cell = await api(
+            "POST",
+            "notebooks",
+            created["notebook_id"],
+            "cells",
+            body={"type": "python", "code": code},
+        )
+        ids.append(cell["cell_id"])
+    return created["notebook_id"], created["path"], ids
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30) -> Any:
+    """Wait until ``await check()`` is truthy; its value (an AssertionError after
+    ``timeout`` seconds saying what never happened)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        await asyncio.sleep(0.02)
 
 
 @pytest.fixture

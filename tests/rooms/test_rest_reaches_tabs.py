@@ -10,26 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .conftest import Api
-
-
-async def _notebook(api: Api, *codes: str) -> tuple[str, str, list[str]]:
-    created = await api("POST", "notebooks", body={"name": "live"})
-    ids = []
-    for code in codes:
-        cell = await api(
-            "POST",
-            "notebooks",
-            created["notebook_id"],
-            "cells",
-            body={"type": "python", "code": code},
-        )
-        ids.append(cell["cell_id"])
-    return created["notebook_id"], created["path"], ids
+from .conftest import Api, make_notebook
 
 
 async def test_rest_edits_reach_two_tabs(api: Api, open_tab: Any) -> None:
-    notebook, path, (first, second) = await _notebook(api, "a = 1", "b = a + 1")
+    notebook, path, (first, second) = await make_notebook(api, "a = 1", "b = a + 1")
     tab, other = await open_tab(path), await open_tab(path)
     for each in (tab, other):
         await each.wait_for(lambda each=each: each.ids() == [first, second], "the cells")
@@ -53,7 +38,7 @@ async def test_rest_edits_reach_two_tabs(api: Api, open_tab: Any) -> None:
 
 
 async def test_a_run_writes_outputs_counts_and_marks_into_the_tab(api: Api, open_tab: Any) -> None:
-    notebook, path, (first, second) = await _notebook(
+    notebook, path, (first, second) = await make_notebook(
         api, "a = 6\nprint('from a')", "for i in range(3): print(i)\na * 7"
     )
     tab = await open_tab(path)
@@ -79,7 +64,7 @@ async def test_a_tabs_edit_changes_reads_and_marks_dependents_stale(
 ) -> None:
     from ..handlers.wsclient import WsClient
 
-    notebook, path, (first, second) = await _notebook(api, "a = 1", "b = a + 1")
+    notebook, path, (first, second) = await make_notebook(api, "a = 1", "b = a + 1")
     await api("POST", "notebooks", notebook, "cells", first, "run", body={"wait": True})
     client = await WsClient.connect(jp_ws_fetch, notebook)
     tab = await open_tab(path)
@@ -100,7 +85,7 @@ async def test_a_tabs_edit_changes_reads_and_marks_dependents_stale(
 
 
 async def test_a_cell_a_tab_adds_or_deletes_is_the_notebooks(api: Api, open_tab: Any) -> None:
-    notebook, path, (first,) = await _notebook(api, "a = 1")
+    notebook, path, (first,) = await make_notebook(api, "a = 1")
     tab = await open_tab(path)
     await tab.wait_for(lambda: tab.ids() == [first], "the cell")
     added = tab.add_cell(1, "b = a * 2")
