@@ -269,6 +269,11 @@ class LiveNotebook:
     def unobserve(self, subscription: Subscription) -> None:
         self.cells.unobserve(subscription)
 
+    def transaction(self) -> Any:
+        """Group the changes made inside into one transaction (one update for the tabs):
+        a run makes one per kernel message."""
+        return self._change()
+
     # -- internals -------------------------------------------------------------------------
 
     def _change(self) -> Any:

@@ -480,6 +480,10 @@ class OpenNotebook:
     def _on_event(self, event: RunEvent) -> None:
         if event.cell_id not in self.core.graph:
             return  # deleted while it ran
+        with self.live.transaction():  # one kernel message, one update of the document
+            self._apply_event(event)
+
+    def _apply_event(self, event: RunEvent) -> None:
         cell = self._cell(event.cell_id)
         if isinstance(event, CellOutputEvent):
             self._begin(cell, event.execution_count)
