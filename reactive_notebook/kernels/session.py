@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 #: How often a run waiting on the kernel checks that the kernel is still alive.
 LIVENESS_INTERVAL = 0.5
 
+#: How long a dead kernel's own restarter gets to bring it back before we restart it.
+RESTARTER_GRACE = 5.0
+
 #: What kernel managers raise for a kernel id they do not know (any more): jupyter_client's
 #: a KeyError, the server's (``serverapp.kernel_manager``) an HTTP 404 (see ``_is_gone``).
 _UNKNOWN_KERNEL = (KeyError, HTTPError)
@@ -204,6 +207,7 @@ class KernelSession:
         #: The kernel was shut down (or gave up restarting) behind our back.
         self._gone = False
         self._running = False
+        self._announced = False  # "restarting" said, "idle" not yet
 
     def on_state_change(self, listener: StateListener) -> None:
         """Call ``listener(state)`` when the kernel is restarted or shut down by anyone
@@ -262,7 +266,9 @@ class KernelSession:
             await self.start()
         elif not await self.is_alive():
             await self._recover()
-        elif not self._installed:
+        elif not self._installed:  # restarted (from outside): a new process, maybe starting
+            self._restarted.clear()
+            await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
             await self._install_runner()
 
     async def run(
@@ -366,12 +372,24 @@ class KernelSession:
             if revive:
                 await self.start()
             return
-        if not (self._restarted.is_set() and await self.is_alive()):
+        if not await self._restarter_revived(kernel):  # (if it did, _on_restart counted it)
             self._fresh = True  # our restart: not news for the listeners
             await ensure_async(self.manager.restart_kernel(self.kernel_id, now=True))
-        self.generation += 1
+            self.generation += 1
         await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
+
+    async def _restarter_revived(self, kernel: Any) -> bool:
+        """Whether the kernel manager's restarter brought the dead kernel back (it polls
+        every ``time_to_dead``, 3 s): restarting it ourselves meanwhile would race it."""
+        deadline = asyncio.get_running_loop().time() + RESTARTER_GRACE
+        while getattr(kernel, "autorestart", False) and not self._gone:
+            if self._restarted.is_set() and await self.is_alive():
+                return True
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return self._restarted.is_set() and await self.is_alive()
 
     def _drop_client(self) -> None:
         if self._client is not None:
@@ -434,7 +452,7 @@ class KernelSession:
 
         def restarted() -> None:
             if self.kernel_id == kernel_id:
-                self._on_restart()
+                self._on_restart(done=False)
 
         def died() -> None:
             if self.kernel_id == kernel_id:
@@ -447,20 +465,25 @@ class KernelSession:
 
     def _on_action(self, action: str) -> None:
         if action == "restart":
-            self._on_restart()
+            self._on_restart(done=True)
         elif action == "shutdown":
             self._on_gone()
 
-    def _on_restart(self) -> None:
-        """A new process serves the session (the restarter's, after a death, or a
-        restart asked for from outside): nothing defined survives."""
+    def _on_restart(self, *, done: bool) -> None:
+        """A new process is about to serve the session (the restarter's callback, fired
+        before it restarts a dead kernel) or does (``done``: the server's event after
+        any restart): nothing defined survives. Said once per restart; "idle" follows
+        once the server says the restart is done, unless a run reports its own end."""
         self._restarted.set()
-        if self._fresh or self._gone:
-            return  # already known (or ours): nothing ran in it since
-        self._fresh, self._installed = True, False
-        self.generation += 1
-        self._notify("restarting")
-        if not self._running:  # a run in flight reports its own end
+        if self._gone:
+            return
+        if not self._fresh:  # else already known (or ours): nothing ran in it since
+            self._fresh, self._installed = True, False
+            self.generation += 1
+            self._announced = True
+            self._notify("restarting")
+        if done and self._announced and not self._running:
+            self._announced = False
             self._notify("idle")
 
     def _on_gone(self) -> None:
@@ -488,7 +511,7 @@ class KernelSession:
                     f"installing the reactive runner failed: {content.get('ename')}: "
                     f"{content.get('evalue')}"
                 )
-        self._installed, self._fresh = True, False
+        self._installed, self._fresh, self._announced = True, False, False
 
     async def _messages_until_idle(self, request_id: str) -> Any:
         """Iopub messages until the kernel is idle after ``request_id``.

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import posixpath
+import signal
 import uuid
 from typing import Any
 
@@ -193,6 +195,30 @@ async def test_a_restart_through_the_kernels_api_marks_every_cell_stale_and_the_
         assert shown(run, c) == ["20"]
         assert stale_cells(client.received) == set()
         assert (await the_session(jp_fetch, path))["kernel"]["id"] == kernel_id  # same one
+
+
+async def test_a_kernel_process_that_dies_is_restarted_once_and_every_cell_is_stale(
+    api: Api, jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any
+) -> None:
+    _, path, (a, b, c), client = await chain(api, jp_ws_fetch)
+    async with client:
+        kernel_id = (await the_session(jp_fetch, path))["kernel"]["id"]
+        kernel = jp_serverapp.kernel_manager.get_kernel(kernel_id)
+        os.kill(kernel.provisioner.process.pid, signal.SIGKILL)  # out of memory, say
+
+        # The server's restarter brings up a new process (its restart callback and the
+        # kernel_actions event both report it): announced once.
+        said = await client.until(lambda m: kernel_state(m) == "idle")
+        said += await client.quiet(0.5)
+        assert [kernel_state(m) for m in said if kernel_state(m)] == ["restarting", "idle"]
+        assert stale_cells(said) == {a, b, c}
+
+        await client.command({"type": "run_cell", "cell_id": c})
+        run = await client.run_done()
+        for cell in (a, b, c):
+            assert statuses(run, cell) == ["queued", "running", "success"]
+        assert shown(run, c) == ["20"]
+        assert (await the_session(jp_fetch, path))["kernel"]["id"] == kernel_id
 
 
 @pytest.mark.parametrize("through", ["kernels", "sessions"])
