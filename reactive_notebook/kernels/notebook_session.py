@@ -99,6 +99,22 @@ class NotebookSession:
         self.session_id, self.created = model["id"], True
         return kernel_id
 
+    async def moved(self, path: str) -> None:
+        """The notebook's file is now at ``path``: its session follows, as JupyterLab
+        moves a tab's session when it renames the file (so a tab opened on the new path
+        joins this kernel rather than starting a second one)."""
+        self.path = path
+        if self.session_id is None:
+            return
+        try:
+            await self.session_manager.update_session(
+                self.session_id, path=path, name=posixpath.basename(path)
+            )
+        except HTTPError as error:  # ended meanwhile: the next run makes a new one
+            if not _not_found(error):
+                raise
+            self.session_id = None
+
     async def close(self, kernel_id: str) -> bool:
         """Done with the session: delete it if we created it and no client (a tab's
         kernel WebSocket) is connected to its kernel. Whether its kernel is shut down."""

@@ -427,6 +427,11 @@ class KernelSession:
         await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
 
+    async def moved(self, notebook_path: str) -> None:
+        """The notebook's file was renamed or moved: its Jupyter session follows it."""
+        if self.session is not None:
+            await self.session.moved(notebook_path)
+
     async def shutdown(self) -> None:
         """Done with the kernel: shut it down, unless it is a session's we did not create
         or a client (a tab) still uses the session we created: then only let go of it."""

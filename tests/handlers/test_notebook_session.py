@@ -270,6 +270,26 @@ async def test_closing_a_notebook_ends_the_session_it_made_and_leaves_a_tabs(
     assert [k["id"] for k in kernels] == [tab_session["kernel"]["id"]]
 
 
+async def test_renaming_a_notebook_moves_its_session_so_a_tab_on_the_new_path_joins_it(
+    api: Api, jp_fetch: Any
+) -> None:
+    notebook_id, path, (cell,) = await notebook(api, "x = 1")
+    ran = await api("POST", "notebooks", notebook_id, "cells", cell, "run", body={"wait": True})
+    assert ran.code == 200
+    before = await the_session(jp_fetch, path)
+    renamed = await api("PUT", "notebooks", notebook_id, "name", body={"name": "Moved"})
+    assert renamed.code == 200
+    new_path = posixpath.join(posixpath.dirname(path), "Moved.ipynb")
+    assert (await jp_fetch("api", "contents", *new_path.split("/"))).code == 200
+
+    assert await sessions_at(jp_fetch, path) == []
+    # JupyterLab opening the renamed file finds the session there: one kernel still.
+    joined = await open_tab_session(jp_fetch, new_path)
+    assert (joined["id"], joined["kernel"]["id"]) == (before["id"], before["kernel"]["id"])
+    kernels = json.loads((await jp_fetch("api", "kernels")).body)
+    assert [k["id"] for k in kernels] == [before["kernel"]["id"]]
+
+
 SECRET = {"AWS_SECRET_ACCESS_KEY": "aws-secret-value", "SERVICE_API_KEY": "sk-service"}
 
 
