@@ -316,9 +316,10 @@ class ReactiveNotebook(ExtensionApp):
         return Capabilities(chat=chat_capability())
 
     def _kernel_for(self, notebook: Notebook) -> KernelSession:
-        """A kernel for ``notebook``, started through the server's kernel manager (so it
-        shows in JupyterLab, gets culled, and works through a gateway) in the
-        notebook's folder, without the server's secrets."""
+        """A kernel for ``notebook``: the kernel of its Jupyter session (the one a
+        JupyterLab tab on the file uses; created when there is none), started through
+        the server's kernel manager (so it shows in JupyterLab, gets culled, and works
+        through a gateway) in the notebook's folder, without the server's secrets."""
         path = self.store.known_path(notebook.id)
         return KernelSession(
             self.server.kernel_manager,
@@ -329,6 +330,8 @@ class ReactiveNotebook(ExtensionApp):
             path=posixpath.dirname(path) if path else None,
             startup_timeout=self.kernel_startup_timeout,
             max_table_rows=self.max_table_rows,
+            session_manager=self.server.session_manager,
+            notebook_path=path,
         )
 
     def _record_activity(self, notebook_id: str, event: Event) -> None:

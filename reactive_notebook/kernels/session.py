@@ -3,6 +3,10 @@
 The kernel is started through the kernel manager it is given: the server's
 ``serverapp.kernel_manager`` (so it shows in JupyterLab, gets culled, and works through a
 gateway) or a ``jupyter_client`` ``AsyncMultiKernelManager`` in tests without a server.
+Given the server's session manager and the notebook's path, the kernel is the one of the
+notebook's Jupyter session (see :mod:`.notebook_session`): a JupyterLab tab on the same
+file shares it. Restarts and shutdowns made by anyone are reported to
+:meth:`KernelSession.on_state_change` listeners (see :mod:`.kernel_events`).
 
 A run is one ``execute_request`` carrying the whole plan (see
 ``kernel_side/runner.py``). Every iopub message the run causes carries a parent
@@ -17,6 +21,7 @@ kernel's own and restart at 1 with the kernel.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -28,13 +33,18 @@ from jupyter_server.utils import ensure_async
 from tornado.web import HTTPError
 
 from ..models import NbOutput
+from .kernel_events import KernelActionWatch
 from .kernel_side import kernel_source, module_code, private_code, table_formatter_code
+from .notebook_session import NotebookSession
 from .outputs import nb_output_from_message
 
 log = logging.getLogger(__name__)
 
 #: How often a run waiting on the kernel checks that the kernel is still alive.
 LIVENESS_INTERVAL = 0.5
+
+#: How long a dead kernel's own restarter gets to bring it back before we restart it.
+RESTARTER_GRACE = 5.0
 
 #: What kernel managers raise for a kernel id they do not know (any more): jupyter_client's
 #: a KeyError, the server's (``serverapp.kernel_manager``) an HTTP 404 (see ``_is_gone``).
@@ -111,6 +121,10 @@ class CellClearEvent:
 
 RunEvent = CellStatusEvent | CellOutputEvent | CellClearEvent
 EventSink = Callable[[RunEvent], Awaitable[None] | None]
+#: Told the kernel's state when it changes behind a run's back: "restarting" (a new
+#: process serves the session: nothing defined survives), "idle" (it is up again),
+#: "dead" (shut down or gone for good: the next run starts a new one).
+StateListener = Callable[[str], None]
 
 
 @dataclass
@@ -149,7 +163,12 @@ def runner_source(max_table_rows: int = 1000) -> str:
 
 
 class KernelSession:
-    """A kernel dedicated to one notebook."""
+    """The kernel of one notebook.
+
+    ``path``: the kernel's working directory (an API path). ``session_manager`` and
+    ``notebook_path``: take the kernel of the notebook's Jupyter session (created when
+    there is none); ``manager`` must then be the session manager's kernel manager.
+    """
 
     def __init__(
         self,
@@ -160,8 +179,15 @@ class KernelSession:
         path: str | None = None,
         startup_timeout: float = 60.0,
         max_table_rows: int = 1000,
+        session_manager: Any = None,
+        notebook_path: str | None = None,
     ) -> None:
         self.manager = manager
+        self.session = (
+            NotebookSession(session_manager, notebook_path)
+            if session_manager is not None and notebook_path
+            else None
+        )
         self.kernel_name = kernel_name
         self.env = dict(env) if env is not None else None
         self.path = path
@@ -172,31 +198,55 @@ class KernelSession:
         self._client: Any = None
         self._installed = False
         self._restarted = asyncio.Event()
+        self._listeners: list[StateListener] = []
+        self._watch: KernelActionWatch | None = None
+        self._callbacks: list[tuple[Callable[[], None], str]] = []
+        #: A new process is known to serve the session and nothing ran in it yet (the
+        #: runner is not installed): a second report of the same restart changes nothing.
+        self._fresh = False
+        #: The kernel was shut down (or gave up restarting) behind our back.
+        self._gone = False
+        self._running = False
+        self._announced = False  # "restarting" said, "idle" not yet
+
+    def on_state_change(self, listener: StateListener) -> None:
+        """Call ``listener(state)`` when the kernel is restarted or shut down by anyone
+        other than this session (JupyterLab, the kernels or sessions API, the culler,
+        the automatic restart after a death)."""
+        self._listeners.append(listener)
 
     @property
     def started(self) -> bool:
-        return self.kernel_id is not None
+        """A kernel serves the session (false again once it was shut down from outside)."""
+        return self.kernel_id is not None and not self._gone
 
     async def start(self) -> None:
         """Start the kernel and install the runner in it."""
         if self.kernel_id is not None:
             return
-        kwargs: dict[str, Any] = {"kernel_name": self.kernel_name}
-        if self.env is not None:
-            kwargs["env"] = self.env
-        if self.path is not None:
-            kwargs["path"] = self.path
-        self.kernel_id = await ensure_async(self.manager.start_kernel(**kwargs))
+        if self.session is not None:
+            kernel_id = await self.session.kernel_for(
+                kernel_name=self.kernel_name, env=self.env, cwd=self.path
+            )
+        else:
+            kwargs: dict[str, Any] = {"kernel_name": self.kernel_name}
+            if self.env is not None:
+                kwargs["env"] = self.env
+            if self.path is not None:
+                kwargs["path"] = self.path
+            kernel_id = await ensure_async(self.manager.start_kernel(**kwargs))
+        self.kernel_id = kernel_id
         self.generation += 1
-        kernel = self.manager.get_kernel(self.kernel_id)
-        kernel.add_restart_callback(self._on_restart, "restart")
+        self._fresh, self._gone, self._installed = True, False, False
+        kernel = self.manager.get_kernel(kernel_id)
+        self._watch_kernel(kernel, kernel_id)
         self._client = kernel.client()
         self._client.start_channels()
         await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
 
     async def is_alive(self) -> bool:
-        if self.kernel_id is None:
+        if self.kernel_id is None or self._gone:
             return False
         try:
             kernel = self.manager.get_kernel(self.kernel_id)
@@ -216,7 +266,9 @@ class KernelSession:
             await self.start()
         elif not await self.is_alive():
             await self._recover()
-        elif not self._installed:
+        elif not self._installed:  # restarted (from outside): a new process, maybe starting
+            self._restarted.clear()
+            await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
             await self._install_runner()
 
     async def run(
@@ -243,11 +295,15 @@ class KernelSession:
         code = f"await get_ipython().reactive_runner.run({json.dumps(plan)!r})"
         self._restarted.clear()
         request_id = self._client.execute(code, silent=False, store_history=False)
+        self._running = True
         try:
             return await self._collect(request_id, run_id, on_event)
         except KernelDied:
-            await self._recover()
+            # Restarted: reinstall now. Shut down on purpose: the next run starts one.
+            await self._recover(revive=not self._gone)
             raise
+        finally:
+            self._running = False
 
     async def _collect(self, request_id: str, run_id: str, on_event: EventSink) -> RunResult:
         """Turn the run's iopub messages into events until the kernel is idle."""
@@ -298,28 +354,63 @@ class KernelSession:
                     log.error("the reactive runner failed: %s", result.runner_error)
         return result
 
-    async def _recover(self) -> None:
-        """After a death: make sure a live kernel with the runner is there again."""
+    async def _recover(self, *, revive: bool = True) -> None:
+        """After a death: make sure a live kernel with the runner is there again
+        (``revive`` False: only forget a kernel that is gone for good)."""
         assert self.kernel_id is not None
         try:
-            self.manager.get_kernel(self.kernel_id)
-        except _UNKNOWN_KERNEL as error:  # gone for good (culled): start a new one
+            kernel = self.manager.get_kernel(self.kernel_id)
+        except _UNKNOWN_KERNEL as error:  # gone for good (culled, shut down): a new one
             if not _is_gone(error):
                 raise
-            self._drop_client()
-            self.kernel_id = None
-            await self.start()
+            self._forget_kernel()
+            if revive:
+                await self.start()
             return
-        if not (self._restarted.is_set() and await self.is_alive()):
+        if self._gone:  # gave up restarting, or shut down: not in the manager for long
+            self._forget_kernel(kernel)
+            if revive:
+                await self.start()
+            return
+        if not await self._restarter_revived(kernel):  # (if it did, _on_restart counted it)
+            self._fresh = True  # our restart: not news for the listeners
             await ensure_async(self.manager.restart_kernel(self.kernel_id, now=True))
-        self.generation += 1
+            self.generation += 1
         await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
+
+    async def _restarter_revived(self, kernel: Any) -> bool:
+        """Whether the kernel manager's restarter brought the dead kernel back (it polls
+        every ``time_to_dead``, 3 s): restarting it ourselves meanwhile would race it."""
+        deadline = asyncio.get_running_loop().time() + RESTARTER_GRACE
+        while getattr(kernel, "autorestart", False) and not self._gone:
+            if self._restarted.is_set() and await self.is_alive():
+                return True
+            if asyncio.get_running_loop().time() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return self._restarted.is_set() and await self.is_alive()
 
     def _drop_client(self) -> None:
         if self._client is not None:
             self._client.stop_channels()
             self._client = None
+
+    def _forget_kernel(self, kernel: Any = None) -> None:
+        """Stop watching the kernel and drop our client; the kernel itself is left."""
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
+        callbacks, self._callbacks = self._callbacks, []
+        if kernel is None and self.kernel_id is not None:
+            with contextlib.suppress(*_UNKNOWN_KERNEL):
+                kernel = self.manager.get_kernel(self.kernel_id)
+        for callback, event in callbacks if kernel is not None else ():
+            with contextlib.suppress(ValueError):
+                kernel.remove_restart_callback(callback, event)
+        self._drop_client()
+        self.kernel_id = None
+        self._installed = False
 
     async def interrupt(self) -> None:
         if self.kernel_id is not None:
@@ -330,17 +421,27 @@ class KernelSession:
         if self.kernel_id is None:
             await self.start()
             return
+        self._fresh, self._installed = True, False  # our restart: not news for the listeners
         await ensure_async(self.manager.restart_kernel(self.kernel_id))
         self.generation += 1
-        self._installed = False
         await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
 
+    async def moved(self, notebook_path: str) -> None:
+        """The notebook's file was renamed or moved: its Jupyter session follows it."""
+        if self.session is not None:
+            await self.session.moved(notebook_path)
+
     async def shutdown(self) -> None:
+        """Done with the kernel: shut it down, unless it is a session's we did not create
+        or a client (a tab) still uses the session we created: then only let go of it."""
         if self.kernel_id is None:
             return
-        kernel_id, self.kernel_id = self.kernel_id, None
-        self._drop_client()
+        kernel_id = self.kernel_id
+        self._forget_kernel()
+        if self.session is not None and self.session.session_id is not None:
+            await self.session.close(kernel_id)
+            return
         try:
             await ensure_async(self.manager.shutdown_kernel(kernel_id, now=True))
         except _UNKNOWN_KERNEL as error:  # already gone (culled, or shut down in JupyterLab)
@@ -349,11 +450,61 @@ class KernelSession:
 
     # -- internals -------------------------------------------------------------
 
-    def _on_restart(self) -> None:
-        """The kernel manager's restarter brought up a new process (the old one died)."""
-        self._installed = False
-        self.generation += 1
+    def _watch_kernel(self, kernel: Any, kernel_id: str) -> None:
+        """Hear of the kernel's restarts and shutdowns, whoever makes them: the server's
+        ``kernel_actions`` events (see :mod:`.kernel_events`) and, for any manager, the
+        restarter's callbacks (a new process after a death; ``dead``: it gave up)."""
+
+        def restarted() -> None:
+            if self.kernel_id == kernel_id:
+                self._on_restart(done=False)
+
+        def died() -> None:
+            if self.kernel_id == kernel_id:
+                self._on_gone()
+
+        self._callbacks = [(restarted, "restart"), (died, "dead")]
+        for callback, event in self._callbacks:
+            kernel.add_restart_callback(callback, event)
+        self._watch = KernelActionWatch.of_kernel(kernel, kernel_id, self._on_action)
+
+    def _on_action(self, action: str) -> None:
+        if action == "restart":
+            self._on_restart(done=True)
+        elif action == "shutdown":
+            self._on_gone()
+
+    def _on_restart(self, *, done: bool) -> None:
+        """A new process is about to serve the session (the restarter's callback, fired
+        before it restarts a dead kernel) or does (``done``: the server's event after
+        any restart): nothing defined survives. Said once per restart; "idle" follows
+        once the server says the restart is done, unless a run reports its own end."""
         self._restarted.set()
+        if self._gone:
+            return
+        if not self._fresh:  # else already known (or ours): nothing ran in it since
+            self._fresh, self._installed = True, False
+            self.generation += 1
+            self._announced = True
+            self._notify("restarting")
+        if done and self._announced and not self._running:
+            self._announced = False
+            self._notify("idle")
+
+    def _on_gone(self) -> None:
+        """Shut down from outside, or the restarter gave up: the next run starts anew."""
+        if self._gone:
+            return
+        self._gone, self._installed = True, False
+        self._restarted.set()
+        self._notify("dead")
+
+    def _notify(self, state: str) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(state)
+            except Exception:
+                log.exception("a kernel state listener failed on %r", state)
 
     async def _install_runner(self) -> None:
         code = runner_source(self.max_table_rows)
@@ -365,7 +516,7 @@ class KernelSession:
                     f"installing the reactive runner failed: {content.get('ename')}: "
                     f"{content.get('evalue')}"
                 )
-        self._installed = True
+        self._installed, self._fresh, self._announced = True, False, False
 
     async def _messages_until_idle(self, request_id: str) -> Any:
         """Iopub messages until the kernel is idle after ``request_id``.

@@ -119,6 +119,7 @@ class OpenNotebook:
         # with the core's own changes, the only ones refresh_stale must look at.
         self._stale_candidates: set[str] = set()
         self._kernel_generation = 0
+        getattr(kernel, "on_state_change", lambda listener: None)(self._on_kernel_state)
 
     async def load(self) -> None:
         """Analyse every cell (off the event loop where large) and link the graph."""
@@ -686,6 +687,19 @@ class OpenNotebook:
         if error is not None:
             data["error"] = error
         self.publish("cell_status", **data)
+
+    def _on_kernel_state(self, state: str) -> None:
+        """The kernel was restarted or shut down behind our back (JupyterLab's Kernel
+        menu or Running panel, the kernels or sessions API, the culler, a restart after
+        a death): nothing a run defined survives, so every cell that shows outputs is
+        stale, and the next run replays the ancestors it needs."""
+        if state in ("restarting", "dead"):
+            self.core.kernel_restarted()
+            self.displays.reset()
+            runnable = [cell.id for cell in self.cells if cell.type.runs]
+            self.core.state.mark_stale(self.core.graph, runnable)
+            self.refresh_stale()
+        self.publish("kernel_status", state=state)
 
 
 class _Cancelled(Exception):
