@@ -34,6 +34,7 @@ export const LANES = {
     '09-outputs',
     '10-keyboard-and-palette',
     '12-display-updates',
+    '13-live-stock-notebook',
   ],
 };
 
