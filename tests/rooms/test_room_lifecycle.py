@@ -205,9 +205,72 @@ async def test_a_run_going_on_while_the_room_is_replaced_keeps_its_outputs(
 
     whole = "".join(f"{i}\n" for i in range(8))
     fresh = await open_tab(path)
-    await fresh.wait_for(lambda: _printed(fresh.cell(slow)) == whole, "the whole run")
 
-    async def on_disk() -> bool:
-        return _saved(jp_root_dir, path)[slow]["printed"] == whole
+    async def everywhere() -> bool:
+        saved = _saved(jp_root_dir, path)[slow]["printed"]
+        return _printed(fresh.cell(slow)) == whole and saved == whole
 
-    await eventually(on_disk, "the whole run in the file")
+    # The run ends ~1.6 s after it started: a short wait keeps the expected failure quick.
+    await eventually(everywhere, "the whole run in the new tab and in the file", timeout=5)
+
+
+async def test_closing_after_the_room_was_cleaned_up_mid_run_saves_the_whole_run(
+    api: Api, jp_serverapp: Any, jp_root_dir: Path, open_tab: Any
+) -> None:
+    """The only tab leaves during a run and its room is deleted before the run ends
+    (upstream jupyter-mcp-server#463: the cleanup cancels the room's pending save). When
+    the service closes the notebook, the rest of the run reaches the file."""
+    rooms = _rooms(jp_serverapp)
+    notebook, path, (slow,) = await make_notebook(api, SLOW)
+    tab = await open_tab(path)
+    await api("POST", "notebooks", notebook, "cells", slow, "run", body={"wait": False})
+    await tab.wait_for(lambda: _printed(tab.cell(slow)), "the run's first output")
+    room_id = rooms.room_id(path)
+    old = rooms.room(room_id)
+    await tab.close()
+
+    async def cleaned_up() -> bool:
+        return rooms.room(room_id) is not old
+
+    await eventually(cleaned_up, "jupyter-collaboration deleting the room the tab left")
+    service = _service(jp_serverapp)
+    opened = service._open[notebook]  # no request: it would move onto a new room
+    await eventually(lambda: _done(opened, slow), "the end of the run")
+    whole = "".join(f"{i}\n" for i in range(8))
+    assert _saved(jp_root_dir, path)[slow]["printed"] != whole  # only the dead room has it
+
+    await service.close_notebook(notebook)
+    assert _saved(jp_root_dir, path)[slow]["printed"] == whole
+    assert rooms.room(room_id) is None  # closing made no room
+
+
+async def _done(opened: Any, cell_id: str) -> bool:
+    return bool(opened.cells.get(cell_id).status.value == "success")
+
+
+async def test_closing_after_the_room_was_cleaned_up_lets_a_newer_file_win(
+    api: Api, jp_serverapp: Any, jp_root_dir: Path, open_tab: Any
+) -> None:
+    """The last save of a room deleted under us is checked as the room's saves are: a
+    file another tool wrote since (git, an editor) is not overwritten."""
+    rooms = _rooms(jp_serverapp)
+    notebook, path, (cell,) = await make_notebook(api, "print('ran')")
+    tab = await open_tab(path)
+    await api("POST", "notebooks", notebook, "cells", cell, "run", body={"wait": True})
+    await tab.wait_for(lambda: _printed(tab.cell(cell)) == "ran\n", "the run's output")
+    room_id = rooms.room_id(path)
+    old = rooms.room(room_id)
+    await tab.close()
+
+    async def cleaned_up() -> bool:
+        return rooms.room(room_id) is not old
+
+    await eventually(cleaned_up, "jupyter-collaboration deleting the room the tab left")
+    file = jp_root_dir / path
+    theirs = json.loads(file.read_text())
+    theirs["cells"][0]["source"] = "print('written by another tool')"
+    theirs["cells"][0]["outputs"] = []
+    file.write_text(json.dumps(theirs))
+
+    await _service(jp_serverapp).close_notebook(notebook)
+    assert json.loads(file.read_text()) == theirs

@@ -64,7 +64,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _configure(base: Path) -> tuple[Path, dict[str, str]]:
+def _configure(base: Path, *, save_delay: float = 0.1) -> tuple[Path, dict[str, str]]:
     """Private Jupyter dirs, a root folder and a config enabling the extensions; the root
     and the environment to start servers with."""
     root, state = base / "root", base / "state"
@@ -95,7 +95,7 @@ def _configure(base: Path) -> tuple[Path, dict[str, str]]:
         "SQLiteYStore": {"db_path": str(state / "ystore.db")},
         "BaseFileIdManager": {"db_path": str(state / "fileid.db")},
         "YDocExtension": {
-            "document_save_delay": 0.1,
+            "document_save_delay": save_delay,
             "document_cleanup_delay": 0.5,
             "file_poll_interval": 0.2,
         },
@@ -253,3 +253,41 @@ async def test_a_server_stopped_mid_run_leaves_a_valid_notebook(
         ran = await again.call("GET", "notebooks", notebook, "cells", added["cell_id"])
         assert ran["status"] == "success"
         assert ran["stdout"] == "after the restart\n"
+
+
+#: A line every 0.05 s, faster than the room's save delay (0.5 s): the room's debounced
+#: autosave never gets to save during the run.
+FAST = "import time\nfor i in range(100):\n    print(i, flush=True)\n    time.sleep(0.05)"
+
+
+async def test_a_server_stopped_politely_mid_run_saves_what_the_run_printed(
+    tmp_path: Path,
+) -> None:
+    """On SIGTERM the service closes its notebooks: what a run wrote into a room no tab
+    holds is saved, even when the room's autosave never ran during the run, and
+    although jupyter-collaboration drops its rooms and file loaders at the same time
+    (it cancels their pending saves)."""
+    root, env = _configure(tmp_path, save_delay=0.5)
+    async with running_server(tmp_path, env) as server:
+        created = await server.call("POST", "notebooks", body={"name": "polite"})
+        notebook, path = created["notebook_id"], created["path"]
+        cell = await server.call(
+            "POST", "notebooks", notebook, "cells", body={"type": "python", "code": FAST}
+        )
+        cell_id = cell["cell_id"]
+        await server.call("POST", "notebooks", notebook, "cells", cell_id, "run", body={})
+        deadline = time.monotonic() + 20
+        while True:
+            described = await server.call("GET", "notebooks", notebook, "cells", cell_id)
+            if len(described["stdout"].splitlines()) >= 10:
+                break
+            assert time.monotonic() < deadline, "the run never printed"
+            await asyncio.sleep(0.05)
+        assert described["status"] == "running"
+        await _stop(server, signal.SIGTERM)
+
+    node = _read_valid(root / path)
+    (saved,) = [c for c in node.cells if c.get("id") == cell_id]
+    printed = _printed(saved)
+    assert printed.startswith(described["stdout"])  # all it had printed before the stop
+    assert "".join(f"{i}\n" for i in range(100)).startswith(printed)
