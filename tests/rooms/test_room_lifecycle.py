@@ -180,7 +180,7 @@ ORPHANED_WRITES = (
     "next API request (follow_document runs only in NotebookService._get)"
 )
 
-SLOW = "import time\nfor i in range(8):\n    print(i)\n    time.sleep(0.2)"
+SLOW = "import time\nfor i in range(12):\n    print(i)\n    time.sleep(0.2)"
 
 
 @pytest.mark.xfail(strict=True, reason=ORPHANED_WRITES)
@@ -203,14 +203,14 @@ async def test_a_run_going_on_while_the_room_is_replaced_keeps_its_outputs(
 
     await eventually(cleaned_up, "jupyter-collaboration deleting the room the tab left")
 
-    whole = "".join(f"{i}\n" for i in range(8))
+    whole = "".join(f"{i}\n" for i in range(12))
     fresh = await open_tab(path)
 
     async def everywhere() -> bool:
         saved = _saved(jp_root_dir, path)[slow]["printed"]
         return _printed(fresh.cell(slow)) == whole and saved == whole
 
-    # The run ends ~1.6 s after it started: a short wait keeps the expected failure quick.
+    # The run ends ~2.4 s after it started: a short wait keeps the expected failure quick.
     await eventually(everywhere, "the whole run in the new tab and in the file", timeout=5)
 
 
@@ -236,7 +236,7 @@ async def test_closing_after_the_room_was_cleaned_up_mid_run_saves_the_whole_run
     service = _service(jp_serverapp)
     opened = service._open[notebook]  # no request: it would move onto a new room
     await eventually(lambda: _done(opened, slow), "the end of the run")
-    whole = "".join(f"{i}\n" for i in range(8))
+    whole = "".join(f"{i}\n" for i in range(12))
     assert _saved(jp_root_dir, path)[slow]["printed"] != whole  # only the dead room has it
 
     await service.close_notebook(notebook)
