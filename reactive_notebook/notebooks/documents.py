@@ -94,6 +94,9 @@ class RoomDocument:
         self.path = path
         self.room_id = room_id
         self._live = LiveNotebook(document)
+        #: The room's file loader, kept for the last save: jupyter-collaboration drops
+        #: it from its mapping when it deletes the room (its cleanup, its shutdown).
+        self._loader = source.loader(room_id)
 
     @property
     def live(self) -> LiveNotebook:
@@ -105,18 +108,28 @@ class RoomDocument:
             return None
         document = await self._source.document(self.path)
         self._live = LiveNotebook(document)
+        self._loader = self._source.loader(self.room_id)
         return document
 
     async def close(self) -> None:
         """A room no tab holds is saved now and removed (a room made by ``create=True``
         has no client whose leaving would clean it up); one a tab holds stays, and the
-        room saves it as it always does."""
+        room saves it as it always does.
+
+        A room jupyter-collaboration deleted under us (its cleanup after the last tab
+        left, or its shutdown, which runs alongside ours) cancelled its pending save,
+        and what we wrote since reached no file: the document is saved through the
+        room's old file loader, whose out-of-band check lets a file someone else wrote
+        since win. A room made anew for the file saves it itself: nothing is written."""
         room = self._source.room(self.room_id)
-        if room is None or getattr(room, "_document", None) is not self._live.document:
+        ours = room is not None and getattr(room, "_document", None) is self._live.document
+        if room is not None and not ours:
             return
-        if getattr(room, "clients", None):
+        if ours and getattr(room, "clients", None):
             return
-        await self._source.save_and_remove(self.room_id, room, self._live.document)
+        await self._source.save(self.room_id, self._loader, self._live.document)
+        if ours:
+            await self._source.remove(self.room_id, room)
 
 
 class RoomDocuments:
@@ -149,20 +162,34 @@ class RoomDocuments:
     def room(self, room_id: str) -> Any:
         return self.extension.ywebsocket_server.rooms.get(room_id)
 
-    async def save_and_remove(self, room_id: str, room: Any, document: YNotebook) -> None:
-        """Save the room's document through its file loader (the contents manager, with
-        its out-of-band check), then delete the room and, if nothing else uses it, its
-        loader: what jupyter-collaboration does when the last tab leaves."""
+    def loader(self, room_id: str) -> Any:
+        """The file loader of the room's file (None when there is none)."""
         from jupyter_server_ydoc.utils import decode_file_path
 
         _, _, file_id = decode_file_path(room_id)
         loaders = self.extension.file_loaders
+        # FileLoaderMapping has no get(), and its [] makes a loader when there is none.
+        return loaders[file_id] if file_id in loaders else None  # noqa: SIM401
+
+    async def save(self, room_id: str, loader: Any, document: YNotebook) -> None:
+        """Save the room's document through its file loader: the contents manager, with
+        the loader's out-of-band check (a file changed on disk since the room last
+        loaded or saved it wins, as in a room)."""
+        if loader is None:
+            return
         try:
-            if file_id in loaders:
-                model = {"format": "json", "type": "notebook", "content": document.get()}
-                await loaders[file_id].maybe_save_content(model)
+            model = {"format": "json", "type": "notebook", "content": document.get()}
+            await loader.maybe_save_content(model)
         except Exception:  # out-of-band changes on disk: the disk wins, as in a room
             log.warning("saving room %s before closing it failed", room_id, exc_info=True)
+
+    async def remove(self, room_id: str, room: Any) -> None:
+        """Delete the room and, if nothing else uses it, its loader: what
+        jupyter-collaboration does when the last tab leaves."""
+        from jupyter_server_ydoc.utils import decode_file_path
+
+        _, _, file_id = decode_file_path(room_id)
+        loaders = self.extension.file_loaders
         lock = self.extension._room_locks[room_id]
         async with lock:
             if self.room(room_id) is room:
