@@ -152,6 +152,7 @@ def write_model(opened: OpenNotebook) -> None:
     from a file its predecessor had not saved yet): cells the document lacks or has in
     another order replace its list; otherwise each cell's code, outputs and count."""
     live = opened.live
+    opened.sync_outputs()  # a running cell's stream texts, joined
     cells = list(opened.cells)
     if live.cell_ids() != [cell.id for cell in cells]:
         live.set_all(dict(notebook_to_nbformat(opened.notebook)))

@@ -48,6 +48,9 @@ class OpenedDocument(Protocol):
     async def close(self) -> None:
         """The service is done with the notebook: save what only the document holds."""
 
+    def moved(self, path: str) -> None:
+        """The notebook's file is at ``path`` now."""
+
 
 class DocumentSource(Protocol):
     async def open(self, notebook: Notebook, path: str | None) -> OpenedDocument:
@@ -70,6 +73,9 @@ class PrivateDocument:
         return None
 
     async def close(self) -> None:
+        return None
+
+    def moved(self, path: str) -> None:
         return None
 
 
@@ -97,6 +103,8 @@ class RoomDocument:
         #: The room's file loader, kept for the last save: jupyter-collaboration drops
         #: it from its mapping when it deletes the room (its cleanup, its shutdown).
         self._loader = source.loader(room_id)
+        self._holder = _Holder()
+        self._hold()
 
     @property
     def live(self) -> LiveNotebook:
@@ -109,7 +117,24 @@ class RoomDocument:
         document = await self._source.document(self.path)
         self._live = LiveNotebook(document)
         self._loader = self._source.loader(self.room_id)
+        self._hold()
         return document
+
+    def moved(self, path: str) -> None:
+        """The notebook's file was renamed (its room, found by file id, stays)."""
+        self.path = path
+
+    def _hold(self) -> None:
+        """Keep the room while the service holds the notebook (see :class:`_Holder`);
+        a cleanup already waiting for the last tab's return is called off, as a tab
+        that comes back calls it off."""
+        room = self._source.room(self.room_id)
+        if room is None or getattr(room, "_document", None) is not self._live.document:
+            return
+        room.clients.add(self._holder)
+        cleaner = getattr(room, "cleaner", None)
+        if cleaner is not None and not cleaner.done():
+            cleaner.cancel()
 
     async def close(self) -> None:
         """A room no tab holds is saved now and removed (a room made by ``create=True``
@@ -125,11 +150,29 @@ class RoomDocument:
         ours = room is not None and getattr(room, "_document", None) is self._live.document
         if room is not None and not ours:
             return
-        if ours and getattr(room, "clients", None):
-            return
+        if ours:
+            room.clients.discard(self._holder)
+            if room.clients:  # a tab holds it: the room saves, and cleans up after it
+                return
         await self._source.save(self.room_id, self._loader, self._live.document)
         if ours:
             await self._source.remove(self.room_id, room)
+
+
+class _Holder:
+    """Stands in a room's set of clients while the service holds its notebook open.
+
+    jupyter-collaboration deletes a document room once its last WebSocket client has
+    been gone for ``document_cleanup_delay`` (cancelling its pending save); a room made
+    by ``get_document(create=True)`` has no client at all. A run writing into a room
+    deleted under it would write into a document nobody saves or sees. While this
+    holder is among the clients, the room stays; the service lets go in
+    :meth:`RoomDocument.close`. It receives what the room broadcasts and drops it."""
+
+    path = "reactive-notebook:service"
+
+    async def send(self, message: bytes) -> None:
+        return None
 
 
 class RoomDocuments:

@@ -154,6 +154,8 @@ class NotebookService:
             self.bump(opened)
             # The file is renamed after the notebook: open tabs follow it by its path.
             path = self.store.known_path(notebook_id)
+            if path:
+                opened.document.moved(path)  # its room, found by file id, stays
             if path and hasattr(opened.kernel, "moved"):  # its Jupyter session too
                 await opened.kernel.moved(path)
             opened.publish("notebook_updated", name=name, **({"path": path} if path else {}))

@@ -83,6 +83,17 @@ async def eventually(check: Callable[[], Awaitable[Any]], what: str, timeout: fl
         await asyncio.sleep(0.02)
 
 
+async def delete_behind_our_back(rooms: Any, room_id: str) -> Any:
+    """Delete the room as jupyter-collaboration's cleanup or shutdown does (its pending
+    save cancelled, its file loader dropped); the room deleted."""
+    room = rooms.room(room_id)
+    await rooms.extension.ywebsocket_server.delete_room(room=room)
+    file_id = room_id.rsplit(":", 1)[1]
+    if file_id in rooms.extension.file_loaders:
+        await rooms.extension.file_loaders.remove(file_id)
+    return room
+
+
 @pytest.fixture
 def open_tab(
     jp_fetch: Any,
