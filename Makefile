@@ -41,9 +41,17 @@ typecheck: $(STAMP)
 	$(BIN)/mypy reactive_notebook
 	$(BIN)/mypy --strict reactive_notebook/reactive
 
+## The API's contract tests run a second time with jupyter-collaboration's rooms loaded
+## (open notebooks are room documents then; tests/rooms test the rooms themselves).
+ROOMS_CONTRACT := tests/handlers/test_rest_cells.py tests/handlers/test_rest_notebooks.py \
+  tests/handlers/test_websocket.py tests/handlers/test_ws_scenarios.py \
+  tests/handlers/test_openapi.py
+
 unit: $(STAMP) postgres
 	$(BIN)/python -m pytest --cov=reactive_notebook --cov-report=term \
 	  $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
+	$(if $(PYTEST_ARGS),,REACTIVE_TEST_ROOMS=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  $(ROOMS_CONTRACT))
 
 ## postgres: PostgreSQL's server programs, with which the tests start a throwaway server
 ## (tests/postgres.py). When neither $(PG_LIBDIR)/<version>/bin nor PATH has them, installs

@@ -333,11 +333,14 @@ class NotebookStore:
             )
         return target
 
-    async def rename(self, notebook_id: str, new_name: str) -> None:
+    async def rename(self, notebook_id: str, new_name: str, *, write_name: bool = True) -> None:
         """Change the display name and the file name (in the file's current folder).
 
         The new name is written into the file first, then the file is moved: if the
-        move fails the notebook keeps its id and content under its old file name.
+        move fails the notebook keeps its id and content under its old file name. With
+        ``write_name=False`` the file is only moved: its collaboration room holds it, and
+        the caller wrote the name into the room's document and had the room save it (a
+        write around the room would make the room reload the file: the disk would win).
         """
         if not isinstance(new_name, str) or not new_name.strip():
             raise ValueError("a notebook name must not be empty")
@@ -348,7 +351,8 @@ class NotebookStore:
             fields = dict(ours) if isinstance(ours, dict) else {}
             fields.update(id=notebook_id, name=new_name)
             metadata[REACTIVE_KEY] = fields
-            await self._write(path, node, stored_id=notebook_id, name=new_name)
+            if write_name:
+                await self._write(path, node, stored_id=notebook_id, name=new_name)
             directory = posixpath.dirname(path)
             new_path = await self._free_path(directory, file_stem(new_name), current=path)
             if new_path == path:

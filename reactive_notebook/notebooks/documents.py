@@ -45,8 +45,13 @@ class OpenedDocument(Protocol):
         """None while the document is still the one in use; else the document that
         replaced it (the room was cleaned up and made anew), to move onto."""
 
-    async def close(self) -> None:
-        """The service is done with the notebook: save what only the document holds."""
+    async def close(self, *, save: bool = True) -> None:
+        """The service is done with the notebook: save what only the document holds
+        (``save=False``: the notebook is being deleted, just let go)."""
+
+    async def flush(self) -> None:
+        """Have the file hold what the document holds now (when the document saves
+        itself: a room's save, as its autosave makes it)."""
 
     def moved(self, path: str) -> None:
         """The notebook's file is at ``path`` now."""
@@ -72,8 +77,11 @@ class PrivateDocument:
     async def current(self) -> YNotebook | None:
         return None
 
-    async def close(self) -> None:
+    async def close(self, *, save: bool = True) -> None:
         return None
+
+    async def flush(self) -> None:
+        return None  # the service saves a private document itself
 
     def moved(self, path: str) -> None:
         return None
@@ -136,7 +144,10 @@ class RoomDocument:
         if cleaner is not None and not cleaner.done():
             cleaner.cancel()
 
-    async def close(self) -> None:
+    async def flush(self) -> None:
+        await self._source.save(self.room_id, self._loader, self._live.document)
+
+    async def close(self, *, save: bool = True) -> None:
         """A room no tab holds is saved now and removed (a room made by ``create=True``
         has no client whose leaving would clean it up); one a tab holds stays, and the
         room saves it as it always does.
@@ -154,7 +165,8 @@ class RoomDocument:
             room.clients.discard(self._holder)
             if room.clients:  # a tab holds it: the room saves, and cleans up after it
                 return
-        await self._source.save(self.room_id, self._loader, self._live.document)
+        if save:
+            await self._source.save(self.room_id, self._loader, self._live.document)
         if ours:
             await self._source.remove(self.room_id, room)
 

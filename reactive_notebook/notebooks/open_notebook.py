@@ -280,18 +280,20 @@ class OpenNotebook(RunEvents):
         """Our file write, or, when the document's room writes the file, our notebook
         metadata (id, name, connection, revision) into the document for it to save."""
         if self.document.saves_itself:
-            self._write_metadata()
+            self.write_metadata()
             return
         self.sync_outputs()
         await self._save(self.notebook)
 
-    def _write_metadata(self) -> None:
+    def write_metadata(self, *, name: str | None = None) -> None:
+        """Our notebook metadata into the document, if it changed (``name``: the name
+        it is about to take)."""
         from ..contents.ipynb import REACTIVE_KEY
 
         notebook = self.notebook
         metadata = {
             "id": notebook.id,
-            "name": notebook.name,
+            "name": notebook.name if name is None else name,
             "owner": notebook.owner,
             "db_connection": notebook.db_connection,
             "revision": notebook.revision,
@@ -338,8 +340,7 @@ class OpenNotebook(RunEvents):
                 with contextlib.suppress(Exception):
                     self.live.unobserve(self._subscription)
                 self._subscription = None
-            if save:
-                await self.document.close()
+            await self.document.close(save=save)
         finally:
             await self.kernel.shutdown()
 

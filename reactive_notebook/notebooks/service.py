@@ -51,7 +51,9 @@ class Store(Protocol):
     async def create(self, notebook: Notebook, folder: str | None = None) -> None:
         """Raises ValueError, with a message for a person, for a folder it refuses."""
 
-    async def rename(self, notebook_id: str, name: str) -> None: ...
+    async def rename(self, notebook_id: str, name: str, *, write_name: bool = True) -> None:
+        """``write_name=False``: move the file only (its room holds the new name)."""
+
     async def delete(self, notebook_id: str) -> None: ...
     def known_path(self, notebook_id: str) -> str | None: ...
 
@@ -146,7 +148,14 @@ class NotebookService:
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             try:
-                await self.store.rename(notebook_id, name)
+                if opened.document.saves_itself:
+                    # The name goes into the room's document and the room saves it; then
+                    # the file only moves (nothing of ours writes a file a room holds).
+                    opened.write_metadata(name=name)
+                    await opened.document.flush()
+                    await self.store.rename(notebook_id, name, write_name=False)
+                else:
+                    await self.store.rename(notebook_id, name)
             except KeyError:  # its file was deleted behind our back: it is gone
                 await self._drop(notebook_id)
                 raise NotebookNotFound(notebook_id) from None
