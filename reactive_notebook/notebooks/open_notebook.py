@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -438,7 +438,7 @@ class OpenNotebook(RunEvents):
             )
             self.core.finished(plan)  # the runner put the kept values back, come what may
             if result.runner_error is not None:
-                for cell_id in plan.cell_ids:
+                for cell_id in self._present(plan.cell_ids):
                     if self._cell(cell_id).status in (
                         CellStatus.QUEUED,
                         CellStatus.RUNNING,
@@ -456,7 +456,7 @@ class OpenNotebook(RunEvents):
             self._fail_unfinished(plan, "kernel died")
             self.publish("kernel_status", state="restarting")
         self._finish_all_outputs()  # cells that never reported an end
-        for cell_id in plan.cell_ids:  # cancelled by an interrupt
+        for cell_id in self._present(plan.cell_ids):  # cancelled by an interrupt
             cell = self._cell(cell_id)
             if cell.status is CellStatus.QUEUED:
                 self._set_status(cell_id, CellStatus.IDLE, error=None)
@@ -466,10 +466,15 @@ class OpenNotebook(RunEvents):
         self.write(self.live.set_execution_state, plan.cell_ids, "idle")
         self.publish("kernel_status", state="idle")
 
+    def _present(self, cell_ids: Iterable[str]) -> list[str]:
+        """Those of ``cell_ids`` still in the notebook (a tab or a request may delete a
+        cell while a run that planned it goes on)."""
+        return [cell_id for cell_id in cell_ids if cell_id in self.cells]
+
     def _fail_unfinished(self, plan: Plan, reason: str) -> None:
         """Cells of ``plan`` still queued or running end in error with ``reason``."""
         self._finish_all_outputs()
-        for cell_id in plan.cell_ids:
+        for cell_id in self._present(plan.cell_ids):
             if self._cell(cell_id).status in (CellStatus.QUEUED, CellStatus.RUNNING):
                 self._set_status(cell_id, CellStatus.ERROR, error=reason)
 

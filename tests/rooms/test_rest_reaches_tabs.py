@@ -112,3 +112,37 @@ async def test_a_cell_a_tab_adds_or_deletes_is_the_notebooks(api: Api, open_tab:
             break
     else:
         raise AssertionError(json.dumps(cells))
+
+
+async def test_a_cell_a_tab_deletes_during_a_run_all_leaves_the_run_whole(
+    api: Api, open_tab: Any, jp_ws_fetch: Any
+) -> None:
+    from ..handlers.wsclient import WsClient
+
+    slow = "import time\nfor i in range(4):\n    print(i)\n    time.sleep(0.15)\nx = 1"
+    notebook, path, (first, second, third) = await make_notebook(
+        api, slow, "y = x + 1", "print('last', x)"
+    )
+    client = await WsClient.connect(jp_ws_fetch, notebook)
+    tab = await open_tab(path)
+    await tab.wait_for(lambda: tab.ids() == [first, second, third], "the cells")
+    await api("POST", "notebooks", notebook, "run", body={"wait": False})
+    await tab.wait_for(lambda: tab.cell(first)["outputs"], "the run going")
+    tab.delete_cell(second)
+    await client.until(lambda m: m.get("type") == "cell_deleted" and m.get("cell_id") == second)
+
+    async def finished() -> bool:
+        cells = (await api("GET", "notebooks", notebook))["cells"]
+        return [c["status"] for c in cells] == ["success", "success"]
+
+    for _ in range(1500):
+        if await finished():
+            break
+    else:
+        raise AssertionError("the run never ended")
+    errors = [m for m in client.received if m.get("type") == "error"]
+    assert errors == []
+    await tab.wait_for(lambda: tab.cell(third)["outputs"], "the last cell's output")
+    assert tab.ids() == [first, third]
+    assert tab.cell(third)["outputs"][0]["text"] == "last 1\n"
+    await client.close()
