@@ -183,7 +183,6 @@ run: $(STAMP) labextension
 	  --ServerApp.root_dir="$(NOTEBOOKS_DIR)" \
 	  --ServerApp.contents_manager_class=reactive_notebook.contents.atomic.AtomicFileContentsManager \
 	  --ServerApp.allow_unauthenticated_access=False \
-	  --SQLiteYStore.db_path="$(abspath $(VENV))/jupyter_ystore.db" \
 	  $(if $(TOKEN),--IdentityProvider.token="$(TOKEN)") $(LAB_ARGS)
 
 clean:
