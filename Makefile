@@ -131,6 +131,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_outputs.py
 	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_corpus.py
+	$(BIN)/python bench/bench_rooms.py
 
 ## labextension: build the JupyterLab front end (labextension/, TypeScript) into
 ## reactive_notebook/labextension/ (shipped in the wheel as shared data), only when its

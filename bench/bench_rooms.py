@@ -79,11 +79,13 @@ async def edit_to_tab(server: Server) -> None:
         code = f"x = {n + 1}"
         start = time.perf_counter()
         request = asyncio.ensure_future(server.request("PUT", api, {"code": code}))
+        done: list[float] = []
+        request.add_done_callback(lambda _, done=done: done.append(time.perf_counter()))
         while tab.cell(ids[0])["source"] != code:
             await asyncio.sleep(0.0005)
         seen.append(time.perf_counter() - start)
         await request
-        answered.append(time.perf_counter() - start)
+        answered.append(done[0] - start)
     await tab.close()
     print(
         f"REST edit -> in the tab       p50 {percentile(seen, 0.5) * 1e3:6.2f} ms  "
@@ -99,7 +101,7 @@ async def output_to_tab(server: Server) -> None:
     await ws.read_message()
     api = f"reactive/api/v1/notebooks/{notebook_id}/cells/{ids[0]}/run"
     await server.request("POST", api, {"wait": True})
-    added = []
+    added, to_event = [], []
     for n in range(30):
         await server.request("PUT", api.rsplit("/", 1)[0], {"code": f"print('hello {n}')"})
         start = time.perf_counter()
@@ -116,13 +118,14 @@ async def output_to_tab(server: Server) -> None:
             else:
                 await asyncio.sleep(0.0002)
         added.append(max(0.0, tab_at - event_at))
+        to_event.append(event_at - start)
         await final_status_of(ws, ids[0])
-        del start
     ws.close()
     await tab.close()
     print(
         f"kernel output -> in the tab, after our WS event: p50 "
         f"{percentile(added, 0.5) * 1e3:5.2f} ms  p99 {percentile(added, 0.99) * 1e3:5.2f} ms added"
+        f"   (REST run -> the WS event: p50 {percentile(to_event, 0.5) * 1e3:5.2f} ms)"
     )
 
 
