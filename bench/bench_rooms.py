@@ -25,7 +25,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import nbformat
 from bench_kernel import chain
@@ -33,7 +32,7 @@ from bench_server import BASE, TOKEN, Server, final_status_of, new_notebook, per
 from tornado.httpclient import HTTPRequest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.rooms.ytab import ServerAddress, YTab  # noqa: E402
+from tests.rooms.ytab import ServerAddress, YTab
 
 ROOMS = [
     "--ServerApp.jpserver_extensions=jupyter_server_ydoc=True",
@@ -90,7 +89,8 @@ async def edit_to_tab(server: Server) -> None:
     print(
         f"REST edit -> in the tab       p50 {percentile(seen, 0.5) * 1e3:6.2f} ms  "
         f"p99 {percentile(seen, 0.99) * 1e3:6.2f} ms   (the PUT's own answer: "
-        f"p50 {percentile(answered, 0.5) * 1e3:5.2f} ms, p99 {percentile(answered, 0.99) * 1e3:5.2f} ms)"
+        f"p50 {percentile(answered, 0.5) * 1e3:5.2f} ms, "
+        f"p99 {percentile(answered, 0.99) * 1e3:5.2f} ms)"
     )
 
 
@@ -124,7 +124,8 @@ async def output_to_tab(server: Server) -> None:
     await tab.close()
     print(
         f"kernel output -> in the tab, after our WS event: p50 "
-        f"{percentile(added, 0.5) * 1e3:5.2f} ms  p99 {percentile(added, 0.99) * 1e3:5.2f} ms added"
+        f"{percentile(added, 0.5) * 1e3:5.2f} ms  "
+        f"p99 {percentile(added, 0.99) * 1e3:5.2f} ms added"
         f"   (REST run -> the WS event: p50 {percentile(to_event, 0.5) * 1e3:5.2f} ms)"
     )
 
