@@ -11,21 +11,16 @@ the file hold what the API describes: each cell once, each cell's output once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Provider
-from tornado.httpclient import HTTPRequest
-from tornado.websocket import websocket_connect
 
 from reactive_notebook.notebooks.documents import RoomDocuments, _choose
 
 from .conftest import Api, delete_behind_our_back, eventually, make_notebook
-from .ytab import TIMEOUT, ServerAddress, YTab, _Channel
+from .ytab import ServerAddress, YTab
 
 
 def _cell(number: int) -> str:
@@ -46,36 +41,9 @@ def server(jp_http_port: int, jp_base_url: str, jp_auth_header: dict[str, str]) 
 
 
 async def reconnect(tab: YTab, fetch: Any, server: ServerAddress) -> None:
-    """Drop the tab's connection and make a new one, keeping its document (what the
-    stock provider does when the WebSocket closes): the room and the tab exchange what
-    each lacks."""
-    with contextlib.suppress(Exception):
-        await tab.provider.stop()
-    tab.connection.close()
-    if tab._task is not None:
-        tab._task.cancel()
-        with contextlib.suppress(BaseException):
-            await tab._task
-    response = await fetch(
-        "api",
-        "collaboration",
-        "session",
-        tab.path,
-        method="PUT",
-        body=json.dumps({"format": "json", "type": "notebook"}),
-    )
-    session = json.loads(response.body)
-    room = f"{session['format']}:{session['type']}:{session['fileId']}"
-    url = (
-        f"ws://127.0.0.1:{server.port}{server.base_url}api/collaboration/room/{room}"
-        f"?sessionId={session['sessionId']}"
-    )
-    tab.connection = await websocket_connect(HTTPRequest(url, headers=server.headers))
-    tab.room = room
-    tab.provider = Provider(tab.document.ydoc, _Channel(tab.connection, room))
-    tab._task = asyncio.create_task(tab.provider.start())
-    await tab.provider.started.wait()
-    await asyncio.wait_for(tab.provider.synced.wait(), TIMEOUT)
+    """Drop the tab's connection and make a new one, keeping its document."""
+    await tab.close()
+    await tab.connect(fetch, server)
 
 
 Summary = tuple[str, str, list[str], Any]
@@ -167,11 +135,9 @@ async def test_a_tab_reconnecting_to_a_room_made_anew_during_a_run_all_sees_no_d
     await api("POST", "notebooks", notebook, "run", body={"wait": False})
     await tab.wait_for(lambda: "cell 0 1" in _printed(tab), "the run going")
     room_id = source.room_id(path)
-    with contextlib.suppress(Exception):
-        await tab.provider.stop()
-    tab.connection.close()
+    await tab.close()  # the connection drops
     await delete_behind_our_back(source, room_id)
-    await reconnect(tab, jp_fetch, server)
+    await tab.connect(jp_fetch, server)
 
     async def run_ended() -> bool:
         described = await api("GET", "notebooks", notebook)

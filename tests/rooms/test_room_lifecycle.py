@@ -29,6 +29,19 @@ def _tabs_of(room: Any) -> list[Any]:
     return [client for client in room.clients if not isinstance(client, _Holder)]
 
 
+async def _run_in_a_tab(
+    api: Api, open_tab: Any, *codes: str, wait: bool = True
+) -> tuple[str, str, list[str], Any]:
+    """A notebook of ``codes`` open in a tab, its first cell run (with ``wait``, to its
+    end) and its output seen in the tab: the notebook, its path, the cells, the tab."""
+    notebook, path, cells = await make_notebook(api, *codes)
+    tab = await open_tab(path)
+    await api("POST", "notebooks", notebook, "cells", cells[0], "run", body={"wait": wait})
+    first = cells[0]
+    await tab.wait_for(lambda: _printed(tab.cell(first)), "the run's output")
+    return notebook, path, cells, tab
+
+
 def _rooms(serverapp: Any) -> RoomDocuments:
     source = _choose(serverapp)
     assert isinstance(source, RoomDocuments), "the test server has no collaboration rooms"
@@ -120,10 +133,7 @@ async def test_a_room_a_tab_holds_stays_when_the_service_closes_the_notebook(
     api: Api, jp_serverapp: Any, jp_root_dir: Path, open_tab: Any
 ) -> None:
     rooms = _rooms(jp_serverapp)
-    notebook, path, (cell, other) = await make_notebook(api, "print('ran')", "y = 1")
-    tab = await open_tab(path)
-    await api("POST", "notebooks", notebook, "cells", cell, "run", body={"wait": True})
-    await tab.wait_for(lambda: _printed(tab.cell(cell)) == "ran\n", "the run's output")
+    notebook, path, (cell, other), tab = await _run_in_a_tab(api, open_tab, "print('ran')", "y = 1")
     room = rooms.room(rooms.room_id(path))
     assert room is not None
     assert _tabs_of(room)
@@ -147,10 +157,9 @@ async def test_a_rest_edit_after_the_room_was_replaced_lands_in_the_new_room(
     api: Api, jp_serverapp: Any, jp_root_dir: Path, open_tab: Any
 ) -> None:
     rooms = _rooms(jp_serverapp)
-    notebook, path, (cell, other) = await make_notebook(api, "print('before leaving')", "y = 1")
-    tab = await open_tab(path)
-    await api("POST", "notebooks", notebook, "cells", cell, "run", body={"wait": True})
-    await tab.wait_for(lambda: _printed(tab.cell(cell)) == "before leaving\n", "the output")
+    notebook, path, (cell, other), tab = await _run_in_a_tab(
+        api, open_tab, "print('before leaving')", "y = 1"
+    )
     room_id = rooms.room_id(path)
     await tab.close()
     old = await delete_behind_our_back(rooms, room_id)
@@ -182,10 +191,7 @@ async def test_a_room_the_last_tab_left_stays_while_a_run_writes_into_it(
     service holds it), and a new tab (no API request in between) sees the whole run, as
     does the file."""
     rooms = _rooms(jp_serverapp)
-    notebook, path, (slow,) = await make_notebook(api, SLOW)
-    tab = await open_tab(path)
-    await api("POST", "notebooks", notebook, "cells", slow, "run", body={"wait": False})
-    await tab.wait_for(lambda: _printed(tab.cell(slow)), "the run's first output")
+    _notebook, path, (slow,), tab = await _run_in_a_tab(api, open_tab, SLOW, wait=False)
     room_id = rooms.room_id(path)
     old = rooms.room(room_id)
     await tab.close()
@@ -209,10 +215,7 @@ async def test_closing_after_the_room_was_cleaned_up_mid_run_saves_the_whole_run
     the deletion cancels the room's pending save). When the service closes the notebook,
     the rest of the run reaches the file."""
     rooms = _rooms(jp_serverapp)
-    notebook, path, (slow,) = await make_notebook(api, SLOW)
-    tab = await open_tab(path)
-    await api("POST", "notebooks", notebook, "cells", slow, "run", body={"wait": False})
-    await tab.wait_for(lambda: _printed(tab.cell(slow)), "the run's first output")
+    notebook, path, (slow,), tab = await _run_in_a_tab(api, open_tab, SLOW, wait=False)
     room_id = rooms.room_id(path)
     await tab.close()
     await delete_behind_our_back(rooms, room_id)
@@ -237,10 +240,7 @@ async def test_closing_after_the_room_was_cleaned_up_lets_a_newer_file_win(
     """The last save of a room deleted under us is checked as the room's saves are: a
     file another tool wrote since (git, an editor) is not overwritten."""
     rooms = _rooms(jp_serverapp)
-    notebook, path, (cell,) = await make_notebook(api, "print('ran')")
-    tab = await open_tab(path)
-    await api("POST", "notebooks", notebook, "cells", cell, "run", body={"wait": True})
-    await tab.wait_for(lambda: _printed(tab.cell(cell)) == "ran\n", "the run's output")
+    notebook, path, (_cell,), tab = await _run_in_a_tab(api, open_tab, "print('ran')")
     room_id = rooms.room_id(path)
     await tab.close()
     await delete_behind_our_back(rooms, room_id)

@@ -65,45 +65,52 @@ class _Channel:
 class YTab:
     """One Y client of a notebook's room."""
 
-    def __init__(self, path: str, room: str, connection: WebSocketClientConnection):
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.room = room
-        self.connection = connection
+        self.room = ""
+        self.connection: WebSocketClientConnection | None = None
         self.document = YNotebook(Doc())
-        self.provider = Provider(self.document.ydoc, _Channel(connection, room))
+        self.provider: Provider | None = None
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, fetch: Any, server: ServerAddress, path: str) -> YTab:
+        tab = cls(path)
+        await tab.connect(fetch, server)
+        return tab
+
+    async def connect(self, fetch: Any, server: ServerAddress) -> None:
+        """Join the file's room (again, keeping the document: what the stock provider
+        does when its WebSocket closes; the room and the tab exchange what each lacks)."""
         response = await fetch(
             "api",
             "collaboration",
             "session",
-            path,
+            self.path,
             method="PUT",
             body=json.dumps({"format": "json", "type": "notebook"}),
         )
         session = json.loads(response.body)
-        room = f"{session['format']}:{session['type']}:{session['fileId']}"
+        self.room = f"{session['format']}:{session['type']}:{session['fileId']}"
         # The room's name goes in the URL as it is: the server reads "json:notebook:<id>"
         # literally (escaped colons would name a transient room of another name).
         url = (
-            f"ws://127.0.0.1:{server.port}{server.base_url}api/collaboration/room/{room}"
+            f"ws://127.0.0.1:{server.port}{server.base_url}api/collaboration/room/{self.room}"
             f"?sessionId={session['sessionId']}"
         )
-        request = HTTPRequest(url, headers=server.headers)
-        connection = await websocket_connect(request)
-        tab = cls(path, room, connection)
-        tab._task = asyncio.create_task(tab.provider.start())
-        await tab.provider.started.wait()
-        await asyncio.wait_for(tab.provider.synced.wait(), TIMEOUT)
-        return tab
+        self.connection = await websocket_connect(HTTPRequest(url, headers=server.headers))
+        self.provider = Provider(self.document.ydoc, _Channel(self.connection, self.room))
+        self._task = asyncio.create_task(self.provider.start())
+        await self.provider.started.wait()
+        await asyncio.wait_for(self.provider.synced.wait(), TIMEOUT)
 
     async def close(self) -> None:
-        """Leave the room, as closing the tab does."""
+        """Leave the room, as closing the tab does (or as a dropped connection does)."""
         with contextlib.suppress(Exception):
-            await self.provider.stop()
-        self.connection.close()
+            if self.provider is not None:
+                await self.provider.stop()
+        if self.connection is not None:
+            self.connection.close()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(BaseException):
