@@ -21,9 +21,10 @@ from ..contents.ipynb import (
     REACTIVE_KEY,
     cell_from_nbformat,
     cell_to_nbformat,
+    is_valid_cell_id,
     notebook_to_nbformat,
 )
-from ..models import Cell, CellStatus, CellType
+from ..models import Cell, CellStatus, CellType, new_cell_id
 from ..reactive.planner import Plan
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ async def _apply_structure(
     service: NotebookService, opened: OpenNotebook, removals: list[Plan]
 ) -> None:
     """Cells added, deleted or moved: the model takes the document's list, in its order."""
-    in_document = opened.live.cell_ids()
+    in_document = _valid_ids(opened)
     present = set(in_document)
     for cell in [c for c in opened.cells if c.id not in present]:
         plan = service.forget_cell(opened, cell.id)
@@ -69,6 +70,21 @@ async def _apply_structure(
             await _add(service, opened, index, cell_id)
         elif opened.cells.index(cell_id) != index:
             _move(service, opened, cell_id, index)
+
+
+def _valid_ids(opened: OpenNotebook) -> list[str]:
+    """The document's cell ids, each one nbformat accepts and no other cell has: a cell
+    added with an id that is not (another client's bug, or a hostile one) gets a fresh
+    id, in the document too, before anything of ours names it."""
+    ids = opened.live.cell_ids()
+    seen: set[str] = set()
+    for index, cell_id in enumerate(ids):
+        if not is_valid_cell_id(cell_id) or cell_id in seen:
+            fresh = new_cell_id()
+            opened.write(opened.live.set_cell_id, index, fresh)
+            ids[index] = cell_id = fresh
+        seen.add(cell_id)
+    return ids
 
 
 async def _add(service: NotebookService, opened: OpenNotebook, index: int, cell_id: str) -> None:

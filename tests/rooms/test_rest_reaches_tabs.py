@@ -146,3 +146,24 @@ async def test_a_cell_a_tab_deletes_during_a_run_all_leaves_the_run_whole(
     assert tab.ids() == [first, third]
     assert tab.cell(third)["outputs"][0]["text"] == "last 1\n"
     await client.close()
+
+
+async def test_a_cell_added_with_an_id_nbformat_refuses_gets_a_fresh_one(
+    api: Api, open_tab: Any
+) -> None:
+    notebook, path, (first,) = await make_notebook(api, "a = 1")
+    tab = await open_tab(path)
+    await tab.wait_for(lambda: tab.ids() == [first], "the cell")
+    with tab.document.ydoc.transaction():
+        for bad in ("../../etc/passwd", first):  # not an nbformat id; another cell's id
+            cell = {"cell_type": "code", "source": "b = 2", "metadata": {}, "outputs": []}
+            tab.document.ycells.append(tab.document.create_ycell({**cell, "id": bad}))
+
+    def renamed() -> list[str]:
+        ids = tab.ids()
+        return ids if len(ids) == 3 and len(set(ids)) == 3 and "../../etc/passwd" not in ids else []
+
+    ids = await tab.wait_for(renamed, "fresh ids for the two cells")
+    assert ids[0] == first
+    described = await api("GET", "notebooks", notebook)
+    assert [cell["id"] for cell in described["cells"]] == ids
