@@ -228,6 +228,7 @@ class ReactiveNotebook(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self._check_identity()
+        self._filter_session_kernel_environment()
         self.store = self._build_store()
         # Sequence numbers from the clock (µs): a restarted server's are beyond the old
         # ones, so a client resuming from before the restart gets a fresh snapshot.
@@ -333,6 +334,32 @@ class ReactiveNotebook(ExtensionApp):
             session_manager=self.server.session_manager,
             notebook_path=path,
         )
+
+    def _filter_session_kernel_environment(self) -> None:
+        """Kernels of notebook sessions get the environment our kernels get.
+
+        A JupyterLab tab that opens a notebook before any reactive run starts the
+        notebook's session and its kernel; reactive runs then use that kernel (one kernel
+        per notebook session). The session manager would give it the server's whole
+        ``os.environ`` (``SessionManager.get_kernel_env``), secrets included: the
+        server's session manager gets the same filter as our kernels instead
+        (``kernel_env_deny``/``kernel_env_allow``; the session's name is kept)."""
+        sessions = getattr(self.server, "session_manager", None)
+        original = getattr(sessions, "get_kernel_env", None)
+        if original is None or getattr(original, "reactive_filtered", False):
+            return
+
+        def filtered(path: str | None, name: Any = None) -> dict[str, str]:
+            env = dict(original(path, name))
+            kept = kernel_environment(
+                env, allow=self.kernel_env_allow, patterns=self.kernel_env_deny
+            )
+            if "JPY_SESSION_NAME" in env:
+                kept["JPY_SESSION_NAME"] = env["JPY_SESSION_NAME"]
+            return kept
+
+        filtered.reactive_filtered = True  # type: ignore[attr-defined]
+        sessions.get_kernel_env = filtered  # type: ignore[union-attr]
 
     def _record_activity(self, notebook_id: str, event: Event) -> None:
         self.server.web_app.settings[ACTIVITY_SETTING] = datetime.now(UTC)

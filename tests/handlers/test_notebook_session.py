@@ -324,3 +324,18 @@ async def test_a_renamed_session_keeps_the_servers_secrets_out_of_the_restarted_
     )
     assert restarted.code == 200
     assert await secrets_seen() == "[]"
+
+
+async def test_the_kernel_of_a_session_a_tab_started_first_has_no_server_secrets(
+    api: Api, jp_fetch: Any
+) -> None:
+    """A tab that opens the notebook first starts its session's kernel; reactive runs use
+    that kernel, so it must not get the server's secrets either."""
+    code = f"import os\nsorted(k for k in os.environ if k in {sorted(SECRET)!r})"
+    notebook_id, path, (cell,) = await notebook(api, code)
+    opened = await open_tab_session(jp_fetch, path)
+    ran = await api("POST", "notebooks", notebook_id, "cells", cell, "run", body={"wait": True})
+    (output,) = payload(ran)["cells"][0]["outputs"]
+    assert output["data"] == "[]"
+    session = await the_session(jp_fetch, path)
+    assert session["kernel"]["id"] == opened["kernel"]["id"]  # the tab's kernel ran it
