@@ -73,6 +73,18 @@ def _described(cell: dict[str, Any]) -> Summary:
     return (cell["id"], cell["stdout"], displays, cell["execution_count"])
 
 
+async def _after_the_run(api: Api, notebook: str) -> list[Summary]:
+    """Once every cell of the run-all succeeded: each cell as the API describes it."""
+
+    async def run_ended() -> bool:
+        described = await api("GET", "notebooks", notebook)
+        return all(cell["status"] == "success" for cell in described["cells"])
+
+    await eventually(run_ended, "the end of the run-all")
+    described = await api("GET", "notebooks", notebook)
+    return [_described(cell) for cell in described["cells"]]
+
+
 def _printed(tab: YTab) -> str:
     return "".join(_text(o.get("text", "")) for c in tab.cells() for o in c["outputs"])
 
@@ -93,13 +105,7 @@ async def test_tabs_leaving_joining_and_reconnecting_during_a_run_all_see_no_dup
     await reconnecting.wait_for(lambda: "cell 1 1" in _printed(reconnecting), "the run going on")
     await reconnect(reconnecting, jp_fetch, server)
 
-    async def run_ended() -> bool:
-        described = await api("GET", "notebooks", notebook)
-        return all(cell["status"] == "success" for cell in described["cells"])
-
-    await eventually(run_ended, "the end of the run-all")
-    described = await api("GET", "notebooks", notebook)
-    expected = [_described(cell) for cell in described["cells"]]
+    expected = await _after_the_run(api, notebook)
     assert [cell[0] for cell in expected] == ids
     for number, (_, stdout, displays, count) in enumerate(expected):
         assert stdout == "".join(f"cell {number} {i}\n" for i in range(4))
@@ -139,13 +145,7 @@ async def test_a_tab_reconnecting_to_a_room_made_anew_during_a_run_all_sees_no_d
     await delete_behind_our_back(source, room_id)
     await tab.connect(jp_fetch, server)
 
-    async def run_ended() -> bool:
-        described = await api("GET", "notebooks", notebook)
-        return all(cell["status"] == "success" for cell in described["cells"])
-
-    await eventually(run_ended, "the end of the run-all")
-    described = await api("GET", "notebooks", notebook)
-    expected = [_described(cell) for cell in described["cells"]]
+    expected = await _after_the_run(api, notebook)
     assert [cell[0] for cell in expected] == ids
     late = await open_tab(path)
 
