@@ -22,9 +22,10 @@ from ..contents.ipynb import (
     cell_from_nbformat,
     cell_to_nbformat,
     is_valid_cell_id,
+    notebook_from_nbformat,
     notebook_to_nbformat,
 )
-from ..models import Cell, CellStatus, CellType, new_cell_id
+from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id
 from ..reactive.planner import Plan
 
 if TYPE_CHECKING:
@@ -183,4 +184,27 @@ def write_model(opened: OpenNotebook) -> None:
                 live.replace_outputs(cell.id, cell.outputs, cell.execution_count)
 
 
-__all__ = ["apply_others_changes", "our_metadata", "write_model"]
+def take_document_cells(notebook: Notebook, document: Any) -> None:
+    """A room's document may hold edits not saved yet: its cells are the notebook's (and
+    its name and connection, when it has our metadata). Ids nbformat would refuse (or
+    repeated ones) are replaced in the document too, so both name every cell alike."""
+    live = document.live
+    if not notebook.cells and len(live.cells) == 1:
+        # jupyter_ydoc gives a notebook without cells one empty cell when it loads it;
+        # the file has none, and an API user's notebook starts empty.
+        (only,) = live.cell_ids()
+        head = live.cell_head(only)
+        if not head["source"] and not live.cell_outputs(only)[0]:
+            live.delete_cell(only, 0)
+    node = live.to_nbformat()
+    fresh = notebook_from_nbformat(node, fallback_name=notebook.name)
+    for index, (cell, current) in enumerate(zip(fresh.cells, live.cell_ids(), strict=True)):
+        if cell.id != current:
+            live.set_cell_id(index, cell.id)
+    notebook.cells = fresh.cells
+    ours = (node.get("metadata") or {}).get(REACTIVE_KEY)
+    if isinstance(ours, dict) and ours.get("id") == notebook.id:
+        notebook.name, notebook.db_connection = fresh.name, fresh.db_connection
+
+
+__all__ = ["apply_others_changes", "our_metadata", "take_document_cells", "write_model"]

@@ -17,14 +17,17 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..contents.ipynb import REACTIVE_KEY, cell_to_nbformat, notebook_from_nbformat
-from ..kernels.outputs import api_error, api_output, api_streams
+from ..contents.ipynb import cell_to_nbformat
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
-from ..reactive.analysis import CellAnalysis
 from ..reactive.planner import Plan
 from .cell_analysis import CellAnalyser
 from .connection import is_masked_echo, mask_password
-from .document_sync import apply_others_changes, our_metadata, write_model
+from .document_sync import (
+    apply_others_changes,
+    our_metadata,
+    take_document_cells,
+    write_model,
+)
 from .documents import DocumentSource, PrivateDocuments
 from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict
 from .events import EventHub
@@ -32,6 +35,7 @@ from .open_notebook import OpenNotebook
 from .reclaim import Reclaimer, ReclaimPolicy
 from .request_checks import check_code, valid_cell_type, valid_name, valid_output
 from .sql_cells import SqlOptions
+from .views import describe_cell, describe_notebook
 
 log = logging.getLogger(__name__)
 
@@ -468,38 +472,8 @@ class NotebookService:
     # -- views -----------------------------------------------------------------------
 
     def describe(self, opened: OpenNotebook, cell: Cell) -> dict[str, Any]:
-        """A cell as the API shows it (design.md section 4)."""
-        outputs = opened.outputs_of(cell)
-        stdout, stderr = api_streams(outputs)
-        analysis = opened.core.graph.analysis(cell.id) if cell.type.runs else None
-        trusted = cell.trusted  # untrusted outputs are shown as their best safe type
-        shown = [o for o in (api_output(out, trusted=trusted) for out in outputs) if o is not None]
-        described: dict[str, Any] = {
-            "id": cell.id,
-            "type": cell.type.value,
-            "code": cell.code,
-            "status": cell.status.value,
-            "stale": cell.stale,
-            "stdout": stdout,
-            "stderr": stderr,
-            "outputs": shown,
-            "trusted": trusted,
-            "error": _shown_error(cell, analysis),
-            "execution_count": cell.execution_count,
-            "reads": sorted(analysis.reads) if analysis else [],
-            "writes": sorted(analysis.writes) if analysis else [],
-            "dynamic": opened.core.graph.dynamic_reason(cell.id) if analysis else None,
-        }
-        failure = next((o for o in outputs if o.get("output_type") == "error"), None)
-        if failure is not None:  # what `cell_error` said when it ran, for a later reader
-            described["traceback"] = {
-                "ename": str(failure.get("ename", "")),
-                "evalue": str(failure.get("evalue", "")),
-                "traceback": [str(line) for line in failure.get("traceback", [])],
-            }
-        if cell.type is CellType.SQL:
-            described["output"] = cell.output
-        return described
+        """A cell as the API shows it (see :mod:`.views`)."""
+        return describe_cell(opened, cell)
 
     def publish_dynamic(self, opened: OpenNotebook) -> None:
         """Cells that started or stopped reading names dynamically because of another
@@ -510,14 +484,7 @@ class NotebookService:
                 opened.publish("cell_updated", cell_id=cell_id, cell=self.describe(opened, cell))
 
     def describe_notebook(self, opened: OpenNotebook) -> dict[str, Any]:
-        notebook = opened.notebook
-        return {
-            "id": notebook.id,
-            "name": notebook.name,
-            "db_conn_string": mask_password(notebook.db_connection),
-            "revision": notebook.revision,
-            "cells": [self.describe(opened, cell) for cell in notebook.cells],
-        }
+        return describe_notebook(opened)
 
     # -- internals -------------------------------------------------------------------
 
@@ -573,7 +540,7 @@ class NotebookService:
                     raise NotebookNotFound(notebook_id) from None
                 document = await self.documents.open(notebook, self.store.known_path(notebook_id))
                 if document.saves_itself:
-                    _take_cells_of(notebook, document)
+                    take_document_cells(notebook, document)
                 opened = OpenNotebook(
                     notebook,
                     self.kernel_factory(notebook),
@@ -628,48 +595,6 @@ class NotebookService:
         while f"df_{number}" in taken:
             number += 1
         return f"df_{number}"
-
-
-def _take_cells_of(notebook: Notebook, document: Any) -> None:
-    """A room's document may hold edits not saved yet: its cells are the notebook's (and
-    its name and connection, when it has our metadata). Ids nbformat would refuse (or
-    repeated ones) are replaced in the document too, so both name every cell alike."""
-    live = document.live
-    if not notebook.cells and len(live.cells) == 1:
-        # jupyter_ydoc gives a notebook without cells one empty cell when it loads it;
-        # the file has none, and an API user's notebook starts empty.
-        (only,) = live.cell_ids()
-        head = live.cell_head(only)
-        if not head["source"] and not live.cell_outputs(only)[0]:
-            live.delete_cell(only, 0)
-    node = live.to_nbformat()
-    fresh = notebook_from_nbformat(node, fallback_name=notebook.name)
-    for index, (cell, current) in enumerate(zip(fresh.cells, live.cell_ids(), strict=True)):
-        if cell.id != current:
-            live.set_cell_id(index, cell.id)
-    notebook.cells = fresh.cells
-    ours = (node.get("metadata") or {}).get(REACTIVE_KEY)
-    if isinstance(ours, dict) and ours.get("id") == notebook.id:
-        notebook.name, notebook.db_connection = fresh.name, fresh.db_connection
-
-
-def _shown_error(cell: Cell, analysis: CellAnalysis | None) -> str | None:
-    """Why the cell failed or is blocked; else the error its outputs hold; else, for code
-    that does not parse, the syntax error (shown before any run, as an editor would)."""
-    if cell.error is not None:
-        return cell.error
-    from_outputs = _error_message(api_error(cell.outputs))
-    if from_outputs is not None:
-        return from_outputs
-    if analysis is not None and analysis.error is not None:
-        return analysis.error.describe()
-    return None
-
-
-def _error_message(error: dict[str, Any] | None) -> str | None:
-    if error is None:
-        return None
-    return f"{error.get('ename')}: {error.get('evalue')}"
 
 
 __all__ = ["CellStatus", "NotebookService"]
