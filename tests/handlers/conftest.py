@@ -20,7 +20,7 @@ WITH_ROOMS = os.environ.get("REACTIVE_TEST_ROOMS") == "1"
 
 
 @pytest.fixture
-def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
+def jp_server_config(jp_root_dir: Any, monkeypatch: Any) -> dict[str, Any]:
     config: dict[str, Any] = {
         "ServerApp": {
             # Terminals registers a route without auth decorators; leaving it out lets
@@ -34,16 +34,24 @@ def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
         "ReactiveNotebook": {"save_delay": 0.05, "max_body_bytes": 256 * 1024},
     }
     if WITH_ROOMS:
-        config.update(rooms_config(jp_root_dir))
+        config.update(rooms_config(jp_root_dir, monkeypatch))
         config["ServerApp"]["jpserver_extensions"].update(
             {"jupyter_server_ydoc": True, "jupyter_server_fileid": True}
         )
     return config
 
 
-def rooms_config(root: Any, *, save_delay: float = 0.2, cleanup_delay: float = 0.5) -> Any:
+def rooms_config(
+    root: Any, monkeypatch: Any, *, save_delay: float = 0.2, cleanup_delay: float = 0.5
+) -> Any:
     """What jupyter-collaboration needs in a test server: its stores in the test's
-    folder, and delays short enough for a test to see a save or a cleanup."""
+    folder, and delays short enough for a test to see a save or a cleanup.
+
+    Its Y store is built without the server's configuration, so it opens
+    ``.jupyter_ystore.db`` in the working folder whatever ``SQLiteYStore.db_path`` says:
+    the test runs in its own folder, or every test's server would share one SQLite file
+    (and wait on each other's locks: 5 s per test)."""
+    monkeypatch.chdir(root.parent)
     return {
         "SQLiteYStore": {"db_path": str(root / ".rtc_test.db")},
         "BaseFileIdManager": {

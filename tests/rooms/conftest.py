@@ -20,7 +20,7 @@ CLEANUP_DELAY = 0.5
 
 
 @pytest.fixture
-def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
+def jp_server_config(jp_root_dir: Any, monkeypatch: Any) -> dict[str, Any]:
     return {
         "ServerApp": {
             "jpserver_extensions": {
@@ -34,7 +34,9 @@ def jp_server_config(jp_root_dir: Any) -> dict[str, Any]:
             ),
         },
         "ReactiveNotebook": {"save_delay": 0.05},
-        **rooms_config(jp_root_dir, save_delay=SAVE_DELAY, cleanup_delay=CLEANUP_DELAY),
+        **rooms_config(
+            jp_root_dir, monkeypatch, save_delay=SAVE_DELAY, cleanup_delay=CLEANUP_DELAY
+        ),
     }
 
 
