@@ -507,8 +507,7 @@ class NotebookService:
     def _sync_soon(self, opened: OpenNotebook) -> None:
         """Others changed the document: apply it to the model once the notebook is free
         (one task at a time per notebook; it applies everything noted until then)."""
-        task = self._syncing.get(opened.id)
-        if task is None or task.done():
+        if opened.id not in self._syncing:  # a task forgets itself when it ends
             self._syncing[opened.id] = asyncio.create_task(self._sync(opened))
 
     async def _sync(self, opened: OpenNotebook) -> None:
@@ -518,10 +517,11 @@ class NotebookService:
         except Exception as error:  # never lose the notebook over one bad change
             log.exception("applying a change made in a tab to notebook %s failed", opened.id)
             opened.publish("error", message=f"applying a change made elsewhere failed: {error}")
+        finally:
+            self._syncing.pop(opened.id, None)
 
     async def _catch_up(self, opened: OpenNotebook) -> None:
-        """Apply others' changes to the document before one of ours (the lock is held):
-        positions and code are then the document's."""
+        """Apply others' changes before one of ours (the lock is held)."""
         if opened.document_changed:
             await apply_others_changes(self, opened)
 
