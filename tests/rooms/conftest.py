@@ -19,16 +19,20 @@ SAVE_DELAY = 0.2
 CLEANUP_DELAY = 0.5
 
 
+#: The server extensions of a test server with rooms.
+ROOMS_EXTENSIONS = {
+    "reactive_notebook": True,
+    "jupyter_server_ydoc": True,
+    "jupyter_server_fileid": True,
+    "jupyter_server_terminals": False,
+}
+
+
 @pytest.fixture
 def jp_server_config(jp_root_dir: Any, monkeypatch: Any) -> dict[str, Any]:
     return {
         "ServerApp": {
-            "jpserver_extensions": {
-                "reactive_notebook": True,
-                "jupyter_server_ydoc": True,
-                "jupyter_server_fileid": True,
-                "jupyter_server_terminals": False,
-            },
+            "jpserver_extensions": dict(ROOMS_EXTENSIONS),
             "contents_manager_class": (
                 "reactive_notebook.contents.atomic.AtomicFileContentsManager"
             ),

@@ -30,6 +30,8 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 import reactive_notebook
 
+from .conftest import ROOMS_EXTENSIONS
+
 #: Prints 0..19 over ~5 s: the server is stopped well before it ends. A line every
 #: 0.25 s, slower than the room's save delay (0.1 s): the room's autosave is debounced,
 #: so output arriving faster than the delay would keep it from saving until the run ends.
@@ -74,10 +76,7 @@ def _configure(base: Path, *, save_delay: float = 0.1) -> tuple[Path, dict[str, 
     config = {
         "ServerApp": {
             "jpserver_extensions": {
-                "reactive_notebook": True,
-                "jupyter_server_ydoc": True,
-                "jupyter_server_fileid": True,
-                "jupyter_server_terminals": False,
+                **ROOMS_EXTENSIONS,
                 "jupyterlab": False,
                 "jupyter_lsp": False,
                 "notebook_shim": False,
