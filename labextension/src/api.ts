@@ -287,16 +287,27 @@ export class ReactiveAPI {
     return this.call('GET', ['notebooks', notebookId, 'cells', cellId]);
   }
 
-  /** Queue a run (202), or with `wait` run it and get the notebook after the run. */
+  /**
+   * Queue a run of the cell and its dependents (202), or with `wait` run it and get the
+   * notebook after the run. `code`: the cell's source as the editor shows it; the server
+   * waits for its shared document to hold it before running (409 if it never does).
+   */
   runCell(
     notebookId: string,
     cellId: string,
-    wait = false
+    options: { wait?: boolean; code?: string } = {}
   ): Promise<{ status: string } | INotebook> {
+    const body: Record<string, unknown> = {};
+    if (options.wait) {
+      body.wait = true;
+    }
+    if (options.code !== undefined) {
+      body.code = options.code;
+    }
     return this.call(
       'POST',
       ['notebooks', notebookId, 'cells', cellId, 'run'],
-      wait ? { wait: true } : {}
+      body
     );
   }
 

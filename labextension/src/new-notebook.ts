@@ -3,10 +3,7 @@
  * file browser's folder), falling back to the user's notebooks folder when the server
  * will not put it there (another user's folder in a per-user layout, a hidden folder...).
  */
-import { Contents } from '@jupyterlab/services';
-
 import { ReactiveAPI, ReactiveAPIError } from './api';
-import { storedId } from './ids';
 
 export interface ICreatedNotebook {
   notebook_id: string;
@@ -45,26 +42,4 @@ export async function createNotebookIn(
     }
     throw error;
   }
-}
-
-/**
- * The path of a notebook that was just created, for an older server whose create answer
- * has no `path`: the newest notebooks of the contents root, searched for the id.
- */
-export async function findCreated(
-  contents: Contents.IManager,
-  notebookId: string
-): Promise<string | null> {
-  const listing = await contents.get('', { content: true });
-  const candidates = (listing.content as Contents.IModel[])
-    .filter(item => item.type === 'notebook' || item.path.endsWith('.ipynb'))
-    .sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''))
-    .slice(0, 20);
-  for (const item of candidates) {
-    const model = await contents.get(item.path, { content: true });
-    if (storedId(model.content) === notebookId) {
-      return item.path;
-    }
-  }
-  return null;
 }

@@ -21,7 +21,7 @@ import {
   SettingsChange,
   settingsChanges
 } from './settings-form';
-import { ReactiveNotebookPanel } from './panel';
+import { ReactiveConnection } from './notebooks';
 import { ICapability, INotebook } from './types';
 
 export interface INotebookSettingsBodyOptions {
@@ -200,17 +200,21 @@ export interface IOpenSettingsOptions {
 }
 
 /**
- * Show the settings of the panel's notebook; save what the user changed. A refused
+ * Show the settings of a reactive notebook; save what the user changed. A refused
  * change (400, 409, unreachable server) opens the dialog again with the server's
  * message and what the user typed.
  */
 export async function openNotebookSettings(
-  panel: ReactiveNotebookPanel,
+  connection: ReactiveConnection,
   api: ReactiveAPI,
   options: IOpenSettingsOptions = {}
 ): Promise<void> {
-  const model = panel.model;
-  if (!model || !model.loaded) {
+  const model = {
+    notebookId: connection.notebookId,
+    name: connection.state.name,
+    dbConnString: connection.state.dbConnString
+  };
+  if (!connection.state.loaded) {
     Notification.warning(
       'The notebook is still connecting to the server; try again in a moment.',
       { autoClose: 5000 }

@@ -1,7 +1,8 @@
 /**
- * The notebook WebSocket (docs/websocket.md): `?batch=1` frames unpacked into single
- * events, reconnection with exponential backoff that resumes with `?since=<last seq>`,
- * and `request_id`s so each command's promise settles on its `ack` or `error`.
+ * The notebook WebSocket (docs/websocket.md) as an event stream: `?batch=1` frames
+ * unpacked into single events, reconnection with exponential backoff that resumes with
+ * `?since=<last seq>`. Changes and runs go over REST (`api.ts`); edits go through the
+ * shared document.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
@@ -9,29 +10,13 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { API_PATH } from './api';
-import { IClientCommand, IErrorEvent, IServerEvent } from './types';
+import { IServerEvent } from './types';
 
 /** The close code with which the server ends the socket of a deleted notebook. */
 export const CLOSE_NOTEBOOK_DELETED = 4404;
 
 export type ConnectionStatus =
   'connecting' | 'connected' | 'disconnected' | 'closed';
-
-/** A command the server refused (or that could not be sent). */
-export class SocketCommandError extends Error {
-  constructor(
-    message: string,
-    readonly reply?: IErrorEvent
-  ) {
-    super(message);
-    this.name = 'SocketCommandError';
-  }
-
-  /** The notebook's current revision, when a stale `expected_revision` was refused. */
-  get revision(): number | undefined {
-    return this.reply?.revision;
-  }
-}
 
 export interface INotebookSocketOptions {
   serverSettings: ServerConnection.ISettings;
@@ -42,13 +27,6 @@ export interface INotebookSocketOptions {
   maxDelay?: number;
   /** A random fraction of the delay added (0..1), so clients do not reconnect in step. */
   jitter?: number;
-}
-
-interface IPending {
-  resolve: (result: unknown) => void;
-  reject: (error: Error) => void;
-  sent: boolean;
-  payload: string;
 }
 
 /** The `ws` URL of a notebook's socket, with `batch=1`, the token and `since`. */
@@ -131,7 +109,6 @@ export class NotebookSocket implements IDisposable {
       }
       this._attempts = 0;
       this._setStatus('connected');
-      this._flush();
     };
     ws.onmessage = (message: MessageEvent) => {
       if (ws === this._ws) {
@@ -148,27 +125,6 @@ export class NotebookSocket implements IDisposable {
     };
   }
 
-  /**
-   * Send a command; resolves with the `ack`'s `result`, rejects with the server's
-   * `error`. Commands given while disconnected are sent once the socket (re)opens.
-   */
-  send(command: IClientCommand): Promise<unknown> {
-    if (this._isDisposed) {
-      return Promise.reject(new SocketCommandError('The socket is closed.'));
-    }
-    const requestId = `r${++this._nextId}`;
-    const payload = JSON.stringify({ ...command, request_id: requestId });
-    return new Promise<unknown>((resolve, reject) => {
-      this._pending.set(requestId, { resolve, reject, sent: false, payload });
-      this._flush();
-    });
-  }
-
-  /** How many commands wait for their answer. */
-  get pendingCount(): number {
-    return this._pending.size;
-  }
-
   dispose(): void {
     if (this._isDisposed) {
       return;
@@ -181,22 +137,8 @@ export class NotebookSocket implements IDisposable {
       ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
       ws.close();
     }
-    this._rejectAll(() => true, 'The socket was closed.');
     this._setStatus('closed');
     Signal.clearData(this);
-  }
-
-  private _flush(): void {
-    const ws = this._ws;
-    if (!ws || ws.readyState !== 1 /* OPEN */) {
-      return;
-    }
-    for (const pending of this._pending.values()) {
-      if (!pending.sent) {
-        pending.sent = true;
-        ws.send(pending.payload);
-      }
-    }
   }
 
   private _onMessage(data: unknown): void {
@@ -223,20 +165,6 @@ export class NotebookSocket implements IDisposable {
       this._noteSeq(event.seq);
     }
     this._received.emit(event);
-    if (event.type === 'ack' || event.type === 'error') {
-      const requestId =
-        event.request_id === undefined ? undefined : String(event.request_id);
-      const pending =
-        requestId === undefined ? undefined : this._pending.get(requestId);
-      if (requestId !== undefined && pending) {
-        this._pending.delete(requestId);
-        if (event.type === 'ack') {
-          pending.resolve(event.result);
-        } else {
-          pending.reject(new SocketCommandError(event.message, event));
-        }
-      }
-    }
   }
 
   private _noteSeq(seq: number): void {
@@ -246,16 +174,10 @@ export class NotebookSocket implements IDisposable {
 
   private _onClose(code: number): void {
     this._ws = null;
-    // Commands already sent may or may not have been carried out: their answer is lost.
-    this._rejectAll(
-      pending => pending.sent,
-      'The connection was lost before the server answered.'
-    );
     if (this._isDisposed) {
       return;
     }
     if (code === CLOSE_NOTEBOOK_DELETED) {
-      this._rejectAll(() => true, 'The notebook was deleted.');
       this._setStatus('closed');
       return;
     }
@@ -291,15 +213,6 @@ export class NotebookSocket implements IDisposable {
     }
   }
 
-  private _rejectAll(which: (p: IPending) => boolean, message: string): void {
-    for (const [id, pending] of [...this._pending]) {
-      if (which(pending)) {
-        this._pending.delete(id);
-        pending.reject(new SocketCommandError(message));
-      }
-    }
-  }
-
   private _setStatus(status: ConnectionStatus): void {
     if (this._status !== status) {
       this._status = status;
@@ -311,9 +224,7 @@ export class NotebookSocket implements IDisposable {
   private _status: ConnectionStatus = 'disconnected';
   private _lastSeq: number | null = null;
   private _attempts = 0;
-  private _nextId = 0;
   private _timer: ReturnType<typeof setTimeout> | null = null;
-  private _pending = new Map<string, IPending>();
   private _isDisposed = false;
   private _minDelay: number;
   private _maxDelay: number;

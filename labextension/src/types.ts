@@ -222,39 +222,3 @@ export type IServerEvent =
   | IKernelStatusEvent
   | IAckEvent
   | IErrorEvent;
-
-/** Client -> server commands (without `request_id`, which the socket adds). */
-export type IClientCommand =
-  | { type: 'run_cell'; cell_id: string }
-  | { type: 'run_all' }
-  | { type: 'interrupt' }
-  | {
-      type: 'cell_update';
-      cell_id: string;
-      code: string;
-      cell_type?: 'python' | 'sql';
-      output?: string;
-      expected_revision?: number;
-    }
-  | {
-      type: 'create_cell';
-      cell_type: 'python' | 'sql';
-      code?: string;
-      after_cell_id?: string | null;
-      output?: string;
-      expected_revision?: number;
-    }
-  | { type: 'delete_cell'; cell_id: string; expected_revision?: number }
-  | {
-      type: 'move_cell';
-      cell_id: string;
-      after_cell_id: string | null;
-      expected_revision?: number;
-    }
-  | {
-      type: 'update_db_connection';
-      connection_string: string;
-      expected_revision?: number;
-    }
-  | { type: 'rename_notebook'; name: string; expected_revision?: number }
-  | { type: 'sync' };

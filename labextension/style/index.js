@@ -1,2 +1,2 @@
-import './base.css';
-import './cell.css';
+import './footer.css';
+import './settings.css';

@@ -19,23 +19,8 @@ const SPECS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'specs');
  * lane 1: ~132 s of tests in each lane). A spec in no lane, or in both, fails both lanes.
  */
 export const LANES = {
-  1: [
-    '01-lab',
-    '02-rest-from-page',
-    '03-stock-notebook',
-    '04-reactive-widget',
-    '05-notebook-settings',
-    '11-output-trust',
-  ],
-  2: [
-    '06-editing-and-sync',
-    '07-themes',
-    '08-cell-editing',
-    '09-outputs',
-    '10-keyboard-and-palette',
-    '12-display-updates',
-    '13-live-stock-notebook',
-  ],
+  1: ['01-lab', '02-rest-from-page', '03-stock-notebook', '14-reactive-runs'],
+  2: ['13-live-stock-notebook'],
 };
 
 /** Registers lane `lane`'s specs, then the check of jupyter lab's log. */

@@ -87,7 +87,7 @@ describe('ReactiveAPI', () => {
     await api.updateCell('n', 'c', 'x = 1', { expectedRevision: 4 });
     await api.moveCell('n', 'c', null);
     await api.deleteCell('n', 'c');
-    await api.runCell('n', 'c', true);
+    await api.runCell('n', 'c', { wait: true, code: 'x = 1' });
     await api.runAll('n');
     await api.interrupt('n');
     const calls = makeRequest.mock.calls.map(([url, init]) => [
@@ -109,7 +109,7 @@ describe('ReactiveAPI', () => {
       ['PUT', 'notebooks/n/cells/c', { code: 'x = 1', expected_revision: 4 }],
       ['POST', 'notebooks/n/cells/c/move', { after_cell_id: null }],
       ['DELETE', 'notebooks/n/cells/c', undefined],
-      ['POST', 'notebooks/n/cells/c/run', { wait: true }],
+      ['POST', 'notebooks/n/cells/c/run', { wait: true, code: 'x = 1' }],
       ['POST', 'notebooks/n/run', {}],
       ['POST', 'notebooks/n/interrupt', {}]
     ]);

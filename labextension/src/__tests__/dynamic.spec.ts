@@ -1,5 +1,5 @@
 import { dynamicNote } from '../dynamic';
-import { ReactiveNotebookModel } from '../model';
+import { ReactiveState } from '../state';
 import { cell, notebook } from './fixtures';
 
 describe('dynamicNote', () => {
@@ -20,9 +20,9 @@ describe('dynamicNote', () => {
   });
 });
 
-describe('the model keeps the dynamic reason of each cell', () => {
+describe('the reactive state keeps the dynamic reason of each cell', () => {
   it('from the snapshot, and as cell_updated changes it', () => {
-    const model = new ReactiveNotebookModel('nb1');
+    const model = new ReactiveState();
     model.apply({
       type: 'snapshot',
       seq: 1,

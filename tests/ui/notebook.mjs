@@ -1,0 +1,84 @@
+// Page helpers for JupyterLab's own notebook (the reactive editor since issue 15): open a
+// notebook, reach its cells, type, run, read the reactive footer of a cell.
+import { session } from './session.mjs';
+
+export const API = 'reactive/api/v1/notebooks';
+
+/** A reactive notebook made over REST with Python cells of `codes`: {id, path, cells}. */
+export async function makeNotebook(name, codes) {
+  const { notebook_id: id, path } = await session.api('POST', API, { name });
+  const cells = [];
+  for (const code of codes) {
+    const { cell_id: cellId } = await session.api('POST', `${API}/${id}/cells`, { type: 'python', code });
+    cells.push(cellId);
+  }
+  return { id, path, cells };
+}
+
+/** Opens `path` in the stock notebook (a /lab/tree link) and waits for its kernel. */
+export async function openNotebook(page, path) {
+  await page.openLab(`tree/${path.split('/').map(encodeURIComponent).join('/')}`);
+  const panel = page.page.locator('.jp-NotebookPanel:visible');
+  await panel.waitFor({ timeout: 30_000 });
+  await panel.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: 15_000 });
+  await kernelIdle(page);
+  return panel;
+}
+
+/** Waits until the status bar shows the notebook's kernel idle. */
+export async function kernelIdle(page, timeout = 60_000) {
+  await page.page.locator('.jp-StatusBar-TextItem', { hasText: /\| Idle/ }).waitFor({ timeout });
+}
+
+/** The `index`th cell (0-based) of the notebook `panel`. */
+export function cell(panel, index) {
+  return panel.locator('.jp-Notebook .jp-Cell').nth(index);
+}
+
+/** Puts `code` in the cell's editor (select all, type) and leaves the editor focused. */
+export async function typeInto(page, panel, index, code) {
+  const editor = cell(panel, index).locator('.cm-content');
+  await editor.click();
+  await page.page.keyboard.press('Control+A');
+  await page.page.keyboard.type(code);
+}
+
+/** The text of the cell's outputs. */
+export async function outputText(panel, index) {
+  return (await cell(panel, index).locator('.jp-OutputArea').innerText()).trim();
+}
+
+/** Waits until the cell's footer shows the status mark `mark` (ok, failed, blocked...). */
+export async function waitForMark(panel, index, mark, timeout = 30_000) {
+  await cell(panel, index).locator(`.jp-ReactiveFooter-status[data-mark="${mark}"]`).waitFor({ timeout });
+}
+
+/** Records the page's requests to our API (their method and path). */
+export function recordApiCalls(page) {
+  const calls = [];
+  page.page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.pathname.includes('/reactive/api/')) calls.push(`${request.method()} ${url.pathname}`);
+  });
+  return calls;
+}
+
+/** A plain notebook (no reactive metadata) written through the contents API. */
+export async function makePlainNotebook(path, codes) {
+  const cells = codes.map((source, i) => ({
+    cell_type: 'code',
+    id: `plain-${i}`,
+    metadata: {},
+    source,
+    outputs: [],
+    execution_count: null,
+  }));
+  const content = {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3 (ipykernel)', language: 'python' } },
+    cells,
+  };
+  await session.api('PUT', `api/contents/${encodeURIComponent(path)}`, { type: 'notebook', format: 'json', content });
+  return path;
+}
