@@ -176,6 +176,7 @@ class LiveNotebook:
 
     def set_notebook_metadata(self, key: str, value: Any) -> None:
         """Set one key of the notebook's metadata (ours: ``reactive_notebook``)."""
+
         with self._change():
             metadata = self.document._ymeta.get("metadata")
             if metadata is None:

@@ -305,9 +305,17 @@ class OpenNotebook(RunEvents):
 
     def write_metadata(self, *, name: str | None = None) -> None:
         """Our notebook metadata into the document, if it changed (``name``: the name
-        it is about to take)."""
+        it is about to take).
+
+        Once written, metadata someone else removed (a tab's *Reactive* toggle turned
+        off) stays removed: the notebook is plain again for the tabs, and our saves do not
+        make it reactive behind their back. A run asked of the server (the API's, or the
+        toggle turned on again) writes it again."""
         from ..contents.ipynb import REACTIVE_KEY
 
+        made_plain = self._written_metadata is not None and REACTIVE_KEY not in self.live.metadata()
+        if made_plain and name is None:
+            return
         notebook = self.notebook
         metadata = {
             "id": notebook.id,
@@ -325,6 +333,11 @@ class OpenNotebook(RunEvents):
     def pending_cleanup(self, names: frozenset[str]) -> None:
         """Names to delete from the kernel with the next run (a deleted cell's)."""
         self._pending_cleanup |= names
+
+    def keep_reactive(self) -> None:
+        """A run was asked of the server: a notebook made plain becomes reactive again
+        (our metadata is written with the next save)."""
+        self._written_metadata = None
 
     def request_run(self, cell_ids: set[str]) -> asyncio.Future[None]:
         """Queue a run; the future resolves when a run including it has finished."""

@@ -469,6 +469,7 @@ class NotebookService:
         if not cell.type.runs:
             raise InvalidRequest(f"a {cell.type.value} cell does not run")
         await self._kernel_for(opened)
+        opened.keep_reactive()
         done = opened.request_run({cell_id})
         if wait:
             await done
@@ -487,6 +488,7 @@ class NotebookService:
         if codes:
             await self._codes_arrived(opened, codes, "codes")
         await self._kernel_for(opened)
+        opened.keep_reactive()
         done = opened.request_run({c.id for c in opened.cells if c.type.runs})
         if wait:
             await done
