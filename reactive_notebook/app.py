@@ -120,6 +120,17 @@ class ReactiveNotebook(ExtensionApp):
     kernel_startup_timeout = Float(
         60.0, config=True, help="Seconds a kernel may take to start before a run fails."
     )
+    run_code_timeout = Float(
+        2.0,
+        config=True,
+        help="""Seconds a run request that carries the cell's code as the client's editor
+        shows it ("code", or "codes" when running all) waits for that code to reach the
+        notebook's live document. A JupyterLab tab sends its last keystrokes over the
+        collaboration room's WebSocket and its run over HTTP, so the run may arrive
+        first; it waits for them (woken by the document's changes, not by polling). When
+        the code has not arrived in time, nothing runs and the client gets 409 saying
+        its editor's changes have not reached the server.""",
+    )
     max_output_bytes = Int(
         2_000_000,
         config=True,
@@ -251,6 +262,7 @@ class ReactiveNotebook(ExtensionApp):
             ),
             sql=SqlOptions(allowed_hosts=self._allowed_hosts(), frame=self.sql_result_type),
             documents=ServerDocuments(self.server),
+            run_code_timeout=self.run_code_timeout,
         )
         self.context = ApiContext(
             service=self.service,

@@ -112,8 +112,9 @@ class NotebookRunHandler(ReactiveHandler):
     @web.authenticated
     @authorized_execute
     async def post(self, notebook_id: str) -> None:
-        wait = bool(self.body("RunRequest").get("wait"))
-        await self.service.run_all(self.user, notebook_id, wait=wait)
+        body = self.body("RunRequest")
+        wait = bool(body.get("wait"))
+        await self.service.run_all(self.user, notebook_id, wait=wait, codes=body.get("codes"))
         await self.reply_run(notebook_id, wait)
 
     async def reply_run(self, notebook_id: str, wait: bool) -> None:
@@ -226,8 +227,11 @@ class CellRunHandler(NotebookRunHandler):
     @web.authenticated
     @authorized_execute
     async def post(self, notebook_id: str, cell_id: str) -> None:
-        wait = bool(self.body("RunRequest").get("wait"))
-        await self.service.run_cell(self.user, notebook_id, cell_id, wait=wait)
+        body = self.body("CellRunRequest")
+        wait = bool(body.get("wait"))
+        await self.service.run_cell(
+            self.user, notebook_id, cell_id, wait=wait, code=body.get("code")
+        )
         await self.reply_run(notebook_id, wait)
 
 

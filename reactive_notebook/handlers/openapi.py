@@ -48,12 +48,21 @@ def _json(name: str, description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref(name)}}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
+#: What a 409 means for most operations.
+_STALE_REVISION = "`expected_revision` is stale; `revision` is the current one."
+#: What a 409 means for a run.
+_CODE_NOT_ARRIVED = (
+    "The code the request names (`code`, or `codes`: see `field`) has not reached the "
+    "notebook's live document within `ReactiveNotebook.run_code_timeout`: nothing ran."
+)
+
+
+def _errors(*codes: int, conflict: str = _STALE_REVISION) -> dict[str, Any]:
     meaning = {
         400: "Malformed JSON or a field of the wrong type or value (`field` names it).",
         403: "No credentials, or not allowed.",
         404: "No such notebook or cell (another user's notebook counts as none).",
-        409: "`expected_revision` is stale; `revision` is the current one.",
+        409: conflict,
         413: "The body is over the configured size limit.",
         429: "Every kernel this server may run (`ReactiveNotebook.max_kernels`, `limit`) "
         "is in use by another notebook.",
@@ -69,6 +78,7 @@ def _operation(
     errors: tuple[int, ...] = (404,),
     parameters: tuple[dict[str, Any], ...] = (_NOTEBOOK_ID,),
     extra: dict[int, tuple[str, str]] | None = None,
+    conflict: str = _STALE_REVISION,
 ) -> dict[str, Any]:
     status, schema, description = answer
     responses: dict[str, Any] = {
@@ -76,7 +86,7 @@ def _operation(
     }
     for code, (name, text) in (extra or {}).items():
         responses[str(code)] = _json(name, text)
-    responses.update(_errors(*errors))
+    responses.update(_errors(*errors, conflict=conflict))
     operation: dict[str, Any] = {"summary": summary, "responses": responses}
     if parameters:
         operation["parameters"] = list(parameters)
@@ -90,6 +100,7 @@ def _operation(
 
 
 _BODY_ERRORS = (400, 404, 409, 413)
+_RUN_ERRORS = (400, 404, 409, 413, 429)
 _CELL = (_NOTEBOOK_ID, _CELL_ID)
 
 #: path (relative to the server's base URL) -> method -> operation
@@ -151,7 +162,8 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "Run every cell that is not current.",
             (202, "RunAccepted", "Queued; follow it on the WebSocket."),
             body="RunRequest",
-            errors=(400, 404, 413, 429),
+            errors=_RUN_ERRORS,
+            conflict=_CODE_NOT_ARRIVED,
             extra={200: ("Notebook", "With `wait`: the notebook after the run.")},
         )
     },
@@ -197,8 +209,9 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
         "post": _operation(
             "Run a cell and every cell that depends on it (and stale ancestors first).",
             (202, "RunAccepted", "Queued; follow it on the WebSocket."),
-            body="RunRequest",
-            errors=(400, 404, 413, 429),
+            body="CellRunRequest",
+            errors=_RUN_ERRORS,
+            conflict=_CODE_NOT_ARRIVED,
             parameters=_CELL,
             extra={200: ("Notebook", "With `wait`: the notebook after the run.")},
         )

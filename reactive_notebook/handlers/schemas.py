@@ -34,6 +34,33 @@ OUTPUT_VARIABLE: Schema = {
 }
 
 
+RUN_WAIT: Schema = {
+    "type": "boolean",
+    "description": "Answer 200 with the notebook once the run has finished.",
+}
+RUN_CODE: Schema = {
+    **CODE,
+    "description": (
+        "The cell's source as the client's editor shows it. The run waits (at most "
+        "`ReactiveNotebook.run_code_timeout`, 2 s by default) until the notebook's live "
+        "document holds exactly this code (an editor's last keystrokes travel over the "
+        "collaboration room's WebSocket and may arrive after the run), then runs it; "
+        'if it never does, nothing runs and the answer is 409 with `field: "code"`. '
+        "Without it, the cell runs with the code the server has."
+    ),
+}
+RUN_CODES: Schema = {
+    "type": "object",
+    "propertyNames": ID,
+    "additionalProperties": CODE,
+    "description": (
+        "Cell id -> the cell's source as the client's editor shows it: the run waits "
+        'for each, as `code` does for one cell\'s run (409 with `field: "codes"` when '
+        "one never arrives)."
+    ),
+}
+
+
 def _body(properties: Schema, required: tuple[str, ...] = ()) -> Schema:
     return {
         "type": "object",
@@ -106,14 +133,8 @@ REQUEST_BODIES: dict[str, Schema] = {
         },
         ("after_cell_id",),
     ),
-    "RunRequest": _body(
-        {
-            "wait": {
-                "type": "boolean",
-                "description": "Answer 200 with the notebook once the run has finished.",
-            }
-        }
-    ),
+    "RunRequest": _body({"wait": RUN_WAIT, "codes": RUN_CODES}),
+    "CellRunRequest": _body({"wait": RUN_WAIT, "code": RUN_CODE}),
 }
 
 
@@ -133,8 +154,8 @@ def _message(type_: str, properties: Schema, required: tuple[str, ...] = ()) -> 
 
 #: Client -> server WebSocket messages, by ``type``.
 CLIENT_MESSAGES: dict[str, Schema] = {
-    "run_cell": _message("run_cell", {"cell_id": ID}, ("cell_id",)),
-    "run_all": _message("run_all", {}),
+    "run_cell": _message("run_cell", {"cell_id": ID, "code": RUN_CODE}, ("cell_id",)),
+    "run_all": _message("run_all", {"codes": RUN_CODES}),
     "cell_update": _message(
         "cell_update",
         {

@@ -230,12 +230,12 @@ def _echo(request_id: Any) -> dict[str, Any]:
 
 
 async def _run_cell(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
-    await socket.service.run_cell(socket.user, socket.notebook_id, m["cell_id"])
+    await socket.service.run_cell(socket.user, socket.notebook_id, m["cell_id"], code=m.get("code"))
     return None
 
 
 async def _run_all(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
-    await socket.service.run_all(socket.user, socket.notebook_id)
+    await socket.service.run_all(socket.user, socket.notebook_id, codes=m.get("codes"))
     return None
 
 

@@ -82,3 +82,21 @@ class RevisionConflict(NotebookError):
 
     def details(self) -> dict[str, Any]:
         return {"revision": self.current}
+
+
+class CodeNotArrived(NotebookError):
+    """A run named the code the client's editor shows, and the live document did not
+    hold it within the bound: the editor's last changes have not reached the server."""
+
+    status = 409
+
+    def __init__(self, waited: float, *, field: str = "code") -> None:
+        super().__init__(
+            "the cell's code in your editor has not reached the server yet (waited "
+            f"{waited:g} s for it): nothing ran. Your connection to the server may be slow "
+            "or lost; check it, then run the cell again."
+        )
+        self.field = field
+
+    def details(self) -> dict[str, Any]:
+        return {"field": self.field}

@@ -71,6 +71,9 @@ class OpenNotebook(RunEvents):
         #: Others' changes not applied to the model yet: cell id -> keys; structural.
         self.others_changes: dict[str, set[str]] = {}
         self.others_structural = False
+        #: Futures resolved at the next change others make to the document (runs that
+        #: wait for the code a client's editor shows: see :mod:`.code_arrival`).
+        self._change_waiters: set[asyncio.Future[None]] = set()
         self._subscription: Any = None
         #: Our notebook metadata as last written into a document that saves itself.
         self._written_metadata: dict[str, Any] | None = None
@@ -143,8 +146,23 @@ class OpenNotebook(RunEvents):
         for cell_id, keys in changes.items():
             self.others_changes.setdefault(cell_id, set()).update(keys)
         self.others_structural |= structural
+        waiters, self._change_waiters = self._change_waiters, set()
+        for waiter in waiters:  # resolving a future only schedules its waiter: no writes
+            if not waiter.done():
+                waiter.set_result(None)
         if self.on_document_change is not None:
             asyncio.get_running_loop().call_soon(self.on_document_change)
+
+    def next_document_change(self) -> asyncio.Future[None]:
+        """A future resolved when others next change the document."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._change_waiters.add(waiter)
+        return waiter
+
+    def forget_document_change(self, waiter: asyncio.Future[None]) -> None:
+        """A waiter of :meth:`next_document_change` that no longer waits."""
+        self._change_waiters.discard(waiter)
+        waiter.cancel()
 
     def take_others_changes(self) -> tuple[dict[str, set[str]], bool]:
         changes, structural = self.others_changes, self.others_structural

@@ -21,6 +21,7 @@ from ..contents.ipynb import cell_to_nbformat
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
 from ..reactive.planner import Plan
 from .cell_analysis import CellAnalyser
+from .code_arrival import wait_for_codes
 from .connection import is_masked_echo, mask_password
 from .document_sync import (
     apply_others_changes,
@@ -80,8 +81,11 @@ class NotebookService:
         analyser: CellAnalyser | None = None,
         reclaim: ReclaimPolicy | None = None,
         documents: DocumentSource | None = None,
+        run_code_timeout: float = 2.0,
     ) -> None:
         self.store = store
+        #: Seconds a run that names its code waits for it to reach the live document.
+        self.run_code_timeout = run_code_timeout
         #: Where open notebooks' live documents come from (collaboration rooms, or private).
         self.documents = documents or PrivateDocuments()
         self._syncing: dict[str, asyncio.Task[None]] = {}
@@ -446,10 +450,21 @@ class NotebookService:
     # -- running ---------------------------------------------------------------------
 
     async def run_cell(
-        self, user: str, notebook_id: str, cell_id: str, *, wait: bool = False
+        self,
+        user: str,
+        notebook_id: str,
+        cell_id: str,
+        *,
+        wait: bool = False,
+        code: str | None = None,
     ) -> None:
-        """Run a cell and what depends on it; with ``wait``, return when it has finished."""
+        """Run a cell and what depends on it; with ``wait``, return when it has finished.
+        With ``code`` (the cell's source as the client's editor shows it), first wait for
+        that code to reach the live document (see :mod:`.code_arrival`)."""
         opened = await self._get(user, notebook_id)
+        if code is not None:
+            check_code(code)
+            await self._codes_arrived(opened, {cell_id: code}, "code")
         cell = self.cell(opened, cell_id)
         if not cell.type.runs:
             raise InvalidRequest(f"a {cell.type.value} cell does not run")
@@ -458,12 +473,30 @@ class NotebookService:
         if wait:
             await done
 
-    async def run_all(self, user: str, notebook_id: str, *, wait: bool = False) -> None:
+    async def run_all(
+        self,
+        user: str,
+        notebook_id: str,
+        *,
+        wait: bool = False,
+        codes: dict[str, str] | None = None,
+    ) -> None:
+        """Run every cell that is not current; ``codes`` (cell id -> source as the
+        client's editor shows it) are waited for first, as :meth:`run_cell`'s ``code``."""
         opened = await self._get(user, notebook_id)
+        if codes:
+            await self._codes_arrived(opened, codes, "codes")
         await self._kernel_for(opened)
         done = opened.request_run({c.id for c in opened.cells if c.type.runs})
         if wait:
             await done
+
+    async def _codes_arrived(self, opened: OpenNotebook, codes: dict[str, str], field: str) -> None:
+        """Wait until the live document holds ``codes``, then bring the model up to date
+        with it (CodeNotArrived, and nothing runs, when the bound passes first)."""
+        await wait_for_codes(opened, codes, self.run_code_timeout, field=field)
+        async with opened.lock:
+            await self._catch_up(opened)
 
     async def interrupt(self, user: str, notebook_id: str) -> None:
         opened = await self._get(user, notebook_id)

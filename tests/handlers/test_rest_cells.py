@@ -328,6 +328,80 @@ async def test_running_a_cell_runs_its_stale_ancestors_first(api: Api) -> None:
     assert [c["status"] for c in notebook["cells"]] == ["success", "success"]
 
 
+async def test_a_run_naming_the_code_the_server_has_runs_at_once(api: Api) -> None:
+    notebook_id = await new_notebook(api, "named", ("x = 6", "x * 7"))
+    first, _ = await ids(api, notebook_id)
+    body = {"wait": True, "code": "x = 6"}
+    response = await api("POST", "notebooks", notebook_id, "cells", first, "run", body=body)
+    assert response.code == 200
+    notebook = conforms(response)
+    assert notebook["cells"][1]["outputs"][0]["data"] == "42"
+    codes = {cell["id"]: cell["code"] for cell in notebook["cells"]}
+    response = await api("POST", "notebooks", notebook_id, "run", body={"codes": codes})
+    assert response.code == 202
+
+
+async def test_a_run_naming_code_the_server_never_gets_answers_409_and_runs_nothing(
+    api: Api,
+) -> None:
+    notebook_id = await new_notebook(api, "unnamed", ("x = 6", "x * 7"))
+    first, second = await ids(api, notebook_id)
+    body = {"wait": True, "code": "x = 7"}  # an editor's change that never arrived
+    response = await api("POST", "notebooks", notebook_id, "cells", first, "run", body=body)
+    assert response.code == 409
+    answer = conforms(response)
+    assert answer["field"] == "code"
+    assert answer["message"].startswith("the cell's code in your editor has not reached")
+    body = {"codes": {first: "x = 6", second: "x * 8"}}
+    response = await api("POST", "notebooks", notebook_id, "run", body=body)
+    assert response.code == 409
+    assert conforms(response)["field"] == "codes"
+    notebook = conforms(await api("GET", "notebooks", notebook_id))
+    assert [(c["status"], c["outputs"]) for c in notebook["cells"]] == [("idle", [])] * 2
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (("cells", "{cell}", "run"), {"code": 42}, "code"),
+        (("cells", "{cell}", "run"), {"code": None}, "code"),
+        (("cells", "{cell}", "run"), {"codes": {}}, "codes"),
+        (("run",), {"codes": ["x = 1"]}, "codes"),
+        (("run",), {"codes": {"{cell}": 1}}, "codes.{cell}"),
+        (("run",), {"code": "x = 1"}, "code"),
+    ],
+    ids=[
+        "code a number",
+        "code null",
+        "codes on a cell's run",
+        "codes a list",
+        "a code a number",
+        "code on a run of all",
+    ],
+)
+async def test_a_run_with_code_of_the_wrong_type_answers_400_naming_the_field(
+    api: Api, path: tuple[str, ...], body: dict[str, Any], field: str
+) -> None:
+    notebook_id = await new_notebook(api, "types", ("x = 6",))
+    (cell,) = await ids(api, notebook_id)
+    filled = json.loads(json.dumps(body).replace("{cell}", cell))
+    parts = [part.format(cell=cell) for part in path]
+    response = await api("POST", "notebooks", notebook_id, *parts, body=filled)
+    assert response.code == 400
+    assert conforms(response)["field"] == field.format(cell=cell)
+    notebook = conforms(await api("GET", "notebooks", notebook_id))
+    assert notebook["cells"][0]["status"] == "idle"
+
+
+async def test_a_run_whose_code_is_over_the_body_limit_answers_413(api: Api) -> None:
+    notebook_id = await new_notebook(api, "large", ("x = 6",))
+    (cell,) = await ids(api, notebook_id)
+    body = {"code": "x" * 300 * 1024}  # the test server's limit is 256 KiB
+    response = await api("POST", "notebooks", notebook_id, "cells", cell, "run", body=body)
+    assert response.code == 413
+    assert "max_body_bytes" in conforms(response)["message"]
+
+
 # -- a plain .ipynb dropped into the contents root -------------------------------------
 
 PLAIN_NOTEBOOK = {

@@ -41,6 +41,9 @@ class _Channel:
     def __init__(self, connection: WebSocketClientConnection, path: str) -> None:
         self._connection = connection
         self._path = path
+        #: Cleared: what the tab sends waits (in order) until it is set again.
+        self.open_gate = asyncio.Event()
+        self.open_gate.set()
 
     @property
     def path(self) -> str:
@@ -56,6 +59,7 @@ class _Channel:
         return message if isinstance(message, bytes) else message.encode()
 
     async def send(self, message: bytes) -> None:
+        await self.open_gate.wait()
         await self._connection.write_message(message, binary=True)
 
     async def recv(self) -> bytes:
@@ -71,6 +75,7 @@ class YTab:
         self.connection: WebSocketClientConnection | None = None
         self.document = YNotebook(Doc())
         self.provider: Provider | None = None
+        self.channel: _Channel | None = None
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -99,7 +104,8 @@ class YTab:
             f"?sessionId={session['sessionId']}"
         )
         self.connection = await websocket_connect(HTTPRequest(url, headers=server.headers))
-        self.provider = Provider(self.document.ydoc, _Channel(self.connection, self.room))
+        self.channel = _Channel(self.connection, self.room)
+        self.provider = Provider(self.document.ydoc, self.channel)
         self._task = asyncio.create_task(self.provider.start())
         await self.provider.started.wait()
         await asyncio.wait_for(self.provider.synced.wait(), TIMEOUT)
@@ -144,6 +150,18 @@ class YTab:
             if time.monotonic() > deadline:
                 raise AssertionError(f"the tab never saw {what}: {self.cells()}")
             await asyncio.sleep(0.005)
+
+    # -- a slow connection ------------------------------------------------------------------
+
+    def hold_edits(self) -> None:
+        """From now on the tab's changes stay on its side (a slow or stalled WebSocket)
+        until :meth:`release_edits`; they are then sent in order."""
+        assert self.channel is not None
+        self.channel.open_gate.clear()
+
+    def release_edits(self) -> None:
+        assert self.channel is not None
+        self.channel.open_gate.set()
 
     # -- editing, as a person in the tab ----------------------------------------------------
 
