@@ -338,10 +338,16 @@ class OpenNotebook(RunEvents):
 
     async def interrupt(self) -> None:
         """Stop the running cell and cancel what is queued, even a run still starting."""
-        self._pending.clear()
-        self._cancelled = True
+        self.cancel_queued()
         if self._run_task is not None and not self._run_task.done() and self.kernel.started:
             await self.kernel.interrupt()
+
+    def cancel_queued(self) -> None:
+        """Drop the runs queued behind the current one, and keep a run that has not
+        reached the kernel yet from starting (an interrupt: ours, or the Kernel menu's
+        through the server's kernels API). Their requests count as done."""
+        self._pending.clear()
+        self._cancelled = True
 
     async def close(self, *, save: bool = True) -> None:
         """Stop the run, save (unless the notebook is being deleted), stop the kernel."""
@@ -397,6 +403,11 @@ class OpenNotebook(RunEvents):
                             waiter.set_result(None)
                 self._follow_up = set()
                 self.schedule_save()
+        # Requests whose runs an interrupt cancelled while this loop ran: done, too.
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def _ensure_kernel(self) -> None:
         """Start or revive the kernel before planning; a new process has run nothing."""

@@ -52,6 +52,9 @@ class RunEvents:
     def refresh_stale(self) -> None:
         raise NotImplementedError
 
+    def cancel_queued(self) -> None:
+        raise NotImplementedError
+
     def _cell(self, cell_id: str) -> Cell:
         return self.cells.get(cell_id)
 
@@ -269,7 +272,12 @@ class RunEvents:
         """The kernel was restarted or shut down behind our back (JupyterLab's Kernel
         menu or Running panel, the kernels or sessions API, the culler, a restart after
         a death): nothing a run defined survives, so every cell that shows outputs is
-        stale, and the next run replays the ancestors it needs."""
+        stale, and the next run replays the ancestors it needs. An interrupt from
+        anywhere (``"interrupted"``, not a kernel state: nothing is published) cancels
+        what is queued, as our own interrupt does."""
+        if state == "interrupted":
+            self.cancel_queued()
+            return
         if state in ("restarting", "dead"):
             self.core.kernel_restarted()
             self.displays.reset()
