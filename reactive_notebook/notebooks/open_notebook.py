@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from ..kernels.cell_outputs import CellOutputs
+from ..kernels.cell_outputs import CellOutputs, OutputLimits
 from ..kernels.session import (
     KernelDied,
     KernelSession,
@@ -58,6 +58,8 @@ class OpenNotebook(RunEvents):
         save: Callable[[Notebook], Awaitable[None]],
         save_delay: float = 0.5,
         max_output_bytes: int = 2_000_000,
+        max_display_bytes: int | None = None,
+        max_stream_bytes: int | None = None,
         sql: SqlOptions | None = None,
         analyser: CellAnalyser | None = None,
         reserve_kernel: Callable[[str], Awaitable[None]] | None = None,
@@ -92,9 +94,9 @@ class OpenNotebook(RunEvents):
         self._save = save
         self._save_delay = save_delay
         self._save_task: asyncio.Task[None] | None = None
-        self._max_output_bytes = max_output_bytes
+        self._output_limits = OutputLimits(max_output_bytes, max_display_bytes, max_stream_bytes)
         #: The outputs of the cells that have run in the current run and not finished,
-        #: within ``max_output_bytes`` (their stream texts are joined when read: sync).
+        #: within their limits (their stream texts are joined when read: sync).
         self._outputs: dict[str, CellOutputs] = {}
         #: Where each display id of this kernel session is shown (display updates reach
         #: every cell showing the id: see :mod:`.display_ids`).
