@@ -132,14 +132,33 @@ class ReactiveNotebook(ExtensionApp):
         its editor's changes have not reached the server.""",
     )
     max_output_bytes = Int(
-        2_000_000,
+        50_000_000,
         config=True,
         help="""Most output one cell keeps, shows and stores, in bytes (as saved in the
-        .ipynb), all its outputs together. Outputs are kept in order up to 84% of it;
-        past that, each stream (stdout, stderr) keeps only its last sixteenth, after a
-        note saying how much was cut, further displays are dropped with a note, and an
-        error is kept cut to a thirty-second. A single display larger than 84% of it is
-        replaced by an "output truncated" note. The kernel's values are untouched.""",
+        .ipynb), all its outputs together: large enough for several big figures (a
+        matplotlib figure at dpi 200 is 0.1-6 MB, a plotly scatter of 100k points
+        2-4 MB, its standalone HTML with plotly.js 8 MB), and a bound on a runaway loop
+        of displays. Outputs are kept in order up to 84% of it; past that, further
+        displays are dropped with a note saying how many and how large, each stream
+        keeps only its tail (see max_stream_bytes), and an error is kept cut to a
+        thirty-second. The kernel's values are untouched.""",
+    )
+    max_display_bytes = Int(
+        20_000_000,
+        config=True,
+        help="""Most bytes one display (a figure, a chart, a table, an HTML page) keeps
+        (at most max_output_bytes): every figure stock JupyterLab shows of ordinary size
+        passes whole, with a wide margin. A larger one is replaced by a note naming its
+        size, its MIME types and this limit.""",
+    )
+    max_stream_bytes = Int(
+        2_000_000,
+        config=True,
+        help="""Most printed text (stdout and stderr together) one cell keeps, in bytes
+        (at most max_output_bytes). A loop printing millions of lines is cut: the text
+        is kept up to 84% of this, then a note saying how much was cut, then each
+        stream's last sixteenth of it once the cell ends. Displays after the cut are
+        still kept within max_output_bytes.""",
     )
     max_table_rows = Int(
         1000,
@@ -256,6 +275,8 @@ class ReactiveNotebook(ExtensionApp):
             hub=self.hub,
             save_delay=self.save_delay,
             max_output_bytes=self.max_output_bytes,
+            max_display_bytes=self.max_display_bytes,
+            max_stream_bytes=self.max_stream_bytes,
             analyser=CellAnalyser(max_bytes=self.max_cell_bytes, timeout=self.analysis_timeout),
             reclaim=ReclaimPolicy(
                 idle_timeout=self.notebook_idle_timeout, max_kernels=self.max_kernels

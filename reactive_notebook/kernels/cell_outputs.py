@@ -1,7 +1,13 @@
-"""A cell's outputs as they arrive during a run, kept within ``max_output_bytes``. Pure.
+"""A cell's outputs as they arrive during a run, kept within their limits. Pure.
 
-The limit is on what the cell keeps and stores, all its outputs together (one stream
-printed in many chunks, or ten thousand small images, must not add up past it):
+Three limits, each a number of stored bytes (``ReactiveNotebook.max_output_bytes``,
+``max_display_bytes`` and ``max_stream_bytes``): what the cell keeps of all its outputs
+together (one stream printed in many chunks, or ten thousand small images, must not add
+up past it); what one display (a figure, a table, an HTML page) may take; and what its
+printed text (stdout and stderr together) may take. A figure stock JupyterLab shows
+must pass whole, so the display and cell limits are large (tens of MB); a runaway print
+loop is text, cut at the much smaller stream limit. The stream and display limits never
+exceed the cell's. The cell's limit works like this (the stream limit alike, on text):
 
 - Outputs are kept in order while they fit the *head*: the limit less what is set
   aside for the end of the output (a sixteenth of it for each stream's tail, a
@@ -22,6 +28,7 @@ client that appends what it is shown holds the stored text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..models import NbOutput
@@ -34,6 +41,20 @@ MAX_TAILS = 2
 
 #: Stored bytes of a stream output besides its text (keys, indentation).
 STREAM_OVERHEAD = 100
+
+
+@dataclass(frozen=True)
+class OutputLimits:
+    """The limits of a cell's outputs, in stored bytes (``ReactiveNotebook``'s
+    ``max_output_bytes``, ``max_display_bytes``, ``max_stream_bytes``; None: the cell's)."""
+
+    cell: int
+    display: int | None = None
+    stream: int | None = None
+
+    def keep(self, outputs: list[NbOutput]) -> CellOutputs:
+        """A cell's outputs kept within these limits from now on."""
+        return CellOutputs(outputs, self.cell, display_limit=self.display, stream_limit=self.stream)
 
 
 def dropped_note(limit: int) -> str:
@@ -49,14 +70,37 @@ class CellOutputs:
     Stream texts are joined lazily: call :meth:`sync` before reading ``outputs``.
     """
 
-    def __init__(self, outputs: list[NbOutput], limit: int) -> None:
+    def __init__(
+        self,
+        outputs: list[NbOutput],
+        limit: int,
+        *,
+        display_limit: int | None = None,
+        stream_limit: int | None = None,
+    ) -> None:
         self.outputs = outputs
         self.limit = max(0, limit)
-        self.tail_limit = self.limit // 16
+        #: Most bytes of printed text the cell keeps (its streams' heads and tails).
+        self.stream_limit = min(self.limit, self.limit if stream_limit is None else stream_limit)
+        self.tail_limit = self.stream_limit // 16
         self.error_limit = self.limit // 32
         self.head_limit = self.limit - MAX_TAILS * self.tail_limit - self.error_limit
+        #: The streams' heads end here (the cell's head, when text may fill the cell).
+        self.stream_head = min(
+            self.head_limit,
+            self.stream_limit - MAX_TAILS * self.tail_limit - self.stream_limit // 32,
+        )
+        #: Most bytes one display keeps; a larger one becomes a note saying what it was.
+        self.display_limit = min(
+            self.head_limit, self.head_limit if display_limit is None else display_limit
+        )
         self.used = sum(output_size(output) for output in outputs)
+        self.stream_used = 0
+        #: The cell is full: streams feed their tails, displays are dropped.
         self.cut = False
+        #: The streams' heads are full (the cell or the stream limit): streams feed
+        #: their tails; displays still fit while the cell has room.
+        self.streams_cut = False
         self.dropped_outputs = 0
         self.dropped_bytes = 0
         self._streams: list[tuple[NbOutput, StreamText]] = []
@@ -102,7 +146,7 @@ class CellOutputs:
     # -- streams ---------------------------------------------------------------------
 
     def _add_stream(self, name: str, text: str) -> NbOutput | None:
-        if self.cut:
+        if self.cut or self.streams_cut:
             stream = self._tail_of(name)
             if stream is None:
                 self.dropped_bytes += len(text)
@@ -114,10 +158,14 @@ class CellOutputs:
                 last = self._new_stream(name)
             stream = last[1]
             before = stream.cost
-            shown = stream.append(text, self.head_limit - self.used)
+            cell_room = self.head_limit - self.used
+            stream_room = self.stream_head - self.stream_used
+            shown = stream.append(text, min(cell_room, stream_room))
             self.used += stream.cost - before
+            self.stream_used += stream.cost - before
             if stream.cut:
-                self.cut = True
+                self.streams_cut = True
+                self.cut = cell_room <= stream_room  # the cell was full, not the text
                 self._tails[name] = stream
         return _stream(name, shown) if shown else None
 
@@ -134,9 +182,10 @@ class CellOutputs:
 
     def _new_stream(self, name: str) -> tuple[NbOutput, StreamText]:
         stored: NbOutput = {"output_type": "stream", "name": name, "text": ""}
-        stream = StreamText(limit=self.limit, tail_limit=self.tail_limit)
+        stream = StreamText(limit=self.stream_limit, tail_limit=self.tail_limit)
         self.outputs.append(stored)
         self.used += STREAM_OVERHEAD
+        self.stream_used += STREAM_OVERHEAD
         self._last = (stored, stream)
         self._streams.append(self._last)
         return self._last
@@ -147,7 +196,7 @@ class CellOutputs:
     # -- displays and errors ---------------------------------------------------------
 
     def _add_display(self, output: NbOutput) -> NbOutput | None:
-        output = cap_output(output, self.head_limit)
+        output = cap_output(output, self.display_limit)
         size = output_size(output)
         if not self.cut and self.used + size <= self.head_limit:
             self.outputs.append(output)
@@ -173,7 +222,7 @@ class CellOutputs:
     def _update(self, target: str, update: NbOutput) -> NbOutput:
         """Apply an update of display ``target`` to each of its outputs that fits; one
         that would grow the cell past its head shows the truncation note instead."""
-        shown = cap_output(update, self.head_limit)
+        shown = cap_output(update, self.display_limit)
         for index, existing in enumerate(self.outputs):
             if not shows(existing, target):
                 continue

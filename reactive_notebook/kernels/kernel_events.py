@@ -1,6 +1,6 @@
 """Restarts and shutdowns of one kernel, whoever asked for them.
 
-Inside a server every restart and shutdown goes through ``serverapp.kernel_manager``:
+Inside a server every restart, shutdown and interrupt goes through ``serverapp.kernel_manager``:
 JupyterLab's Kernel menu and Running panel, ``POST /api/kernels/{id}/restart``,
 ``DELETE /api/kernels/{id}``, ``DELETE /api/sessions/{id}``, the idle culler, and the
 automatic restart after a death (the ``KernelRestarter`` calls the kernel's
@@ -28,13 +28,15 @@ log = logging.getLogger(__name__)
 #: The schema of jupyter_server's kernel manager events (``event_schemas/kernel_actions``).
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 
-#: The actions that end the kernel's process (``start`` and ``interrupt`` do not).
-WATCHED_ACTIONS = frozenset({"restart", "shutdown"})
+#: The actions that end the kernel's process, and ``interrupt`` (the Kernel menu's
+#: Interrupt stops a run as our own interrupt does); ``start`` is ours.
+WATCHED_ACTIONS = frozenset({"restart", "shutdown", "interrupt"})
 
 
 class KernelActionWatch:
-    """Calls ``callback(action)`` after each successful ``restart`` or ``shutdown`` of
-    the kernel ``kernel_id`` done through the kernel manager behind ``event_logger``."""
+    """Calls ``callback(action)`` after each successful ``restart``, ``shutdown`` or
+    ``interrupt`` of the kernel ``kernel_id`` done through the kernel manager behind
+    ``event_logger``."""
 
     def __init__(self, event_logger: Any, kernel_id: str, callback: Callable[[str], None]) -> None:
         self.event_logger = event_logger

@@ -245,6 +245,17 @@ def truncation_note(size: int, max_bytes: int) -> str:
     )
 
 
+def display_truncation_note(output: NbOutput, size: int, max_bytes: int) -> str:
+    """What a display too large to keep was, and the limit it broke."""
+    data = output.get("data")
+    kinds = [str(k) for k in data if k != "text/plain"] if isinstance(data, dict) else []
+    shown = ", ".join(kinds[:4]) + (", ..." if len(kinds) > 4 else "") if kinds else "text"
+    return (
+        f"output truncated: a {size / 1_000_000:.1f} MB display ({shown}) exceeds the "
+        f"{max_bytes / 1_000_000:g} MB limit of one output"
+    )
+
+
 def _cut(text: str, max_bytes: int) -> str:
     """The longest prefix of ``text`` whose UTF-8 encoding fits ``max_bytes``."""
     return text.encode("utf-8")[: max(0, max_bytes)].decode("utf-8", errors="ignore")
@@ -256,7 +267,8 @@ def cap_output(output: NbOutput, max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES) -> N
     A stream keeps its first bytes and ends with the note; an error keeps its name, the
     start of its value and the last traceback lines that fit; a display becomes a
     ``display_data`` with the note as ``text/plain`` and ``text/markdown`` (keeping its
-    display id). The note reads "output truncated: N MB exceeds the M MB limit".
+    display id). The note reads "output truncated: N MB exceeds the M MB limit"; for a
+    display it names what was cut ("a 7.8 MB text/html display exceeds ...").
     """
     size = output_size(output)
     if size <= max_bytes:
@@ -267,6 +279,7 @@ def cap_output(output: NbOutput, max_bytes: int = DEFAULT_MAX_OUTPUT_BYTES) -> N
         return _cap_stream(output, note, max_bytes)
     if kind == "error":
         return _cap_error(output, note, max_bytes)
+    note = display_truncation_note(output, size, max_bytes)
     metadata: dict[str, Any] = {METADATA_KEY: {"truncated_bytes": size}}
     shown_id = display_id(output)
     if shown_id:

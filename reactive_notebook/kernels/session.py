@@ -212,7 +212,8 @@ class KernelSession:
     def on_state_change(self, listener: StateListener) -> None:
         """Call ``listener(state)`` when the kernel is restarted or shut down by anyone
         other than this session (JupyterLab, the kernels or sessions API, the culler,
-        the automatic restart after a death)."""
+        the automatic restart after a death), and ``listener("interrupted")`` after any
+        interrupt through the server's kernel manager (the Kernel menu's, or ours)."""
         self._listeners.append(listener)
 
     @property
@@ -473,6 +474,10 @@ class KernelSession:
             self._on_restart(done=True)
         elif action == "shutdown":
             self._on_gone()
+        elif action == "interrupt":
+            # Not a kernel state: listeners stop what is queued (the kernel-side runner
+            # already ends the running cell and cancels the rest of its plan).
+            self._notify("interrupted")
 
     def _on_restart(self, *, done: bool) -> None:
         """A new process is about to serve the session (the restarter's callback, fired

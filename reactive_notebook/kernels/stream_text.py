@@ -62,7 +62,7 @@ def human_size(size: int) -> str:
 def cut_note(limit: int) -> str:
     """Where the head ends: printed live when it happens, and kept in the text."""
     return (
-        f"[... output cut: a cell keeps at most {human_size(limit)} of output; "
+        f"[... output cut: a cell keeps at most {human_size(limit)} of printed text; "
         "the end of it follows when the cell finishes ...]\n"
     )
 

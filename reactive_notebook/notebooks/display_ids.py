@@ -43,6 +43,7 @@ class Room(Protocol):
 
     used: int
     head_limit: int
+    display_limit: int
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Budget:
 
     used: int
     head_limit: int
+    display_limit: int
 
 
 @dataclass
@@ -134,7 +136,8 @@ class DisplayIndex:
         """The cell ended: keep its budget, not its ``CellOutputs`` (and stream buffers)."""
         entry = self._cells.get(cell_id)
         if entry is not None:
-            entry.room = Budget(entry.room.used, entry.room.head_limit)
+            room = entry.room
+            entry.room = Budget(room.used, room.head_limit, room.display_limit)
 
     def forget(self, cell_id: str) -> None:
         """The cell was cleared, re-run or deleted: its outputs leave the index."""
@@ -184,7 +187,7 @@ class DisplayIndex:
         groups = entry.groups.get(display_id)
         if not groups:
             return None
-        capped = cap_output(content, entry.room.head_limit)
+        capped = cap_output(content, entry.room.display_limit)
         new = [{**g.shared, "data": capped["data"], "metadata": capped["metadata"]} for g in groups]
         sizes = [output_size(output) for output in new]
         grown = sum(g.count * (size - g.size) for g, size in zip(groups, sizes, strict=True))

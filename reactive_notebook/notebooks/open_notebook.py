@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from ..kernels.cell_outputs import CellOutputs
+from ..kernels.cell_outputs import CellOutputs, OutputLimits
 from ..kernels.session import (
     KernelDied,
     KernelSession,
@@ -58,6 +58,8 @@ class OpenNotebook(RunEvents):
         save: Callable[[Notebook], Awaitable[None]],
         save_delay: float = 0.5,
         max_output_bytes: int = 2_000_000,
+        max_display_bytes: int | None = None,
+        max_stream_bytes: int | None = None,
         sql: SqlOptions | None = None,
         analyser: CellAnalyser | None = None,
         reserve_kernel: Callable[[str], Awaitable[None]] | None = None,
@@ -92,9 +94,9 @@ class OpenNotebook(RunEvents):
         self._save = save
         self._save_delay = save_delay
         self._save_task: asyncio.Task[None] | None = None
-        self._max_output_bytes = max_output_bytes
+        self._output_limits = OutputLimits(max_output_bytes, max_display_bytes, max_stream_bytes)
         #: The outputs of the cells that have run in the current run and not finished,
-        #: within ``max_output_bytes`` (their stream texts are joined when read: sync).
+        #: within their limits (their stream texts are joined when read: sync).
         self._outputs: dict[str, CellOutputs] = {}
         #: Where each display id of this kernel session is shown (display updates reach
         #: every cell showing the id: see :mod:`.display_ids`).
@@ -351,10 +353,16 @@ class OpenNotebook(RunEvents):
 
     async def interrupt(self) -> None:
         """Stop the running cell and cancel what is queued, even a run still starting."""
-        self._pending.clear()
-        self._cancelled = True
+        self.cancel_queued()
         if self._run_task is not None and not self._run_task.done() and self.kernel.started:
             await self.kernel.interrupt()
+
+    def cancel_queued(self) -> None:
+        """Drop the runs queued behind the current one, and keep a run that has not
+        reached the kernel yet from starting (an interrupt: ours, or the Kernel menu's
+        through the server's kernels API). Their requests count as done."""
+        self._pending.clear()
+        self._cancelled = True
 
     async def close(self, *, save: bool = True) -> None:
         """Stop the run, save (unless the notebook is being deleted), stop the kernel."""
@@ -410,6 +418,11 @@ class OpenNotebook(RunEvents):
                             waiter.set_result(None)
                 self._follow_up = set()
                 self.schedule_save()
+        # Requests whose runs an interrupt cancelled while this loop ran: done, too.
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def _ensure_kernel(self) -> None:
         """Start or revive the kernel before planning; a new process has run nothing."""

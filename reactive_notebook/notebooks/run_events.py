@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..kernels.cell_outputs import CellOutputs
+from ..kernels.cell_outputs import CellOutputs, OutputLimits
 from ..kernels.outputs import api_output, display_id, update_target
 from ..kernels.session import CellClearEvent, CellOutputEvent, RunEvent
 from ..models import Cell, CellStatus, NbOutput
@@ -36,7 +36,7 @@ class RunEvents:
     _clear_on_next_output: set[str]
     _follow_up: set[str]
     _current_plan: Plan | None
-    _max_output_bytes: int
+    _output_limits: OutputLimits
     _stale_candidates: set[str]
 
     @property
@@ -50,6 +50,9 @@ class RunEvents:
         raise NotImplementedError
 
     def refresh_stale(self) -> None:
+        raise NotImplementedError
+
+    def cancel_queued(self) -> None:
         raise NotImplementedError
 
     def _cell(self, cell_id: str) -> Cell:
@@ -128,7 +131,7 @@ class RunEvents:
         self.forget_displays(cell.id)
         self.write(self.live.clear_outputs, cell.id)
         cell.outputs = []
-        self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
+        self._outputs[cell.id] = self._output_limits.keep(cell.outputs)
         self.publish("cell_cleared", cell_id=cell.id)
 
     def _begin(self, cell: Cell, execution_count: int | None) -> None:
@@ -148,7 +151,7 @@ class RunEvents:
         self.forget_displays(cell.id)
         cell.outputs = []
         cell.trusted = True
-        self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
+        self._outputs[cell.id] = self._output_limits.keep(cell.outputs)
         cell.execution_count = execution_count
         self.write(self.live.begin_run, cell.id, execution_count)
         self._set_status(cell.id, CellStatus.RUNNING, error=None)
@@ -156,7 +159,7 @@ class RunEvents:
     def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:
         outputs = self._outputs.get(cell.id)
         if outputs is None:  # printed after the cell ended (from a thread, say)
-            outputs = self._outputs[cell.id] = CellOutputs(cell.outputs, self._max_output_bytes)
+            outputs = self._outputs[cell.id] = self._output_limits.keep(cell.outputs)
             self.displays.attach(cell.id, outputs)
         output = event.output
         target = update_target(output)
@@ -269,7 +272,12 @@ class RunEvents:
         """The kernel was restarted or shut down behind our back (JupyterLab's Kernel
         menu or Running panel, the kernels or sessions API, the culler, a restart after
         a death): nothing a run defined survives, so every cell that shows outputs is
-        stale, and the next run replays the ancestors it needs."""
+        stale, and the next run replays the ancestors it needs. An interrupt from
+        anywhere (``"interrupted"``, not a kernel state: nothing is published) cancels
+        what is queued, as our own interrupt does."""
+        if state == "interrupted":
+            self.cancel_queued()
+            return
         if state in ("restarting", "dead"):
             self.core.kernel_restarted()
             self.displays.reset()

@@ -77,6 +77,8 @@ class NotebookService:
         hub: EventHub | None = None,
         save_delay: float = 0.5,
         max_output_bytes: int = 2_000_000,
+        max_display_bytes: int | None = None,
+        max_stream_bytes: int | None = None,
         sql: SqlOptions | None = None,
         analyser: CellAnalyser | None = None,
         reclaim: ReclaimPolicy | None = None,
@@ -96,6 +98,8 @@ class NotebookService:
         self.hub = hub or EventHub()
         self.save_delay = save_delay
         self.max_output_bytes = max_output_bytes
+        self.max_display_bytes = max_display_bytes
+        self.max_stream_bytes = max_stream_bytes
         self._open: dict[str, OpenNotebook] = {}
         self._opening: dict[str, asyncio.Lock] = {}
         #: Closes unused notebooks and caps how many hold a kernel.
@@ -583,6 +587,8 @@ class NotebookService:
                     save=self.store.save,
                     save_delay=self.save_delay,
                     max_output_bytes=self.max_output_bytes,
+                    max_display_bytes=self.max_display_bytes,
+                    max_stream_bytes=self.max_stream_bytes,
                     sql=self.sql,
                     analyser=self.analyser,
                     reserve_kernel=self.reclaimer.reserve,

@@ -94,7 +94,7 @@ async def test_30_mb_printed_keeps_the_cells_limit_in_the_file_the_answer_and_me
         assert shown["status"] == "success"
         stdout = shown["stdout"]
         assert stdout.startswith(line(0) + line(1))
-        assert "[... output cut: a cell keeps at most 200 kB of output;" in stdout
+        assert "[... output cut: a cell keeps at most 200 kB of printed text;" in stdout
         assert "MB of output cut ...]" in stdout
         assert stdout.endswith(line(LINES - 2) + line(LINES - 1))
         (stored,) = json.loads(saved)["cells"][0]["outputs"]

@@ -1,4 +1,4 @@
-"""A cell's outputs stay within ``max_output_bytes`` however much arrives, in linear time.
+"""A cell's outputs stay within their limits however much arrives, in linear time.
 
 Issue 12, item 8: stream chunks were capped one by one and then merged, so 100 MB
 printed gave a 100 MB cell, and each merge copied the whole text so far.
@@ -13,8 +13,9 @@ from typing import Any
 import nbformat
 import pytest
 
-from reactive_notebook.kernels.cell_outputs import CellOutputs
-from reactive_notebook.kernels.outputs import api_error, api_outputs, api_streams
+from reactive_notebook.app import ReactiveNotebook
+from reactive_notebook.kernels.cell_outputs import CellOutputs, OutputLimits
+from reactive_notebook.kernels.outputs import api_error, api_outputs, api_streams, output_size
 from reactive_notebook.kernels.stream_text import StreamText, human_size, stored_size
 
 LIMIT = 100_000
@@ -92,7 +93,7 @@ def test_a_long_print_keeps_its_head_and_tail_within_the_limit() -> None:
     assert text.startswith(lines[0] + lines[1])
     assert text.endswith(lines[-2] + lines[-1])
     # Whole lines on both sides of the notes, which say what happened.
-    head, rest = text.split("[... output cut: a cell keeps at most 100 kB of output;", 1)
+    head, rest = text.split("[... output cut: a cell keeps at most 100 kB of printed text;", 1)
     assert head.endswith("x\n")
     cut, tail = rest.split("\n[... ", 1)[1].split(" of output cut ...]\n", 1)
     assert tail == "".join(lines[-len(tail.splitlines()) :])
@@ -231,3 +232,73 @@ def test_a_stream_holds_at_most_about_twice_its_tail_while_it_runs() -> None:
     ending = text.finish()
     assert ending.endswith("000009999\n")
     assert len(ending) <= 1_000 + 100
+
+
+# -- the default limits: figures pass whole, runaway prints are cut ---------------------
+
+#: The app's defaults (``ReactiveNotebook.max_output_bytes``, ``max_display_bytes``,
+#: ``max_stream_bytes``), read from the traits so the test follows them.
+DEFAULTS = OutputLimits(
+    ReactiveNotebook.max_output_bytes.default_value,
+    ReactiveNotebook.max_display_bytes.default_value,
+    ReactiveNotebook.max_stream_bytes.default_value,
+)
+
+
+def test_the_default_limits_keep_ordinary_figures_with_a_margin() -> None:
+    # Sizes measured for issue 15 (matplotlib at dpi 200 up to ~6 MB, a plotly scatter
+    # of 100k points 2-4 MB, its standalone HTML with plotly.js ~8 MB): at least twice
+    # the largest passes as one display, and several of them in one cell.
+    assert DEFAULTS.display is not None
+    assert DEFAULTS.stream is not None
+    assert DEFAULTS.display >= 2 * 8_000_000
+    assert DEFAULTS.cell >= 4 * 8_000_000
+    assert DEFAULTS.stream <= 5_000_000  # printed text stays small enough to read
+
+
+def test_a_5_mb_figure_passes_whole_and_a_runaway_print_is_still_cut() -> None:
+    outputs: list[dict[str, Any]] = []
+    kept = DEFAULTS.keep(outputs)
+    figure = image(1, size=3_750_000)  # ~5 MB of base64, as a large PNG
+    assert 4_900_000 < output_size(figure) < 5_200_000
+    assert kept.add(figure) is figure
+
+    client = Client()
+    line = "0123456789 runaway\n"
+    for _ in range(100):  # 10**7 lines, ~190 MB of text, in kernel-sized chunks
+        client.show(kept.add(stream(line * 100_000)))
+    second = image(2, size=3_750_000)
+    assert kept.add(second) is second  # a figure after the cut print still fits the cell
+    for ending in kept.finish():
+        client.show(ending)
+
+    assert outputs[0] is figure
+    assert outputs[-1] is second
+    (printed,) = [o for o in outputs if o["output_type"] == "stream"]
+    text = printed["text"]
+    assert DEFAULTS.stream is not None
+    assert stored_size(text) <= DEFAULTS.stream + MARGIN
+    assert text.startswith(line)
+    assert text.endswith(line)
+    assert "[... output cut: a cell keeps at most 2.0 MB of printed text;" in text
+    assert client.text["stdout"] == text  # what a client was shown adds up to it
+    assert saved_size(outputs) < 2 * output_size(figure) + DEFAULTS.stream + MARGIN
+
+
+def test_a_display_over_its_limit_becomes_a_note_saying_what_was_cut() -> None:
+    outputs: list[dict[str, Any]] = []
+    kept = OutputLimits(1_000_000, display=100_000).keep(outputs)
+    html = {
+        "output_type": "display_data",
+        "data": {"text/html": "<div>" + "x" * 200_000 + "</div>", "text/plain": "<Chart>"},
+        "metadata": {},
+    }
+    shown = kept.add(html)
+    assert shown is not None
+    assert shown is not html
+    note = shown["data"]["text/plain"]
+    assert note == (
+        "output truncated: a 0.2 MB display (text/html) exceeds the 0.1 MB limit of one output"
+    )
+    small = image(3, size=1000)
+    assert kept.add(small) is small  # the cell itself is not full: later displays pass

@@ -295,7 +295,8 @@ def test_a_3mb_png_is_replaced_by_a_note() -> None:
     output = big_png_output()
     assert output_size(output) > 3_000_000
     capped = cap_output(output)
-    note = "output truncated: 3.0 MB exceeds the 2 MB limit"
+    # The note says what was cut, and the limit.
+    note = "output truncated: a 3.0 MB display (image/png) exceeds the 2 MB limit of one output"
     assert capped["output_type"] == "display_data"
     assert capped["data"] == {"text/plain": note, "text/markdown": f"*{note}*"}
     assert output_size(capped) < 2_000_000
