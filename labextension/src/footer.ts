@@ -54,7 +54,13 @@ export class ReactiveCellFooter extends Widget implements ICellFooter {
     if (this.isDisposed) {
       return;
     }
-    this._bind(null);
+    // The cell goes with its footer: nothing to draw, only stop listening.
+    this._connection?.state.changed.disconnect(this._onState, this);
+    this._connection = null;
+    this._notebooks.connectionChanged.disconnect(
+      this._onConnectionChanged,
+      this
+    );
     super.dispose();
   }
 
@@ -72,9 +78,12 @@ export class ReactiveCellFooter extends Widget implements ICellFooter {
     this._bind(this._panel());
   }
 
-  /** The cell this footer belongs to. */
+  /** The cell this footer belongs to (null once it is being disposed). */
   private _cell(): Cell | null {
-    return this.parent instanceof Cell ? this.parent : null;
+    const cell = this.parent;
+    return cell instanceof Cell && !cell.isDisposed && !this.isDisposed
+      ? cell
+      : null;
   }
 
   private _panel(): NotebookPanel | null {
