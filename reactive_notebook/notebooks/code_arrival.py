@@ -20,10 +20,12 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .document_sync import catch_up
 from .errors import CodeNotArrived
 
 if TYPE_CHECKING:
     from .open_notebook import OpenNotebook
+    from .service import NotebookService
 
 
 def _arrived(opened: OpenNotebook, codes: Mapping[str, str]) -> bool:
@@ -64,3 +66,13 @@ async def wait_for_codes(
 
 
 __all__ = ["wait_for_codes"]
+
+
+async def codes_arrived(
+    service: NotebookService, opened: OpenNotebook, codes: Mapping[str, str], field: str
+) -> None:
+    """Wait until the live document holds ``codes``, then bring the model up to date
+    with it (CodeNotArrived, and nothing runs, when the bound passes first)."""
+    await wait_for_codes(opened, codes, service.run_code_timeout, field=field)
+    async with opened.lock:
+        await catch_up(service, opened)

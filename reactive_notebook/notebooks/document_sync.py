@@ -15,6 +15,7 @@ the document.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ..contents.ipynb import (
@@ -36,6 +37,25 @@ if TYPE_CHECKING:
 _CODE_KEYS = frozenset({"*", "source", "cell_type", "metadata"})
 #: Keys of a cell whose change changes what it shows.
 _OUTPUT_KEYS = frozenset({"*", "outputs", "execution_count"})
+
+log = logging.getLogger(__name__)
+
+
+async def catch_up(service: NotebookService, opened: OpenNotebook) -> None:
+    """Apply others' changes before one of ours (the notebook's lock is held)."""
+    if opened.document_changed:
+        await apply_others_changes(service, opened)
+
+
+async def sync_changes(service: NotebookService, opened: OpenNotebook) -> None:
+    """Others changed the document: apply it under the notebook's lock. A change that
+    cannot be applied is reported to the notebook's clients; the notebook stays open."""
+    try:
+        async with opened.lock:
+            await catch_up(service, opened)
+    except Exception as error:
+        log.exception("applying a change made in a tab to notebook %s failed", opened.id)
+        opened.publish("error", message=f"applying a change made elsewhere failed: {error}")
 
 
 async def apply_others_changes(service: NotebookService, opened: OpenNotebook) -> None:
@@ -207,4 +227,11 @@ def take_document_cells(notebook: Notebook, document: Any) -> None:
         notebook.name, notebook.db_connection = fresh.name, fresh.db_connection
 
 
-__all__ = ["apply_others_changes", "our_metadata", "take_document_cells", "write_model"]
+__all__ = [
+    "apply_others_changes",
+    "catch_up",
+    "our_metadata",
+    "sync_changes",
+    "take_document_cells",
+    "write_model",
+]

@@ -123,6 +123,16 @@ class OpenNotebook(RunEvents):
         self._kernel_generation = 0
         getattr(kernel, "on_state_change", lambda listener: None)(self._on_kernel_state)
 
+    async def reanalyse_sql(self) -> None:
+        """The database changed: analyse the SQL cells again; their results are stale,
+        and what read them (re-analysis alone marks only the cells whose reads changed)."""
+        sql_cells = [cell for cell in self.cells if cell.type is CellType.SQL]
+        analyses = await self.analyser.analyse_all(self.analysis_request(c) for c in sql_cells)
+        for cell, analysis in zip(sql_cells, analyses, strict=True):
+            self.core.update(cell.id, analysis, fingerprint=self.fingerprint(cell))
+        self.core.state.mark_stale(self.core.graph, [cell.id for cell in sql_cells])
+        self.refresh_stale()
+
     async def load(self) -> None:
         """Analyse every cell (off the event loop where large) and link the graph."""
         runnable = [cell for cell in self.cells if cell.type.runs]

@@ -26,6 +26,14 @@ def check_code(code: str) -> None:
         raise InvalidRequest("code must be a string", field="code")
 
 
+def check_connection_string(connection: str) -> None:
+    if not isinstance(connection, str) or len(connection) > 4096:
+        raise InvalidRequest(
+            "connection_string must be a string of at most 4096 characters",
+            field="connection_string",
+        )
+
+
 def valid_name(name: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequest("a notebook name must be a non-empty string", field="name")

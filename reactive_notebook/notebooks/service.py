@@ -15,17 +15,18 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from ..contents.ipynb import cell_to_nbformat
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
 from ..reactive.planner import Plan
 from .cell_analysis import CellAnalyser
-from .code_arrival import wait_for_codes
+from .code_arrival import codes_arrived
 from .connection import is_masked_echo, mask_password
 from .document_sync import (
-    apply_others_changes,
+    catch_up,
     our_metadata,
+    sync_changes,
     take_document_cells,
     write_model,
 )
@@ -34,33 +35,18 @@ from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConf
 from .events import EventHub
 from .open_notebook import OpenNotebook
 from .reclaim import Reclaimer, ReclaimPolicy
-from .request_checks import check_code, valid_cell_type, valid_name, valid_output
+from .request_checks import (
+    check_code,
+    check_connection_string,
+    valid_cell_type,
+    valid_name,
+    valid_output,
+)
 from .sql_cells import SqlOptions
+from .store_protocol import Store
 from .views import describe_cell, describe_notebook
 
 log = logging.getLogger(__name__)
-
-
-class Store(Protocol):
-    """Where notebooks live (``contents.store.NotebookStore`` in the extension)."""
-
-    async def list(self, owner: str) -> list[tuple[str, str]]: ...
-    async def notebook_at(self, path: str, owner: str) -> tuple[str, str] | None: ...
-    async def load(self, notebook_id: str, owner: str) -> Notebook:
-        """Only a notebook in ``owner``'s folder (else KeyError)."""
-
-    def owns(self, owner: str, notebook_id: str) -> bool:
-        """Whether the notebook's file is in ``owner``'s folder (no I/O)."""
-
-    async def save(self, notebook: Notebook) -> None: ...
-    async def create(self, notebook: Notebook, folder: str | None = None) -> None:
-        """Raises ValueError, with a message for a person, for a folder it refuses."""
-
-    async def rename(self, notebook_id: str, name: str, *, write_name: bool = True) -> None:
-        """``write_name=False``: move the file only (its room holds the new name)."""
-
-    async def delete(self, notebook_id: str) -> None: ...
-    def known_path(self, notebook_id: str) -> str | None: ...
 
 
 KernelFactory = Callable[[Notebook], Any]  # returns a KernelSession for the notebook
@@ -190,27 +176,14 @@ class NotebookService:
         expected_revision: int | None = None,
     ) -> Notebook:
         opened = await self._get(user, notebook_id)
-        if not isinstance(connection, str) or len(connection) > 4096:
-            raise InvalidRequest(
-                "connection_string must be a string of at most 4096 characters",
-                field="connection_string",
-            )
+        check_connection_string(connection)
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             current = opened.notebook.db_connection
             if connection == current or is_masked_echo(connection, current):
                 return opened.notebook  # unchanged (a client sent back the masked form)
             opened.notebook.db_connection = connection
-            sql_cells = [cell for cell in opened.cells if cell.type is CellType.SQL]
-            analyses = await self.analyser.analyse_all(
-                opened.analysis_request(cell) for cell in sql_cells
-            )
-            for cell, analysis in zip(sql_cells, analyses, strict=True):
-                opened.core.update(cell.id, analysis, fingerprint=opened.fingerprint(cell))
-            # A new database: SQL results are stale, and what read them (re-analysis
-            # alone marks only the cells whose reads changed).
-            opened.core.state.mark_stale(opened.core.graph, [cell.id for cell in sql_cells])
-            opened.refresh_stale()
+            await opened.reanalyse_sql()
             self.bump(opened)
             opened.publish("notebook_updated", db_conn_string=mask_password(connection))
         return opened.notebook
@@ -289,7 +262,7 @@ class NotebookService:
             if kind is CellType.SQL:
                 cell.output = output or self.next_output(opened)
             analysis = await opened.analyse(cell)
-            await self._catch_up(opened)  # a tab's edits first: positions are the document's
+            await catch_up(self, opened)  # a tab's edits first: positions are the document's
             if after_cell_id is not None:
                 index = self._index(opened, after_cell_id) + 1
             else:
@@ -408,7 +381,7 @@ class NotebookService:
                         "after itself",
                         field="after_cell_id",
                     )
-            await self._catch_up(opened)
+            await catch_up(self, opened)
             self._index(opened, cell_id)  # deleted in a tab meanwhile: CellNotFound
             if after_cell_id is not None:
                 self._index(opened, after_cell_id)
@@ -432,7 +405,7 @@ class NotebookService:
         async with opened.lock:
             self._check_revision(opened, expected_revision)
             self._index(opened, cell_id)  # unknown: CellNotFound
-            await self._catch_up(opened)
+            await catch_up(self, opened)
             index = self._index(opened, cell_id)  # deleted in a tab meanwhile: CellNotFound
             opened.write(opened.live.delete_cell, cell_id, index)
             plan = self.forget_cell(opened, cell_id)
@@ -468,15 +441,11 @@ class NotebookService:
         opened = await self._get(user, notebook_id)
         if code is not None:
             check_code(code)
-            await self._codes_arrived(opened, {cell_id: code}, "code")
+            await codes_arrived(self, opened, {cell_id: code}, "code")
         cell = self.cell(opened, cell_id)
         if not cell.type.runs:
             raise InvalidRequest(f"a {cell.type.value} cell does not run")
-        await self._kernel_for(opened)
-        opened.keep_reactive()
-        done = opened.request_run({cell_id})
-        if wait:
-            await done
+        await self._run(opened, {cell_id}, wait=wait)
 
     async def run_all(
         self,
@@ -490,19 +459,15 @@ class NotebookService:
         client's editor shows it) are waited for first, as :meth:`run_cell`'s ``code``."""
         opened = await self._get(user, notebook_id)
         if codes:
-            await self._codes_arrived(opened, codes, "codes")
+            await codes_arrived(self, opened, codes, "codes")
+        await self._run(opened, {c.id for c in opened.cells if c.type.runs}, wait=wait)
+
+    async def _run(self, opened: OpenNotebook, targets: set[str], *, wait: bool) -> None:
         await self._kernel_for(opened)
         opened.keep_reactive()
-        done = opened.request_run({c.id for c in opened.cells if c.type.runs})
+        done = opened.request_run(targets)
         if wait:
             await done
-
-    async def _codes_arrived(self, opened: OpenNotebook, codes: dict[str, str], field: str) -> None:
-        """Wait until the live document holds ``codes``, then bring the model up to date
-        with it (CodeNotArrived, and nothing runs, when the bound passes first)."""
-        await wait_for_codes(opened, codes, self.run_code_timeout, field=field)
-        async with opened.lock:
-            await self._catch_up(opened)
 
     async def interrupt(self, user: str, notebook_id: str) -> None:
         opened = await self._get(user, notebook_id)
@@ -551,18 +516,9 @@ class NotebookService:
 
     async def _sync(self, opened: OpenNotebook) -> None:
         try:
-            async with opened.lock:
-                await self._catch_up(opened)
-        except Exception as error:  # never lose the notebook over one bad change
-            log.exception("applying a change made in a tab to notebook %s failed", opened.id)
-            opened.publish("error", message=f"applying a change made elsewhere failed: {error}")
+            await sync_changes(self, opened)
         finally:
             self._syncing.pop(opened.id, None)
-
-    async def _catch_up(self, opened: OpenNotebook) -> None:
-        """Apply others' changes before one of ours (the lock is held)."""
-        if opened.document_changed:
-            await apply_others_changes(self, opened)
 
     async def _open_notebook(self, user: str, notebook_id: str) -> OpenNotebook:
         """Load and analyse a notebook, once however many requests ask at the same time
