@@ -178,3 +178,31 @@ test('a SQL cell with a {threshold} parameter, its result variable renamed; Q to
     assert.deepEqual(page.errors(), [], 'console errors');
   });
 });
+
+test('renaming the notebook in Notebook Settings renames its file; the tab follows', async (t) => {
+  const nb = await makeNotebook('Before rename', ['value = 6', 'print("value is", value * 7)']);
+  await withPage(t, async (page) => {
+    await openNotebook(page, nb.path);
+    await page.page.keyboard.press('Control+Shift+C');
+    await page.page.keyboard.type('Notebook Settings');
+    await page.page.keyboard.press('Enter');
+    const dialog = page.page.locator('.jp-Dialog');
+    await dialog.waitFor({ timeout: TIMEOUT });
+    await dialog.locator('input').first().fill('After rename');
+    await dialog.locator('button', { hasText: 'Save' }).click();
+    await page.page
+      .locator('.lm-TabBar-tab.lm-mod-current', { hasText: 'After rename.ipynb' })
+      .waitFor({ timeout: TIMEOUT });
+    assert.equal(await page.page.locator('.lm-TabBar-tab', { hasText: 'Before rename.ipynb' }).count(), 0);
+    // The reopened tab is still reactive: a run re-runs the dependent.
+    const renamed = page.page.locator('.jp-NotebookPanel:visible');
+    await typeInto(page, renamed, 0, 'value = 7');
+    await page.page.keyboard.press('Shift+Enter');
+    await cell(renamed, 1).locator('.jp-OutputArea-output', { hasText: 'value is 49' }).waitFor({ timeout: TIMEOUT });
+    await page.screenshot('the renamed notebook in its tab, still reactive');
+    const listing = await session.api('GET', 'api/contents');
+    const names = listing.content.map((item) => item.name);
+    assert.ok(names.includes('After rename.ipynb') && !names.includes('Before rename.ipynb'), names.join(', '));
+    assert.deepEqual(page.errors(), [], 'console errors');
+  });
+});
