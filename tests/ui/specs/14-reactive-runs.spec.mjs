@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { session, withPage } from '../session.mjs';
 import {
   cell,
+  kernelIdle,
   makeNotebook,
   makePlainNotebook,
   openNotebook,
@@ -75,5 +76,48 @@ test('with runOn "blur" (the default), leaving an edited cell runs it and its de
     await cell(panel, 1).locator('.cm-content').click(); // leave the edited cell
     await cell(panel, 1).locator('.jp-OutputArea-output', { hasText: 'n twice 42' }).waitFor({ timeout: 30_000 });
     await page.screenshot('leaving the edited cell ran it');
+  });
+});
+
+test('with runOn "typing", a pause in typing runs the cell and its dependents', async (t) => {
+  const nb = await makeNotebook('Typing', ['n = 1', 'print("n squared", n * n)']);
+  const settings = 'lab/api/settings/reactive-notebook:plugin';
+  await session.api('PUT', settings, { raw: JSON.stringify({ runOn: 'typing', debounce: 300 }) });
+  try {
+    await withPage(t, async (page) => {
+      const panel = await openNotebook(page, nb.path);
+      await typeInto(page, panel, 0, 'n = 12');
+      await cell(panel, 1).locator('.jp-OutputArea-output', { hasText: 'n squared 144' }).waitFor({ timeout: 30_000 });
+      // The editor still has the focus: nothing but the pause ran it.
+      assert.equal(await cell(panel, 0).locator('.cm-editor.cm-focused').count(), 1);
+      await page.screenshot('a pause in typing ran the cell');
+      assert.deepEqual(page.errors(), [], 'console errors');
+    });
+  } finally {
+    await session.api('PUT', settings, { raw: '{}' });
+  }
+});
+
+test('New Reactive Notebook in the launcher opens a reactive notebook; the Running panel names it', async (t) => {
+  await withPage(t, async (page) => {
+    await page.openLab();
+    await page.page.locator('.jp-LauncherCard', { hasText: 'Reactive Notebook' }).click();
+    const panel = page.page.locator('.jp-NotebookPanel:visible');
+    await panel.waitFor({ timeout: 30_000 });
+    await panel
+      .locator('.jp-Toolbar-item .lm-mod-toggled, .jp-Toolbar-item [aria-pressed="true"]', { hasText: 'Reactive' })
+      .waitFor({ timeout: 30_000 });
+    await kernelIdle(page);
+    await typeInto(page, panel, 0, 'greeting = "hello"');
+    await page.page.keyboard.press('Shift+Enter');
+    await waitForMark(panel, 0, 'ok');
+    const title = (
+      await page.page.locator('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel').innerText()
+    ).trim();
+    assert.match(title, /\.ipynb$/);
+    await page.page.locator('.jp-SideBar .lm-TabBar-tab[title="Running Terminals and Kernels"]').click();
+    await page.page.locator('.jp-RunningSessions-item', { hasText: title }).first().waitFor({ timeout: 15_000 });
+    await page.screenshot('a new reactive notebook and its kernel in the running panel');
+    assert.deepEqual(page.errors(), [], 'console errors');
   });
 });
