@@ -5,6 +5,7 @@ messages answered without closing, ``request_id`` echoes, and the close on delet
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Any
@@ -273,6 +274,12 @@ async def test_a_notebook_whose_file_was_deleted_behind_the_server_closes_its_so
     notebook_id, _ = await new_notebook(api, "x = 1")
     async with await WsClient.connect(jp_ws_fetch, notebook_id) as client:
         await client.next()
+        # Every save made: one still pending (ours, or with rooms the room's, a second
+        # after a change) would write the file anew after it is deleted.
+        revision = payload(await api("GET", "notebooks", notebook_id))["revision"]
+        await eventually(
+            lambda: saved_revisions(jp_root_dir) == [revision], lambda: saved_revisions(jp_root_dir)
+        )
         await asyncio.sleep(0.3)
         for file in jp_root_dir.glob("*.ipynb"):
             file.unlink()  # deleted behind the server's back (say, in JupyterLab)
@@ -441,6 +448,15 @@ async def test_renames_between_saves_lose_nothing(
 
         await eventually(lambda: saved() == ["name 39.ipynb: n = 39"], saved)
         assert events(client.received, "error") == []  # no save failed on the way
+
+
+def saved_revisions(root: Any) -> list[Any]:
+    """The notebook revision each .ipynb under ``root`` holds, as saved."""
+    found = []
+    for file in root.glob("*.ipynb"):
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            found.append(json.loads(file.read_text())["metadata"]["reactive_notebook"]["revision"])
+    return found
 
 
 async def eventually(condition: Any, show: Any, timeout: float = 10.0) -> None:
