@@ -19,7 +19,7 @@ const SPECS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'specs');
  * lane 1: ~132 s of tests in each lane). A spec in no lane, or in both, fails both lanes.
  */
 export const LANES = {
-  1: ['01-lab', '02-rest-from-page', '03-stock-notebook', '14-reactive-runs', '16-kernel'],
+  1: ['01-lab', '02-rest-from-page', '03-stock-notebook', '14-reactive-runs', '16-kernel', '18-colleague-notebook'],
   2: ['13-live-stock-notebook', '15-command-mode', '17-collaboration'],
 };
 
