@@ -20,7 +20,7 @@ const SPECS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'specs');
  */
 export const LANES = {
   1: ['01-lab', '02-rest-from-page', '03-stock-notebook', '14-reactive-runs', '16-kernel', '18-colleague-notebook'],
-  2: ['13-live-stock-notebook', '15-command-mode', '17-collaboration'],
+  2: ['13-live-stock-notebook', '15-command-mode', '17-collaboration', '11-output-trust'],
 };
 
 /** Registers lane `lane`'s specs, then the check of jupyter lab's log. */
