@@ -15,9 +15,10 @@ export async function makeNotebook(name, codes) {
   return { id, path, cells };
 }
 
-/** Opens `path` in the stock notebook (a /lab/tree link) and waits for its kernel. */
-export async function openNotebook(page, path) {
-  await page.openLab(`tree/${path.split('/').map(encodeURIComponent).join('/')}`);
+/** Opens `path` in the stock notebook (a /lab/tree link) and waits for its kernel.
+ * `baseUrl`: where the lab is reached, if not directly (a relay, proxy.mjs). */
+export async function openNotebook(page, path, { baseUrl } = {}) {
+  await page.openLab(`tree/${path.split('/').map(encodeURIComponent).join('/')}`, baseUrl ? { baseUrl } : {});
   const panel = page.page.locator('.jp-NotebookPanel:visible');
   await panel.waitFor({ timeout: 30_000 });
   await panel.locator('.jp-Notebook .jp-Cell').first().waitFor({ timeout: 15_000 });
@@ -129,3 +130,25 @@ export async function waitForCellMark(cellLocator, mark, timeout = 30_000) {
  * highlighter is given the restored cell's editor twice): it happens the same way in a
  * plain notebook, without our extension's code on the path. */
 export const UPSTREAM_SEARCH_UNDO_ERROR = /^Error: CodeMirrorEditor already set\.\n\s+at \w+\.setEditor /;
+
+/** A page of its own browser context (a second person: its own cookies and storage), made
+ * and recorded as session.newPage makes the test's page; `close()` closes both. */
+export async function pageInOwnContext(testName) {
+  const shared = session.context;
+  const context = await session.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  session.contexts.add(context);
+  session.context = context;
+  let page;
+  try {
+    page = await session.newPage(testName);
+  } finally {
+    session.context = shared;
+  }
+  const close = page.close.bind(page);
+  page.close = async () => {
+    await close();
+    await context.close().catch(() => {});
+    session.contexts.delete(context);
+  };
+  return page;
+}
