@@ -9,6 +9,7 @@
  * language, and classes on the cell node (`jp-mod-reactiveStale`, `data-reactive-status`)
  * for the styles. A cell of a plain notebook shows none of it.
  */
+import type { CellChange } from '@jupyter/ydoc';
 import { Cell, ICellFooter, ICodeCellModel } from '@jupyterlab/cells';
 import { CodeMirrorEditor } from '@jupyterlab/codemirror';
 import { NotebookPanel } from '@jupyterlab/notebook';
@@ -70,6 +71,10 @@ export class ReactiveCellFooter extends Widget implements ICellFooter {
     if (cell && !this._cellHooked) {
       this._cellHooked = true;
       cell.model.metadataChanged.connect(() => this.render(), this);
+      cell.model.sharedModel.changed.connect(
+        (_, change) => this._onSharedChange(cell, change as CellChange),
+        this
+      );
       if (cell.model.type === 'code') {
         cell.model.mimeTypeChanged.connect(() => this._applyLanguage(), this);
       }
@@ -390,6 +395,39 @@ export class ReactiveCellFooter extends Widget implements ICellFooter {
     const editor = cell.editor;
     if (editor instanceof CodeMirrorEditor) {
       markErrorLine(editor.editor, line);
+    }
+  }
+
+  /**
+   * Outputs a run on the server made are trusted, as the stock notebook trusts the outputs
+   * of a cell it executed. The server marks the cell (`metadata.trusted`) in the very
+   * transaction that clears its old outputs; a stock cell model reads that mark only when
+   * it is created, so every tab takes it here, from that transaction and only then: the
+   * model has already applied it, so the outputs it holds are this run's alone (trusting a
+   * cell that still shows stored outputs would run their script).
+   */
+  private _onSharedChange(cell: Cell, change: CellChange): void {
+    if (
+      cell.isDisposed ||
+      cell.model.trusted ||
+      !change.metadataChange?.has('trusted')
+    ) {
+      return;
+    }
+    if (cell.model.getMetadata('trusted') !== true) {
+      return;
+    }
+    // Every output the model holds now came in with this transaction.
+    const inserted = (change.outputsChange ?? []).reduce((count, op) => {
+      const items: unknown = op.insert;
+      return count + (Array.isArray(items) ? items.length : items ? 1 : 0);
+    }, 0);
+    const held =
+      cell.model.type === 'code'
+        ? (cell.model as ICodeCellModel).outputs.length
+        : 0;
+    if (held === inserted) {
+      cell.model.trusted = true;
     }
   }
 
