@@ -186,15 +186,32 @@ class LiveNotebook:
 
     # -- runs ----------------------------------------------------------------------------
 
-    def begin_run(self, cell_id: str, execution_count: int | None) -> None:
-        """The cell starts running: its outputs go, it takes the kernel's count, it shows
-        as running, and its outputs are trusted (made by this server)."""
+    def begin_run(self, cell_id: str) -> None:
+        """The cell starts running: its outputs go, it shows as running (``[*]``), and its
+        outputs are trusted (made by this server).
+
+        Its prompt number waits for :meth:`finish_run`: a JupyterLab cell that sees its
+        count become a number sets its own state to idle, a write of every open tab that
+        would race ours (and end ``[*]`` while the cell still runs)."""
         with self._change():
             ycell = self._ycell(cell_id)
             ycell["outputs"].clear()
-            ycell["execution_count"] = execution_count
-            ycell["execution_state"] = "running"
+            if ycell.get("execution_count") is not None:
+                ycell["execution_count"] = None
+            if ycell.get("execution_state") != "running":
+                ycell["execution_state"] = "running"
             self._set_cell_metadata(ycell, {"trusted": True})
+
+    def finish_run(self, cell_id: str, execution_count: int | None) -> None:
+        """The cell ran: its prompt number and its idle state, in one change."""
+        with self._change():
+            ycell = self._maybe_ycell(cell_id)
+            if ycell is None:
+                return
+            if ycell.get("execution_state") != "idle":
+                ycell["execution_state"] = "idle"
+            if ycell.get("execution_count") != execution_count:
+                ycell["execution_count"] = execution_count
 
     def set_execution_state(self, cell_ids: Iterable[str], state: str) -> None:
         """``running`` or ``idle``: what JupyterLab shows as the cells' ``[*]`` mark."""

@@ -92,7 +92,7 @@ class RunEvents:
             replay = self._current_plan is not None and cell.id in self._current_plan.replays
             self.core.record(cell.id, ok=True, ran=ran, untouched=event.untouched, replay=replay)
             self._learn_star_names(cell.id, event.star_names, bound=True)
-            self.write(self.live.set_execution_state, (cell.id,), "idle")
+            self.write(self.live.finish_run, cell.id, cell.execution_count)
             self._set_status(cell.id, CellStatus.SUCCESS, error=None, stale=False)
         elif status in ("error", "interrupted"):
             self._begin(cell, event.execution_count)
@@ -102,7 +102,7 @@ class RunEvents:
             self.core.record(cell.id, ok=False, ran=ran, untouched=event.untouched, unbound=unbound)
             self._learn_star_names(cell.id, event.star_names, bound=False)
             message = "interrupted" if status == "interrupted" else f"{event.ename}: {event.evalue}"
-            self.write(self.live.set_execution_state, (cell.id,), "idle")
+            self.write(self.live.finish_run, cell.id, cell.execution_count)
             self._set_status(cell.id, CellStatus.ERROR, error=message, stale=False)
             if self._current_plan is not None and status == "error":
                 plan = self._current_plan
@@ -153,7 +153,7 @@ class RunEvents:
         cell.trusted = True
         self._outputs[cell.id] = self._output_limits.keep(cell.outputs)
         cell.execution_count = execution_count
-        self.write(self.live.begin_run, cell.id, execution_count)
+        self.write(self.live.begin_run, cell.id)
         self._set_status(cell.id, CellStatus.RUNNING, error=None)
 
     def _on_output(self, cell: Cell, event: CellOutputEvent) -> None:

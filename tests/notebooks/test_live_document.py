@@ -82,7 +82,8 @@ def test_a_stream_grows_in_place_and_outputs_reach_a_tab() -> None:
     live = LiveNotebook.from_nbformat(_notebook("for i in range(3): print(i)"))
     tab = Tab(live)
     (cell_id,) = live.cell_ids()
-    live.begin_run(cell_id, 4)
+    live.begin_run(cell_id)
+    assert live.cells[0].get("execution_state") == "running"
     for i in range(3):
         live.append_output(cell_id, {"output_type": "stream", "name": "stdout", "text": f"{i}\n"})
     live.append_output(
@@ -97,8 +98,10 @@ def test_a_stream_grows_in_place_and_outputs_reach_a_tab() -> None:
     outputs = tab.document.ycells[0]["outputs"].to_py()
     assert [o["output_type"] for o in outputs] == ["stream", "execute_result"]
     assert outputs[0]["text"] == "0\n1\n2\n"
-    cell = live.cell(cell_id)
-    assert cell["execution_count"] == 4
+    assert live.cell(cell_id)["execution_count"] is None  # [*] until the run ends
+    live.finish_run(cell_id, 4)
+    ycell = live.cells[0]
+    assert (ycell.get("execution_count"), ycell.get("execution_state")) == (4, "idle")
     nbformat.validate(nbformat.from_dict(live.to_nbformat()))
     live.clear_outputs(cell_id)
     assert tab.document.ycells[0]["outputs"].to_py() == []
@@ -135,3 +138,24 @@ def test_a_cell_a_tab_adds_is_reported_by_its_id() -> None:
         tab.document.ycells.append(tab.document.create_ycell(dict(nbformat.v4.new_code_cell("z"))))
     (added,) = [c for c in live.cell_ids() if live.cell(c)["source"] == "z"]
     assert seen == [({added: {"*"}}, True)]
+
+
+def test_a_tab_sees_the_prompt_number_only_with_the_idle_state() -> None:
+    """A JupyterLab cell whose count becomes a number sets its state to idle itself unless
+    the document already says idle: every open tab would write it, racing the server (and
+    each other), and end the cell's ``[*]`` while it still runs. So a run's count comes
+    with its idle state, in one change, never before."""
+    live = LiveNotebook.from_nbformat(_notebook("a = 1"))
+    tab = Tab(live)
+    (cell_id,) = live.cell_ids()
+    seen: list[tuple[Any, Any]] = []
+    ycell = tab.document.ycells[0]
+    ycell.observe(
+        lambda event: seen.append((ycell.get("execution_count"), ycell.get("execution_state")))
+    )
+    for count in (1, 2):
+        live.begin_run(cell_id)
+        live.append_output(cell_id, {"output_type": "stream", "name": "stdout", "text": "x\n"})
+        live.finish_run(cell_id, count)
+    assert all(state == "idle" for count, state in seen if count is not None), seen
+    assert seen[-1] == (2, "idle")

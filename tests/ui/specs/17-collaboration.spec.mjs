@@ -21,11 +21,6 @@ import {
 
 const TIMEOUT = 30_000;
 
-/** What each page on the notebook logs when a reactive run is written while two pages have
- * it open (a product bug, reported; the todo test below tracks it). */
-const YJS_UPDATE_ERROR =
-  /Caught error while handling a Yjs update TypeError: Cannot read properties of undefined \(reading 'oldValue'\)/;
-
 test('two browser contexts on one reactive notebook: an edit and a run in one show in the other', async (t) => {
   const nb = await makeNotebook('Together', ['v = 1', 'print("v plus one", v + 1)']);
   await withPage(t, async (one) => {
@@ -55,40 +50,34 @@ test('two browser contexts on one reactive notebook: an edit and a run in one sh
       await waitForMark(panelOne, 1, 'ok');
       await two.screenshot('the run made in the other page shows here with its footers');
       await one.screenshot('the run made here');
-      // The Yjs update errors are the todo test's below.
-      const known = (e) => !YJS_UPDATE_ERROR.test(e);
-      assert.deepEqual(two.errors().filter(known), [], 'console errors of the second page');
-      assert.deepEqual(one.errors().filter(known), [], 'console errors');
+      assert.deepEqual(two.errors(), [], 'console errors of the second page');
+      assert.deepEqual(one.errors(), [], 'console errors');
     } finally {
       await two.close();
     }
   });
 });
 
-test(
-  'a reactive run on a notebook open in two pages logs no error in either',
-  { todo: "pending: 'Caught error while handling a Yjs update' (getChanges, oldValue) in both pages, reported" },
-  async (t) => {
-    const nb = await makeNotebook('Together, quietly', ['w = 1', 'print("w is", w)']);
-    await withPage(t, async (one) => {
-      const two = await pageInOwnContext(`${t.name} (second person)`);
-      try {
-        const panelOne = await openNotebook(one, nb.path);
-        const panelTwo = await openNotebook(two, nb.path);
-        await cell(panelOne, 0).locator('.cm-content').click();
-        await one.page.keyboard.press('Shift+Enter');
-        await waitForMark(panelTwo, 1, 'ok');
-        await cell(panelTwo, 1).locator('.jp-OutputArea-output', { hasText: 'w is 1' }).waitFor({ timeout: TIMEOUT });
-        await kernelIdle(one);
-        await two.screenshot('the run shows in the second page');
-        assert.deepEqual(two.errors(), [], 'console errors of the second page');
-        assert.deepEqual(one.errors(), [], 'console errors');
-      } finally {
-        await two.close();
-      }
-    });
-  },
-);
+test('a reactive run on a notebook open in two pages logs no error in either', async (t) => {
+  const nb = await makeNotebook('Together, quietly', ['w = 1', 'print("w is", w)']);
+  await withPage(t, async (one) => {
+    const two = await pageInOwnContext(`${t.name} (second person)`);
+    try {
+      const panelOne = await openNotebook(one, nb.path);
+      const panelTwo = await openNotebook(two, nb.path);
+      await cell(panelOne, 0).locator('.cm-content').click();
+      await one.page.keyboard.press('Shift+Enter');
+      await waitForMark(panelTwo, 1, 'ok');
+      await cell(panelTwo, 1).locator('.jp-OutputArea-output', { hasText: 'w is 1' }).waitFor({ timeout: TIMEOUT });
+      await kernelIdle(one);
+      await two.screenshot('the run shows in the second page');
+      assert.deepEqual(two.errors(), [], 'console errors of the second page');
+      assert.deepEqual(one.errors(), [], 'console errors');
+    } finally {
+      await two.close();
+    }
+  });
+});
 
 test('after its network is cut and restored, a page shows the REST runs and their footers again', async (t) => {
   const nb = await makeNotebook('Reconnect', ['r = 1', 'print("r times ten", r * 10)']);
