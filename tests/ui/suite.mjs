@@ -74,11 +74,27 @@ function closedStreamBlockEnd(lines, at) {
   return onlyTornado && between.every((line) => !/^\[[A-Z] /.test(line)) ? end : -1;
 }
 
+/**
+ * jupyter-collaboration's room socket writing to a page that just went away: its handler
+ * logs "Failed to write message" with a WebSocketClosedError traceback that names only its
+ * own `send` and tornado's frames (jupyter_server_ydoc 3.0, handlers.py `send`). The
+ * room drops that client itself; nothing of ours is on the path.
+ */
+function roomWriteBlockEnd(lines, at) {
+  if (!/^\[E [^\]]+ ServerApp\] Failed to write message$/.test(lines[at])) return -1;
+  const end = lines.indexOf('    tornado.websocket.WebSocketClosedError', at);
+  if (end === -1 || end - at > 8) return -1;
+  const frames = lines.slice(at + 1, end).filter((line) => /^\s*File /.test(line));
+  const upstream = (line) =>
+    /site-packages\/(jupyter_server_ydoc\/handlers\.py", line \d+, in send|tornado\/)/.test(line);
+  return frames.length > 0 && frames.every(upstream) ? end : -1;
+}
+
 function withoutUpstreamWriteErrors(lines) {
   const kept = [];
   let skipped = 0;
   for (let at = 0; at < lines.length; at++) {
-    const closed = closedStreamBlockEnd(lines, at);
+    const closed = Math.max(closedStreamBlockEnd(lines, at), roomWriteBlockEnd(lines, at));
     if (closed !== -1) {
       skipped += 1;
       at = closed;
