@@ -39,6 +39,7 @@ import {
   SQL_MIME
 } from './sql';
 import { IReactiveCell, StateChange } from './state';
+import { trustsServerRun } from './trust';
 
 const STALE_TITLE =
   'Something this cell reads changed since it ran: its outputs are out of date.';
@@ -398,35 +399,15 @@ export class ReactiveCellFooter extends Widget implements ICellFooter {
     }
   }
 
-  /**
-   * Outputs a run on the server made are trusted, as the stock notebook trusts the outputs
-   * of a cell it executed. The server marks the cell (`metadata.trusted`) in the very
-   * transaction that clears its old outputs; a stock cell model reads that mark only when
-   * it is created, so every tab takes it here, from that transaction and only then: the
-   * model has already applied it, so the outputs it holds are this run's alone (trusting a
-   * cell that still shows stored outputs would run their script).
-   */
+  /** Trust the outputs of a run on the server, as stock trusts its own (see trust.ts). */
   private _onSharedChange(cell: Cell, change: CellChange): void {
+    if (cell.isDisposed || cell.model.trusted || cell.model.type !== 'code') {
+      return;
+    }
+    const held = (cell.model as ICodeCellModel).outputs.length;
     if (
-      cell.isDisposed ||
-      cell.model.trusted ||
-      !change.metadataChange?.has('trusted')
+      trustsServerRun(change, cell.model.getMetadata('trusted') === true, held)
     ) {
-      return;
-    }
-    if (cell.model.getMetadata('trusted') !== true) {
-      return;
-    }
-    // Every output the model holds now came in with this transaction.
-    const inserted = (change.outputsChange ?? []).reduce((count, op) => {
-      const items: unknown = op.insert;
-      return count + (Array.isArray(items) ? items.length : items ? 1 : 0);
-    }, 0);
-    const held =
-      cell.model.type === 'code'
-        ? (cell.model as ICodeCellModel).outputs.length
-        : 0;
-    if (held === inserted) {
       cell.model.trusted = true;
     }
   }
