@@ -95,10 +95,24 @@ export function addCommands(options: ICommandsOptions): void {
     }
   });
 
+  /** Whether the current reactive notebook has lost its connection to the server. */
+  const offline = (): boolean => {
+    const panel = reactive();
+    const connection = panel ? notebooks.connection(panel) : null;
+    return connection?.offline ?? false;
+  };
   commands.addCommand(CommandIDs.toggleReactive, {
-    label: args => (args.isPalette ? 'Toggle Reactive Notebook' : 'Reactive'),
-    caption:
-      'Reactive: running a cell re-runs the cells that depend on it (off: runs as plain Jupyter)',
+    label: args =>
+      args.isPalette
+        ? 'Toggle Reactive Notebook'
+        : offline()
+          ? 'Reactive (reconnecting…)'
+          : 'Reactive',
+    caption: () =>
+      offline()
+        ? 'The connection to the server is down: runs and their marks wait until it is back (reconnecting)'
+        : 'Reactive: running a cell re-runs the cells that depend on it (off: runs as plain Jupyter)',
+    className: () => (offline() ? 'jp-mod-reactiveOffline' : ''),
     isEnabled: () => current()?.model !== null && current() !== null,
     isToggled: () => isReactive(current()?.model),
     execute: () => {
@@ -115,9 +129,11 @@ export function addCommands(options: ICommandsOptions): void {
       commands.notifyCommandChanged(CommandIDs.toggleReactive);
     }
   });
-  tracker.currentChanged.connect(() =>
-    commands.notifyCommandChanged(CommandIDs.toggleReactive)
-  );
+  const refreshToggle = () =>
+    commands.notifyCommandChanged(CommandIDs.toggleReactive);
+  tracker.currentChanged.connect(refreshToggle);
+  notebooks.statusChanged.connect(refreshToggle);
+  notebooks.connectionChanged.connect(refreshToggle);
   tracker.widgetAdded.connect((_, panel) => {
     void panel.context.ready.then(() =>
       panel.model?.metadataChanged.connect((__, change) => {

@@ -50,9 +50,10 @@ export class ReactiveConnection implements IDisposable {
       notebookId
     });
     this.socket.received.connect((_, event) => this.state.apply(event));
-    this.socket.statusChanged.connect((_, status) =>
-      this._statusChanged.emit(status)
-    );
+    this.socket.statusChanged.connect((_, status) => {
+      this._everConnected ||= status === 'connected';
+      this._statusChanged.emit(status);
+    });
     this.state.changed.connect((_, change) => {
       if (change.kind === 'error') {
         Notification.error(change.message, { autoClose: 8000 });
@@ -72,6 +73,11 @@ export class ReactiveConnection implements IDisposable {
     return this._statusChanged;
   }
 
+  /** The connection was up and is down now (reconnecting, or the notebook is gone). */
+  get offline(): boolean {
+    return this._everConnected && this.socket.status !== 'connected';
+  }
+
   get isDisposed(): boolean {
     return this.socket.isDisposed;
   }
@@ -86,6 +92,7 @@ export class ReactiveConnection implements IDisposable {
   }
 
   private _statusChanged = new Signal<this, ConnectionStatus>(this);
+  private _everConnected = false;
 }
 
 /**
@@ -104,6 +111,11 @@ export class ReactiveNotebooks implements IDisposable {
     this._tracker = tracker;
     tracker.widgetAdded.connect((_, panel) => this._follow(panel));
     tracker.forEach(panel => this._follow(panel));
+  }
+
+  /** The connection of a panel went down, or came back up. */
+  get statusChanged(): ISignal<this, NotebookPanel> {
+    return this._statusChanged;
   }
 
   /** A panel got or lost its connection. */
@@ -175,6 +187,7 @@ export class ReactiveNotebooks implements IDisposable {
       connection.dispose(); // closed or moved meanwhile
       throw new Error(`The notebook ${path} is no longer open.`);
     }
+    connection.statusChanged.connect(() => this._statusChanged.emit(panel));
     this._connections.set(panel, connection);
     this._connectionChanged.emit(panel);
     return connection;
@@ -219,6 +232,7 @@ export class ReactiveNotebooks implements IDisposable {
   private _connections = new Map<NotebookPanel, ReactiveConnection>();
   private _connecting = new Map<NotebookPanel, Promise<ReactiveConnection>>();
   private _connectionChanged = new Signal<this, NotebookPanel>(this);
+  private _statusChanged = new Signal<this, NotebookPanel>(this);
   private _isDisposed = false;
 }
 

@@ -107,6 +107,10 @@ test('after its network is cut and restored, a page shows the REST runs and thei
         const closed = Date.now() + TIMEOUT;
         while (!sockets[0].closed && Date.now() < closed) await new Promise((r) => setTimeout(r, 100));
         assert.ok(sockets[0].closed, 'the reactive socket closed when the network was cut');
+        // The Reactive toggle says the notebook's connection to the server is down.
+        await panel
+          .locator('.jp-Toolbar-item .jp-mod-reactiveOffline', { hasText: 'Reactive (reconnecting…)' })
+          .waitFor({ timeout: TIMEOUT });
         // Meanwhile, over REST (straight to the lab): an edit and a run.
         await session.api('PUT', `${API}/${nb.id}/cells/${nb.cells[0]}`, { code: 'r = 2' });
         await session.api('POST', `${API}/${nb.id}/cells/${nb.cells[0]}/run`, { wait: true });
@@ -128,6 +132,7 @@ test('after its network is cut and restored, a page shows the REST runs and thei
       const reopened = () => sockets.slice(1).some((s) => !s.closed && s.open);
       while (!reopened() && Date.now() - up < 60_000) await new Promise((r) => setTimeout(r, 100));
       assert.ok(reopened(), `a new reactive socket is open: ${JSON.stringify(sockets)}`);
+      await panel.locator('.jp-Toolbar-item .jp-mod-reactiveOffline').waitFor({ state: 'detached', timeout: TIMEOUT });
       t.diagnostic(`the reactive socket reopened ${Date.now() - up} ms after the edits showed`);
       await session.api('PUT', `${API}/${nb.id}/cells/${nb.cells[0]}`, { code: 'r = 1 / 0' });
       await session.api('POST', `${API}/${nb.id}/cells/${nb.cells[0]}/run`, { wait: true });
