@@ -123,7 +123,7 @@ test-ui: lint-ui $(STAMP) labextension chromium $(UI_STAMP)
 	  lane-1.test.mjs lane-2.test.mjs
 
 ## bench: the speed figures recorded in bench/README.md
-bench: $(STAMP)
+bench: $(STAMP) labextension chromium $(UI_STAMP)
 	$(BIN)/python bench/bench_reactive.py
 	$(BIN)/python bench/bench_kernel.py
 	$(BIN)/python bench/bench_server.py
@@ -132,6 +132,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_corpus.py
 	$(BIN)/python bench/bench_rooms.py
+	CHROMIUM=$(CHROMIUM) VENV=$(VENV) node bench/ui_run_all.mjs
 
 ## labextension: build the JupyterLab front end (labextension/, TypeScript) into
 ## reactive_notebook/labextension/ (shipped in the wheel as shared data), only when its

@@ -311,6 +311,21 @@ export class ReactiveAPI {
     );
   }
 
+  /**
+   * Queue a run of these cells and their dependents in one request; `codes` as
+   * `runCell`'s `code`, for each cell.
+   */
+  runCells(
+    notebookId: string,
+    cellIds: string[],
+    codes: Record<string, string> = {}
+  ): Promise<{ status: string }> {
+    return this.call('POST', ['notebooks', notebookId, 'run'], {
+      cell_ids: cellIds,
+      codes
+    });
+  }
+
   runAll(notebookId: string): Promise<{ status: string }> {
     return this.call('POST', ['notebooks', notebookId, 'run'], {});
   }

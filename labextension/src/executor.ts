@@ -58,9 +58,7 @@ export class ReactiveCellExecutor implements INotebookCellExecutor {
       const connection = await this._notebooks.connect(panel);
       const watch = connection.state.watchRun(cellId);
       try {
-        await this._notebooks.api.runCell(connection.notebookId, cellId, {
-          code: cell.model.sharedModel.getSource()
-        });
+        await connection.runs.add(cellId, cell.model.sharedModel.getSource());
       } catch (error) {
         watch.cancel();
         throw error;

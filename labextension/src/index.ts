@@ -160,9 +160,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       notebooks
         .connect(panel)
         .then(connection =>
-          notebooks.api.runCell(connection.notebookId, cell.model.id, {
-            code: cell.model.sharedModel.getSource()
-          })
+          connection.runs.add(cell.model.id, cell.model.sharedModel.getSource())
         )
         .catch(error =>
           Notification.error(

@@ -18,6 +18,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { ReactiveAPI } from './api';
+import { RunBatcher } from './run-batch';
 import { ConnectionStatus, NotebookSocket } from './socket';
 import { ReactiveState } from './state';
 
@@ -60,9 +61,20 @@ export class ReactiveConnection implements IDisposable {
       }
     });
     this.socket.connect();
+    this.runs = new RunBatcher(async runs => {
+      if (runs.length === 1) {
+        const [{ cellId, code }] = runs;
+        await api.runCell(notebookId, cellId, { code });
+        return;
+      }
+      const codes = Object.fromEntries(runs.map(run => [run.cellId, run.code]));
+      await api.runCells(notebookId, Object.keys(codes), codes);
+    });
   }
 
   readonly socket: NotebookSocket;
+  /** Runs of this notebook's cells asked for together go to the server together. */
+  readonly runs: RunBatcher;
   readonly state = new ReactiveState();
 
   get status(): ConnectionStatus {

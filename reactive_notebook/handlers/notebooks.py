@@ -105,7 +105,7 @@ class NotebookDbHandler(ReactiveHandler):
 
 
 class NotebookRunHandler(ReactiveHandler):
-    """``/notebooks/{id}/run``: run every cell (what is current is skipped)."""
+    """``/notebooks/{id}/run``: run every cell, or the cells ``cell_ids`` names."""
 
     auth_resource = "kernels"
 
@@ -114,7 +114,10 @@ class NotebookRunHandler(ReactiveHandler):
     async def post(self, notebook_id: str) -> None:
         body = self.body("RunRequest")
         wait = bool(body.get("wait"))
-        await self.service.run_all(self.user, notebook_id, wait=wait, codes=body.get("codes"))
+        codes, cell_ids = body.get("codes"), body.get("cell_ids")
+        await self.service.run_all(
+            self.user, notebook_id, wait=wait, codes=codes, cell_ids=cell_ids
+        )
         await self.reply_run(notebook_id, wait)
 
     async def reply_run(self, notebook_id: str, wait: bool) -> None:

@@ -159,7 +159,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     },
     f"{API_PREFIX}/notebooks/{{notebook_id}}/run": {
         "post": _operation(
-            "Run every cell that is not current.",
+            "Run every cell, or the cells `cell_ids` names, and what depends on them.",
             (202, "RunAccepted", "Queued; follow it on the WebSocket."),
             body="RunRequest",
             errors=_RUN_ERRORS,

@@ -59,6 +59,15 @@ RUN_CODES: Schema = {
         "one never arrives)."
     ),
 }
+RUN_CELL_IDS: Schema = {
+    "type": "array",
+    "items": ID,
+    "maxItems": 100_000,
+    "description": (
+        "Run these cells (and what depends on them) instead of every cell: one request "
+        "for a selection, as `POST .../cells/<id>/run` is for one cell. Unknown ids: 404."
+    ),
+}
 
 
 def _body(properties: Schema, required: tuple[str, ...] = ()) -> Schema:
@@ -133,7 +142,7 @@ REQUEST_BODIES: dict[str, Schema] = {
         },
         ("after_cell_id",),
     ),
-    "RunRequest": _body({"wait": RUN_WAIT, "codes": RUN_CODES}),
+    "RunRequest": _body({"wait": RUN_WAIT, "codes": RUN_CODES, "cell_ids": RUN_CELL_IDS}),
     "CellRunRequest": _body({"wait": RUN_WAIT, "code": RUN_CODE}),
 }
 
@@ -155,7 +164,7 @@ def _message(type_: str, properties: Schema, required: tuple[str, ...] = ()) -> 
 #: Client -> server WebSocket messages, by ``type``.
 CLIENT_MESSAGES: dict[str, Schema] = {
     "run_cell": _message("run_cell", {"cell_id": ID, "code": RUN_CODE}, ("cell_id",)),
-    "run_all": _message("run_all", {"codes": RUN_CODES}),
+    "run_all": _message("run_all", {"codes": RUN_CODES, "cell_ids": RUN_CELL_IDS}),
     "cell_update": _message(
         "cell_update",
         {

@@ -235,7 +235,9 @@ async def _run_cell(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any]
 
 
 async def _run_all(socket: NotebookSocket, m: dict[str, Any]) -> dict[str, Any] | None:
-    await socket.service.run_all(socket.user, socket.notebook_id, codes=m.get("codes"))
+    await socket.service.run_all(
+        socket.user, socket.notebook_id, codes=m.get("codes"), cell_ids=m.get("cell_ids")
+    )
     return None
 
 

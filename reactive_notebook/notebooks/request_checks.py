@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import keyword
 import unicodedata
+from typing import TYPE_CHECKING
 
 from ..models import CellType
-from .errors import InvalidRequest, shown_id
+from .errors import CellNotFound, InvalidRequest, shown_id
+
+if TYPE_CHECKING:
+    from .open_notebook import OpenNotebook
 
 #: The longest notebook name accepted (the API schemas say the same).
 MAX_NAME_LENGTH = 200
@@ -66,3 +70,22 @@ def valid_output(name: str) -> str:
             field="output",
         )
     return name
+
+
+def run_targets(
+    opened: OpenNotebook, cell_ids: list[str] | None, *, field: str | None = "cell_ids"
+) -> set[str]:
+    """The cells a run asks for: ``cell_ids`` (CellNotFound for one the notebook lacks,
+    InvalidRequest for a cell that does not run), or every cell that runs (None)."""
+    if cell_ids is None:
+        return {cell.id for cell in opened.cells if cell.type.runs}
+    targets: set[str] = set()
+    for cell_id in cell_ids:
+        try:
+            cell = opened.cells.get(cell_id)
+        except KeyError:
+            raise CellNotFound(cell_id) from None
+        if not cell.type.runs:
+            raise InvalidRequest(f"a {cell.type.value} cell does not run", field=field)
+        targets.add(cell.id)
+    return targets

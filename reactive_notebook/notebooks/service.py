@@ -38,6 +38,7 @@ from .reclaim import Reclaimer, ReclaimPolicy
 from .request_checks import (
     check_code,
     check_connection_string,
+    run_targets,
     valid_cell_type,
     valid_name,
     valid_output,
@@ -442,10 +443,7 @@ class NotebookService:
         if code is not None:
             check_code(code)
             await codes_arrived(self, opened, {cell_id: code}, "code")
-        cell = self.cell(opened, cell_id)
-        if not cell.type.runs:
-            raise InvalidRequest(f"a {cell.type.value} cell does not run")
-        await self._run(opened, {cell_id}, wait=wait)
+        await self._run(opened, run_targets(opened, [cell_id], field=None), wait=wait)
 
     async def run_all(
         self,
@@ -454,13 +452,15 @@ class NotebookService:
         *,
         wait: bool = False,
         codes: dict[str, str] | None = None,
+        cell_ids: list[str] | None = None,
     ) -> None:
-        """Run every cell that is not current; ``codes`` (cell id -> source as the
-        client's editor shows it) are waited for first, as :meth:`run_cell`'s ``code``."""
+        """Run every cell, or the cells ``cell_ids`` names (and, as always, what depends
+        on them); ``codes`` (cell id -> source as the client's editor shows it) are
+        waited for first, as :meth:`run_cell`'s ``code``."""
         opened = await self._get(user, notebook_id)
         if codes:
             await codes_arrived(self, opened, codes, "codes")
-        await self._run(opened, {c.id for c in opened.cells if c.type.runs}, wait=wait)
+        await self._run(opened, run_targets(opened, cell_ids), wait=wait)
 
     async def _run(self, opened: OpenNotebook, targets: set[str], *, wait: bool) -> None:
         await self._kernel_for(opened)

@@ -219,6 +219,38 @@ async def test_run_all_with_wait_answers_200_with_the_notebook_after_the_run(api
     assert not any(c["stale"] for c in notebook["cells"])
 
 
+async def test_a_run_of_a_selection_runs_those_cells_and_their_dependents_only(api: Api) -> None:
+    """``cell_ids``: the cells a client selected, in one request (JupyterLab's Run All or
+    Run Selected ask for many cells at once)."""
+    notebook_id = await new_notebook(
+        api, "selection", ("a = 1", "b = a + 1", "c = 100", "d = c + 1", "e = 7")
+    )
+    cells = [c["id"] for c in conforms(await api("GET", "notebooks", notebook_id))["cells"]]
+    response = await api(
+        "POST",
+        "notebooks",
+        notebook_id,
+        "run",
+        body={"wait": True, "cell_ids": [cells[0], cells[4]]},
+    )
+    assert response.code == 200
+    statuses = [c["status"] for c in conforms(response)["cells"]]
+    assert statuses == ["success", "success", "idle", "idle", "success"]
+
+
+async def test_a_run_of_a_selection_refuses_unknown_and_non_running_cells(api: Api) -> None:
+    notebook_id = await new_notebook(api, "selection", ("a = 1",))
+    (cell,) = [c["id"] for c in conforms(await api("GET", "notebooks", notebook_id))["cells"]]
+    unknown = await api("POST", "notebooks", notebook_id, "run", body={"cell_ids": [cell, "nope"]})
+    assert unknown.code == 404
+    assert "nope" in conforms(unknown)["message"]
+    wrong = await api("POST", "notebooks", notebook_id, "run", body={"cell_ids": "a"})
+    assert wrong.code == 400
+    assert conforms(wrong)["field"] == "cell_ids"
+    after = conforms(await api("GET", "notebooks", notebook_id))
+    assert [c["status"] for c in after["cells"]] == ["idle"]  # nothing ran
+
+
 @pytest.mark.parametrize("body", [None, {}, {"wait": False}], ids=["no body", "{}", "wait false"])
 async def test_run_all_without_wait_answers_202_queued_and_the_run_goes_on(
     api: Api, body: Any
