@@ -169,6 +169,11 @@ class FakePolarsFrame:
     def width(self) -> int:
         return len(self.columns)
 
+    @property
+    def dtypes(self) -> list[str]:
+        first = self._rows[0] if self._rows else ()
+        return [type(value).__name__ for value in first] or ["Null"] * len(self.columns)
+
     def head(self, n: int) -> FakePolarsFrame:
         return FakePolarsFrame(self.columns, self._rows[:n])
 
@@ -181,6 +186,19 @@ class FakePolarsFrame:
 
 
 FakePolarsFrame.__module__ = "polars.dataframe.frame"
+
+
+def test_a_table_says_each_columns_dtype_and_the_frames_whole_width() -> None:
+    """What a reader of the JSON (an API client, the assistant's previews) needs to
+    describe a frame without its HTML: the shape and the dtypes."""
+    frame = pd.DataFrame(
+        {"n": range(3), "x": [0.5, 1.5, 2.5], "name": ["a", "b", "c"]},
+        index=pd.Index([10, 20, 30], name="id"),
+    )
+    result = table(frame)
+    assert result["columns"] == ["id", "n", "x", "name"]
+    assert result["dtypes"] == ["int64", "int64", "float64", str(frame["name"].dtype)]
+    assert (result["total_rows"], result["total_columns"]) == (3, 3)
 
 
 def test_polars_frames_have_no_index() -> None:

@@ -9,8 +9,9 @@ working after ``%reset`` or ``del`` empties the user namespace.
 ``install_table_formatter(get_ipython())`` makes ``pandas.DataFrame``, ``pandas.Series``
 and ``polars.DataFrame`` display with ``application/vnd.reactive-notebook.table+json``::
 
-    {"type": "table", "columns": ["index", "a"], "rows": [[0, 1.5]],
-     "truncated": null | "showing 1000 of 5000 rows", "total_rows": 5000,
+    {"type": "table", "columns": ["index", "a"], "dtypes": ["int64", "float64"],
+     "rows": [[0, 1.5]], "truncated": null | "showing 1000 of 5000 rows",
+     "total_rows": 5000, "total_columns": 1,
      "index_columns": 1}
 
 next to the stock ``text/html`` and ``text/plain``. It adds no display formatter (the
@@ -181,21 +182,27 @@ def _reactive_converters(
         index = head.index
         names = list(index.names)
         columns: list[str] = []
+        dtypes: list[str] = []
         values: list[list[_reactive_typing.Any]] = []
         for level, name in enumerate(names):
             if name is None:
                 name = "index" if len(names) == 1 else f"level_{level}"
+            level_values = index.get_level_values(level)
             columns.append(column_name(name))
-            values.append(pandas_values(index.get_level_values(level)))
+            dtypes.append(str(level_values.dtype))
+            values.append(pandas_values(level_values))
         for label, series in head.items():
             columns.append(column_name(label))
+            dtypes.append(str(series.dtype))
             values.append(pandas_values(series))
         return {
             "type": "table",
             "columns": columns,
+            "dtypes": dtypes,
             "rows": [list(row) for row in zip(*values, strict=True)],
             "truncated": truncation(len(head), total_rows, head.shape[1], total_columns),
             "total_rows": total_rows,
+            "total_columns": total_columns,
             "index_columns": len(names),
         }
 
@@ -207,9 +214,11 @@ def _reactive_converters(
         return {
             "type": "table",
             "columns": [column_name(name) for name in head.columns],
+            "dtypes": [str(dtype) for dtype in head.dtypes],
             "rows": [[json_safe(item) for item in row] for row in head.iter_rows()],
             "truncated": truncation(head.height, total_rows, head.width, total_columns),
             "total_rows": total_rows,
+            "total_columns": total_columns,
             "index_columns": 0,
         }
 
