@@ -1,0 +1,131 @@
+"""The notebook tools an agent acts through (reactive_notebook/agent/tools.py), on a real
+service with real kernels: each tool is the service's call, so the agent's edits and
+runs are a person's, and the answers say what a run did to every cell it touched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+
+from reactive_notebook.agent.tools import ToolContext, notebook_tools
+from tests.notebooks.harness import USER, Harness, scenario
+
+TOOLS = notebook_tools()
+
+
+def context(h: Harness) -> ToolContext:
+    return ToolContext(h.service, USER)
+
+
+def test_every_tool_has_a_valid_input_schema() -> None:
+    names = TOOLS.names()
+    assert {"get_notebook", "run_cell", "update_cell", "wait_for_run"} <= set(names)
+    for spec in TOOLS.specs():
+        jsonschema.Draft202012Validator.check_schema(spec["input_schema"])
+        assert spec["description"]
+
+
+@scenario
+async def test_an_agent_builds_an_analysis_and_a_run_answers_every_cell_it_touched(
+    h: Harness,
+) -> None:
+    await h.new()
+    ctx, nb = context(h), h.notebook_id
+    first = await TOOLS.call(ctx, "create_cell", {"notebook_id": nb, "code": "n = 10"})
+    second = await TOOLS.call(
+        ctx, "create_cell", {"notebook_id": nb, "code": "squares = [i * i for i in range(n)]"}
+    )
+    third = await TOOLS.call(
+        ctx, "create_cell", {"notebook_id": nb, "code": "print('total', sum(squares))"}
+    )
+    assert [first["index"], second["index"], third["index"]] == [0, 1, 2]
+    ran = await TOOLS.call(ctx, "run_cell", {"notebook_id": nb, "cell_id": first["cell_id"]})
+    assert ran["status"] == "done"
+    assert [c["id"] for c in ran["cells"]] == [
+        first["cell_id"],
+        second["cell_id"],
+        third["cell_id"],
+    ]
+    assert [c["status"] for c in ran["cells"]] == ["success"] * 3
+    assert ran["cells"][2]["outputs"][0]["text"] == "total 285\n"
+
+    # The agent edits the root with the code it saw; the run answers the new results.
+    updated = await TOOLS.call(
+        ctx,
+        "update_cell",
+        {
+            "notebook_id": nb,
+            "cell_id": first["cell_id"],
+            "code": "n = 3",
+            "expected_code": "n = 10",
+        },
+    )
+    assert updated["ok"]
+    ran = await TOOLS.call(ctx, "run_cell", {"notebook_id": nb, "cell_id": first["cell_id"]})
+    assert ran["cells"][2]["outputs"][0]["text"] == "total 5\n"
+    deps = await TOOLS.call(ctx, "get_dependencies", {"notebook_id": nb})
+    by_id = {c["id"]: c for c in deps["cells"]}
+    assert by_id[second["cell_id"]]["reads_from"] == {"n": first["cell_id"]}
+    assert by_id[first["cell_id"]]["read_by"] == [second["cell_id"]]
+
+
+@scenario
+async def test_an_edit_of_a_cell_a_person_changed_is_a_conflict_and_keeps_their_code(
+    h: Harness,
+) -> None:
+    (cell,) = await h.new("x = 1")
+    ctx, nb = context(h), h.notebook_id
+    await h.edit(cell, "x = 2  # a person's edit")
+    answer = await TOOLS.call(
+        ctx,
+        "update_cell",
+        {"notebook_id": nb, "cell_id": cell, "code": "x = 3", "expected_code": "x = 1"},
+    )
+    assert answer["ok"] is False
+    assert answer["conflict"] is True
+    assert answer["current_code"] == "x = 2  # a person's edit"
+    assert (await h.cell(cell))["code"] == "x = 2  # a person's edit"
+
+
+@scenario
+async def test_a_slow_run_answers_a_handle_that_wait_for_run_completes(h: Harness) -> None:
+    slow, after = await h.new("import time\ntime.sleep(1.5)\nv = 1", "print('v is', v)")
+    ctx, nb = context(h), h.notebook_id
+    started = await TOOLS.call(
+        ctx, "run_cell", {"notebook_id": nb, "cell_id": slow, "timeout": 0.2}
+    )
+    assert started["status"] == "running"
+    assert started["cell_ids"] == [slow, after]
+    done = await TOOLS.call(
+        ctx, "wait_for_run", {"notebook_id": nb, "run_id": started["run_id"], "timeout": 30}
+    )
+    assert done["status"] == "done"
+    assert done["cells"][1]["outputs"][0]["text"] == "v is 1\n"
+    again = await TOOLS.call(ctx, "wait_for_run", {"notebook_id": nb, "run_id": started["run_id"]})
+    assert again["ok"] is False  # reported once; never a previous run's result
+
+
+@scenario
+async def test_refusals_are_answers_the_model_can_read(h: Harness) -> None:
+    (cell,) = await h.new("print('x' * 100000)")
+    ctx, nb = context(h), h.notebook_id
+    unknown: Any = await TOOLS.call(ctx, "run_cell", {"notebook_id": nb, "cell_id": "nope"})
+    assert unknown["ok"] is False
+    assert "nope" in unknown["error"]
+    bad = await TOOLS.call(ctx, "run_cell", {"notebook_id": nb})
+    assert bad["ok"] is False
+    assert "cell_id" in bad["error"]
+    missing = await TOOLS.call(ctx, "no_such_tool", {})
+    assert "get_notebook" in missing["error"]
+
+    ran = await TOOLS.call(ctx, "run_cell", {"notebook_id": nb, "cell_id": cell})
+    preview = ran["cells"][0]["outputs"][0]
+    assert "bytes elided" in preview["text"]
+    page = await TOOLS.call(
+        ctx,
+        "get_cell_output",
+        {"notebook_id": nb, "cell_id": cell, "offset": 99_990, "length": 100},
+    )
+    assert page["text"] == "xxxxxxxxxx\n"
+    assert page["next_offset"] is None
