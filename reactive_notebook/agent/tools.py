@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable
+import os
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..models import Cell
 from ..notebooks.errors import NotebookError
 from ..notebooks.service import NotebookService
 from .previews import PreviewLimits, page_output, preview_outputs
+from .scrub import Scrubber, connection_secrets, environment_secrets
 
 Handler = Callable[["ToolContext", dict[str, Any]], Awaitable[dict[str, Any]]]
 
@@ -55,8 +57,23 @@ class ToolContext:
     service: NotebookService
     user: str
     limits: PreviewLimits = field(default_factory=PreviewLimits)
+    #: The server's environment: its secret values never reach the model.
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     runs: dict[str, _Run] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    async def scrubber(self, notebook_id: Any) -> Scrubber:
+        """What an answer about ``notebook_id`` is scrubbed of: the server's secrets and
+        the notebook's database password."""
+        secrets = environment_secrets(self.environ)
+        if isinstance(notebook_id, str):
+            try:
+                opened = await self.service.get_notebook(self.user, notebook_id)
+            except NotebookError:
+                pass  # the tool answers the refusal
+            else:
+                secrets += connection_secrets(opened.notebook.db_connection)
+        return Scrubber(secrets)
 
     def new_run_id(self) -> str:
         return f"run-{next(self._ids)}"
@@ -70,8 +87,8 @@ class _Run:
 
 
 class ToolRegistry:
-    """The tools by name; :meth:`call` validates the input and never raises for a
-    refusal."""
+    """The tools by name; :meth:`call` validates the input, never raises for a refusal,
+    and scrubs every answer of the secrets (:mod:`.scrub`)."""
 
     def __init__(self, tools: list[Tool]) -> None:
         self._tools = {tool.name: tool for tool in tools}
@@ -92,9 +109,12 @@ class ToolRegistry:
             where = ".".join(str(p) for p in invalid.absolute_path) or "input"
             return _refused(f"{name}: {where}: {invalid.message}")
         try:
-            return await tool.handler(context, arguments)
+            answer = await tool.handler(context, arguments)
         except NotebookError as error:
-            return _refused(str(error))
+            answer = _refused(str(error))
+        scrub = await context.scrubber(arguments.get("notebook_id"))
+        result: dict[str, Any] = scrub(answer)
+        return result
 
 
 def _refused(message: str, **extra: Any) -> dict[str, Any]:

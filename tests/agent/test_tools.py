@@ -129,3 +129,23 @@ async def test_refusals_are_answers_the_model_can_read(h: Harness) -> None:
     )
     assert page["text"] == "xxxxxxxxxx\n"
     assert page["next_offset"] is None
+
+
+@scenario
+async def test_no_answer_carries_the_database_password_or_a_server_secret(h: Harness) -> None:
+    """A person may print a secret, or paste it in code: the model sees the mask."""
+    password, key = "pw-Sup3rSecret", "aws-secret-k3y-value"
+    (cell,) = await h.new(f"print('{password}', '{key}')  # pasted by someone")
+    await h.connect(f"postgresql://ada:{password}@127.0.0.1:5432/sales")
+    ctx = ToolContext(h.service, USER, environ={"AWS_SECRET_ACCESS_KEY": key, "HOME": "/home/ada"})
+    nb = h.notebook_id
+    answers = [
+        await TOOLS.call(ctx, "run_cell", {"notebook_id": nb, "cell_id": cell}),
+        await TOOLS.call(ctx, "get_notebook", {"notebook_id": nb}),
+        await TOOLS.call(ctx, "get_cell_output", {"notebook_id": nb, "cell_id": cell}),
+    ]
+    text = repr(answers)
+    assert answers[0]["cells"][0]["status"] == "success"
+    assert password not in text
+    assert key not in text
+    assert "********" in answers[2]["text"]
