@@ -82,8 +82,11 @@ class ToolContext:
 @dataclass
 class _Run:
     notebook_id: str
+    #: The cell and its dependents, as planned when the run was asked for.
     cell_ids: list[str]
     task: asyncio.Task[None]
+    #: The notebook's last event before the run: the cells that ran are in the ones after.
+    since_seq: int
 
 
 class ToolRegistry:
@@ -224,11 +227,12 @@ async def run_cell(context: ToolContext, args: dict[str, Any]) -> dict[str, Any]
     context.service.cell(opened, cell_id)  # unknown: refused before anything runs
     affected = [cell_id, *opened.core.graph.descendants([cell_id])]
     ordered = [c.id for c in opened.cells if c.id in set(affected)]
+    since_seq = context.service.hub.last_seq(notebook_id)
     task = asyncio.create_task(
         context.service.run_cell(context.user, notebook_id, cell_id, wait=True)
     )
     run_id = context.new_run_id()
-    context.runs[run_id] = _Run(notebook_id, ordered, task)
+    context.runs[run_id] = _Run(notebook_id, ordered, task, since_seq)
     return await _await_run(context, run_id, args.get("timeout", 30.0))
 
 
@@ -251,14 +255,24 @@ async def _await_run(context: ToolContext, run_id: str, timeout: float) -> dict[
     if failure is not None:
         raise failure
     opened = await _opened(context, run.notebook_id)
-    cells = []
-    for cell_id in run.cell_ids:
-        try:
-            cell = context.service.cell(opened, cell_id)
-        except NotebookError:
-            continue  # deleted meanwhile
-        cells.append(_cell_view(context, opened, cell, _index_of(opened, cell_id)))
+    touched = set(run.cell_ids) | _cells_that_ran(context, run)
+    cells = [
+        _cell_view(context, opened, cell, index)
+        for index, cell in enumerate(opened.cells)
+        if cell.id in touched  # a cell deleted meanwhile is left out
+    ]
     return {"ok": True, "status": "done", "cells": cells}
+
+
+def _cells_that_ran(context: ToolContext, run: _Run) -> set[str]:
+    """Every cell a status event since the run began names: the ancestors a run replays
+    first too (the planned dependents alone when those events are no longer kept)."""
+    events = context.service.hub.since(run.notebook_id, run.since_seq) or []
+    return {
+        str(event.data["cell_id"])
+        for event in events
+        if event.type == "cell_status" and event.data.get("status") != "queued"
+    }
 
 
 async def get_dependencies(context: ToolContext, args: dict[str, Any]) -> dict[str, Any]:

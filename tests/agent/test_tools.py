@@ -149,3 +149,15 @@ async def test_no_answer_carries_the_database_password_or_a_server_secret(h: Har
     assert password not in text
     assert key not in text
     assert "********" in answers[2]["text"]
+
+
+@scenario
+async def test_a_run_answers_the_ancestors_it_replayed_too(h: Harness) -> None:
+    """Running the last cell of a chain that never ran first runs what it reads: the
+    answer shows every cell that ran, not only the one asked for."""
+    first, second, last = await h.new("a = 20", "b = a + 1", "print('b twice', b * 2)")
+    ctx, nb = context(h), h.notebook_id
+    ran = await TOOLS.call(ctx, "run_cell", {"notebook_id": nb, "cell_id": last})
+    assert [c["id"] for c in ran["cells"]] == [first, second, last]
+    assert [c["status"] for c in ran["cells"]] == ["success"] * 3
+    assert ran["cells"][2]["outputs"][0]["text"] == "b twice 42\n"
