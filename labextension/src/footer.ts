@@ -157,6 +157,10 @@ export class ReactiveCellFooter extends Widget implements ICellFooter {
       stale,
       state.error,
       state.reads,
+      // Who defines each read: a cell added, changed or moved elsewhere changes it.
+      state.reads.map(
+        name => connection.state.definerOf(cell.model.id, name)?.id ?? null
+      ),
       state.writes,
       state.dynamic,
       isSqlCell(cell.model)

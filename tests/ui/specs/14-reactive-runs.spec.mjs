@@ -7,6 +7,7 @@ import { test } from 'node:test';
 
 import { session, withPage } from '../session.mjs';
 import {
+  API,
   cell,
   kernelIdle,
   makeNotebook,
@@ -118,6 +119,23 @@ test('New Reactive Notebook in the launcher opens a reactive notebook; the Runni
     await page.page.locator('.jp-SideBar .lm-TabBar-tab[title="Running Terminals and Kernels"]').click();
     await page.page.locator('.jp-RunningSessions-item', { hasText: title }).first().waitFor({ timeout: 15_000 });
     await page.screenshot('a new reactive notebook and its kernel in the running panel');
+    assert.deepEqual(page.errors(), [], 'console errors');
+  });
+});
+
+test('a read no cell defines is struck through until a cell defines it', async (t) => {
+  const nb = await makeNotebook('Undefined read', ['print(later * 2)']);
+  await withPage(t, async (page) => {
+    const panel = await openNotebook(page, nb.path);
+    const read = cell(panel, 0).locator('.jp-ReactiveFooter-read', { hasText: 'later' });
+    await read.and(page.page.locator('[data-defined="false"]')).waitFor({ timeout: 30_000 });
+    await page.screenshot('a read no cell defines');
+    // A cell defining it, added over REST (another client): the link now leads to it.
+    await session.api('POST', `${API}/${nb.id}/cells`, { type: 'python', code: 'later = 21', after_cell_id: null });
+    await cell(panel, 1)
+      .locator('.jp-ReactiveFooter-read[data-defined="true"]', { hasText: 'later' })
+      .waitFor({ timeout: 30_000 });
+    await page.screenshot('the read now links to the cell that defines it');
     assert.deepEqual(page.errors(), [], 'console errors');
   });
 });
