@@ -110,7 +110,7 @@ $(UI_STAMP): $(UI_DIR)/package.json $(UI_DIR)/package-lock.json
 ## --jp-* variables (tests/ui/style-colours.test.mjs). make test-ui runs it first.
 lint-ui: $(UI_STAMP)
 	cd $(UI_DIR) && npx --no-install eslint . && npx --no-install prettier --check --log-level=warn . && \
-	  node --test --test-reporter=spec style-colours.test.mjs
+	  node --test --test-reporter=spec style-colours.test.mjs lab-log.test.mjs
 
 # node --test runs the two lanes (tests/ui/suite.mjs) at once, each in a process of its own
 # with its own jupyter lab and Chromium; --test-timeout bounds each lane's whole file (its

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { ARTIFACTS } from './harness.mjs';
+import { withoutUpstreamWriteErrors } from './lab-log.mjs';
 import { session } from './session.mjs';
 
 const SPECS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'specs');
@@ -50,70 +51,6 @@ export async function runLane(lane) {
     await import(path.join(SPECS, `${name}.spec.mjs`));
   }
   test('jupyter lab logged no errors or tracebacks, and no auth warning about our routes', (t) => checkLabLog(t, lane));
-}
-
-/**
- * The log's lines without two upstream tracebacks of a page that went away mid-request:
- * - jupyter_server's own event stream (`/api/events/subscribe`, which every JupyterLab
- *   page opens): jupyter_server 2.21 drops the task `write_message` returns, so an event
- *   written to a page that just went away is logged as "Task exception was never
- *   retrieved ... WebSocketClosedError" (not our code: our notebook socket takes those
- *   failures, tests/handlers/test_websocket_dropped_clients.py);
- * - an "Uncaught exception GET" of one of JupyterLab's own routes (not ours) whose answer
- *   found the connection closed (`StreamClosedError: Stream is closed`), as a test's page
- *   closing while it loads its settings.
- * Such a block names only tornado's frames, so it is recognised by its exact shape.
- */
-function closedStreamBlockEnd(lines, at) {
-  const request = /^\[E [^\]]+ ServerApp\] Uncaught exception GET (\S+)/.exec(lines[at]);
-  if (!request || request[1].includes('/reactive/')) return -1;
-  const end = lines.indexOf('    tornado.iostream.StreamClosedError: Stream is closed', at);
-  if (end === -1 || end - at > 8) return -1;
-  const between = lines.slice(at + 1, end);
-  const onlyTornado = between.every((line) => !/^\s*File /.test(line) || /site-packages\/tornado\//.test(line));
-  return onlyTornado && between.every((line) => !/^\[[A-Z] /.test(line)) ? end : -1;
-}
-
-/**
- * jupyter-collaboration's room socket writing to a page that just went away: its handler
- * logs "Failed to write message" with a WebSocketClosedError traceback that names only its
- * own `send` and tornado's frames (jupyter_server_ydoc 3.0, handlers.py `send`). The
- * room drops that client itself; nothing of ours is on the path.
- */
-function roomWriteBlockEnd(lines, at) {
-  if (!/^\[E [^\]]+ ServerApp\] Failed to write message$/.test(lines[at])) return -1;
-  const end = lines.indexOf('    tornado.websocket.WebSocketClosedError', at);
-  if (end === -1 || end - at > 8) return -1;
-  const frames = lines.slice(at + 1, end).filter((line) => /^\s*File /.test(line));
-  const upstream = (line) =>
-    /site-packages\/(jupyter_server_ydoc\/handlers\.py", line \d+, in send|tornado\/)/.test(line);
-  return frames.length > 0 && frames.every(upstream) ? end : -1;
-}
-
-function withoutUpstreamWriteErrors(lines) {
-  const kept = [];
-  let skipped = 0;
-  for (let at = 0; at < lines.length; at++) {
-    const closed = Math.max(closedStreamBlockEnd(lines, at), roomWriteBlockEnd(lines, at));
-    if (closed !== -1) {
-      skipped += 1;
-      at = closed;
-      continue;
-    }
-    const upstream =
-      lines[at] === 'Task exception was never retrieved' &&
-      /coro=<WebSocketProtocol13\.write_message\.<locals>\.wrapper\(\).*exception=WebSocketClosedError\(\)>$/.test(
-        lines[at + 1] ?? '',
-      );
-    const end = upstream ? lines.indexOf('tornado.websocket.WebSocketClosedError', at) : -1;
-    if (end !== -1 && end - at <= 12 && lines.slice(at + 2, end).every((line) => !/^\[[A-Z] /.test(line))) {
-      skipped += 1;
-      at = end;
-      continue;
-    }
-    kept.push(lines[at]);
-  }
-  return { kept, skipped };
 }
 
 function checkLabLog(t, lane) {
