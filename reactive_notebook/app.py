@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
+from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
@@ -21,6 +22,13 @@ from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode
 from traitlets.config import Config
 
 from . import __version__
+from .agent.audit import AuditLog
+from .agent.chat import ChatService
+from .agent.chat_history import ChatHistory
+from .agent.llm import Provider
+from .agent.llm_config import LlmSettings, NotConfigured, build_provider
+from .agent.previews import PreviewLimits
+from .agent.rate_limit import RateLimiter
 from .auth.identity import PER_USER_NEEDS_NAMED_USERS, names_users
 from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
@@ -230,7 +238,97 @@ class ReactiveNotebook(ExtensionApp):
         help="The DataFrame type a SQL cell's result variable holds.",
     )
 
+    # -- the assistant (docs/chat-api.md, README "The assistant") -----------------------
+
+    llm_provider = Enum(
+        ["", "anthropic", "openai"],
+        default_value="",
+        config=True,
+        help="""The language model of the notebook chat: "anthropic" (Anthropic's
+        Messages API) or "openai" (OpenAI, or any OpenAI-compatible server with
+        llm_base_url: Ollama, vLLM, llama.cpp, a LiteLLM proxy). Empty: no chat (the chat
+        and GET .../capabilities say what to set).""",
+    )
+    llm_model = Unicode(
+        "",
+        config=True,
+        help="""The model's name as the provider knows it (default: claude-sonnet-4-5 for
+        anthropic, gpt-4.1 for openai).""",
+    )
+    llm_base_url = Unicode(
+        "",
+        config=True,
+        help="""The provider's URL, e.g. http://127.0.0.1:11434/v1 for a local Ollama.
+        Empty: the SDK's variable (ANTHROPIC_BASE_URL, OPENAI_BASE_URL), else the
+        provider's own API.""",
+    )
+    llm_api_key_env = Unicode(
+        "",
+        config=True,
+        help="""The name of the environment variable holding the API key (never the key
+        itself). Empty: ANTHROPIC_API_KEY or OPENAI_API_KEY. The variable is kept from
+        kernels, and its value never reaches a model or a log.""",
+    )
+    llm_max_tokens = Int(4096, config=True, help="Most tokens one answer of the model may have.")
+    llm_timeout = Float(
+        120.0, config=True, help="Seconds one request to the model may take before it fails."
+    )
+    llm_max_retries = Int(
+        2,
+        config=True,
+        help="""Retries of a request the model's server refused as busy or failed (429,
+        5xx), with the SDK's backoff, before the chat reports the error.""",
+    )
+    chat_max_tool_turns = Int(
+        10,
+        config=True,
+        help="""Most times the model may call tools while answering one message; past
+        it the turn stops and says so.""",
+    )
+    chat_messages_per_minute = Int(
+        20,
+        config=True,
+        help="""Chat messages one user may send per minute (429 with Retry-After past
+        it); 0: no limit.""",
+    )
+    chat_history_dir = Unicode(
+        "",
+        config=True,
+        help="""Where conversations are kept (one JSON file per user and notebook, not
+        in the .ipynb). Empty: reactive_notebook/chats in Jupyter's data folder.""",
+    )
+    chat_audit_log = Unicode(
+        "",
+        config=True,
+        help="""The audit log of the assistant (JSON lines: time, user, notebook,
+        provider, model, tool, input, outcome, duration; secrets masked). Empty:
+        reactive_notebook/chat-audit.jsonl in Jupyter's data folder; "off" disables it.""",
+    )
+    chat_resume_grace = Float(
+        10.0,
+        config=True,
+        help="""Seconds a chat turn goes on after its client's connection dropped,
+        waiting for the client to resume it; then it is cancelled.""",
+    )
+    chat_keep_alive = Float(
+        15.0,
+        config=True,
+        help="Seconds of silence after which a chat stream sends a keep-alive comment.",
+    )
+    preview_text_bytes = Int(
+        2000,
+        config=True,
+        help="""Bytes of one output's text the assistant sees in a preview (its head and
+        tail; the size of what is left out is said). get_cell_output pages the rest.""",
+    )
+    preview_answer_bytes = Int(
+        8000,
+        config=True,
+        help="Bytes of output previews of one cell in one tool answer.",
+    )
+
     service: NotebookService | None = None
+    chat: ChatService | None = None
 
     @property
     def server(self) -> ServerApp:
@@ -285,12 +383,16 @@ class ReactiveNotebook(ExtensionApp):
             documents=ServerDocuments(self.server),
             run_code_timeout=self.run_code_timeout,
         )
+        model = build_provider(self._llm_settings(), os.environ)
+        self.chat = self._build_chat(self.service, model)
         self.context = ApiContext(
             service=self.service,
             max_body_bytes=self.max_body_bytes,
             per_user=self.per_user_notebooks,
-            capabilities=self._capabilities(),
+            capabilities=Capabilities(chat=chat_capability(model)),
             websocket_max_pending_bytes=self.websocket_max_pending_bytes,
+            chat=self.chat,
+            chat_keep_alive=self.chat_keep_alive,
         )
         self.settings.update({"reactive_notebook_service": self.service})
         self.log.info(
@@ -304,6 +406,8 @@ class ReactiveNotebook(ExtensionApp):
         self.handlers.extend(routes(self.context))
 
     async def stop_extension(self) -> None:
+        if self.chat is not None:
+            await self.chat.shutdown()
         if self.service is not None:
             await self.service.shutdown()
 
@@ -345,9 +449,43 @@ class ReactiveNotebook(ExtensionApp):
         )
         return hosts
 
-    def _capabilities(self) -> Capabilities:
-        """What ``GET .../capabilities`` tells clients: the one place that decides it."""
-        return Capabilities(chat=chat_capability())
+    def _llm_settings(self) -> LlmSettings:
+        return LlmSettings(
+            provider=self.llm_provider,
+            model=self.llm_model,
+            base_url=self.llm_base_url,
+            api_key_env=self.llm_api_key_env,
+            max_tokens=self.llm_max_tokens,
+            timeout=self.llm_timeout,
+            max_retries=self.llm_max_retries,
+        )
+
+    def _build_chat(self, service: NotebookService, model: Provider | NotConfigured) -> ChatService:
+        """The chat, with the model or the sentence saying what to set (said once in
+        the log too), its history folder and its audit log."""
+        if isinstance(model, NotConfigured):
+            self.log.info("reactive_notebook: %s", model.message)
+        else:
+            self.log.info("reactive_notebook: the chat uses %s model %s", model.name, model.model)
+        data = os.path.join(jupyter_data_dir(), "reactive_notebook")
+        audit = self.chat_audit_log or os.path.join(data, "chat-audit.jsonl")
+        return ChatService(
+            service,
+            model,
+            ChatHistory(self.chat_history_dir or os.path.join(data, "chats")),
+            rate_limiter=RateLimiter(self.chat_messages_per_minute),
+            audit=None if audit == "off" else AuditLog(audit),
+            max_tool_turns=self.chat_max_tool_turns,
+            resume_grace=self.chat_resume_grace,
+            limits=PreviewLimits(
+                text_bytes=self.preview_text_bytes, answer_bytes=self.preview_answer_bytes
+            ),
+        )
+
+    def _kernel_env_deny(self) -> list[str]:
+        """What kernels never get: ``kernel_env_deny``, and the chat's key variable."""
+        extra = [self.llm_api_key_env] if self.llm_api_key_env else []
+        return [*self.kernel_env_deny, *extra]
 
     def _kernel_for(self, notebook: Notebook) -> KernelSession:
         """A kernel for ``notebook``: the kernel of its Jupyter session (the one a
@@ -359,7 +497,7 @@ class ReactiveNotebook(ExtensionApp):
             self.server.kernel_manager,
             kernel_name=self.kernel_name,
             env=kernel_environment(
-                os.environ, allow=self.kernel_env_allow, patterns=self.kernel_env_deny
+                os.environ, allow=self.kernel_env_allow, patterns=self._kernel_env_deny()
             ),
             path=posixpath.dirname(path) if path else None,
             startup_timeout=self.kernel_startup_timeout,
@@ -385,7 +523,7 @@ class ReactiveNotebook(ExtensionApp):
         def filtered(path: str | None, name: Any = None) -> dict[str, str]:
             env = dict(original(path, name))
             kept = kernel_environment(
-                env, allow=self.kernel_env_allow, patterns=self.kernel_env_deny
+                env, allow=self.kernel_env_allow, patterns=self._kernel_env_deny()
             )
             if "JPY_SESSION_NAME" in env:
                 kept["JPY_SESSION_NAME"] = env["JPY_SESSION_NAME"]

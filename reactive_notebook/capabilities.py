@@ -3,8 +3,7 @@ clients (the JupyterLab extension shows a notice for what is missing).
 
 One place decides each answer: the app builds a ``Capabilities`` at startup and hands it
 to the handlers through ``ApiContext``. Only the chat is described so far; it is
-unavailable until an LLM provider is configured (the chat issue replaces
-``chat_capability`` with a check of the configured provider).
+unavailable until an LLM provider is configured (``ReactiveNotebook.llm_*``).
 """
 
 from __future__ import annotations
@@ -12,10 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-NO_LLM_PROVIDER = (
-    "No LLM provider is configured: the notebook chat is off. A server administrator "
-    "can configure one (Anthropic or an OpenAI-compatible endpoint)."
-)
+from .agent.llm import Provider
+from .agent.llm_config import LlmSettings, NotConfigured, build_provider
 
 
 @dataclass(frozen=True)
@@ -24,14 +21,19 @@ class Capability:
 
     available: bool
     message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
-        return {"available": self.available, "message": self.message}
+        return {"available": self.available, "message": self.message, **self.details}
 
 
-def chat_capability() -> Capability:
-    """Whether the notebook chat can answer. No provider exists yet: never."""
-    return Capability(available=False, message=NO_LLM_PROVIDER)
+def chat_capability(model: Provider | NotConfigured | None = None) -> Capability:
+    """Whether the notebook chat can answer: with which model, or what to set."""
+    if model is None:
+        model = build_provider(LlmSettings(), {})
+    if isinstance(model, NotConfigured):
+        return Capability(False, model.message, {"provider": None, "model": None})
+    return Capability(True, "", {"provider": model.name, "model": model.model})
 
 
 @dataclass(frozen=True)

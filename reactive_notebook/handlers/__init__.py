@@ -6,6 +6,7 @@ from typing import Any
 
 from .base import ApiContext
 from .capabilities import CapabilitiesHandler
+from .chat import ChatCancelHandler, ChatHandler, ChatRevertHandler, ChatStreamHandler
 from .health import HealthHandler, OpenAPIHandler
 from .notebooks import (
     CellHandler,
@@ -42,6 +43,10 @@ def routes(context: ApiContext) -> list[tuple[str, type, dict[str, Any]]]:
         (f"{_NOTEBOOK}/run", NotebookRunHandler, api),
         (f"{_NOTEBOOK}/interrupt", InterruptHandler, api),
         (f"{_NOTEBOOK}/ws", NotebookSocket, api),
+        (f"{_NOTEBOOK}/chat", ChatHandler, api),
+        (f"{_NOTEBOOK}/chat/stream", ChatStreamHandler, api),
+        (f"{_NOTEBOOK}/chat/cancel", ChatCancelHandler, api),
+        (f"{_NOTEBOOK}/chat/revert", ChatRevertHandler, api),
         (f"{_NOTEBOOK}/cells", CellsHandler, api),
         (_CELL, CellHandler, api),
         (f"{_CELL}/move", CellMoveHandler, api),

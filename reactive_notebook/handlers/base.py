@@ -19,6 +19,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
+from ..agent.chat import ChatService
 from ..capabilities import Capabilities
 from ..kernels.outputs import json_safe
 from ..notebooks.errors import NotebookError, RequestTooLarge
@@ -42,6 +43,10 @@ class ApiContext:
     #: Bytes written to one WebSocket client and not yet received past which the server
     #: stops writing to it (``ReactiveNotebook.websocket_max_pending_bytes``).
     websocket_max_pending_bytes: int = 8 * 1024 * 1024
+    #: The notebook chat (None: the routes answer 503).
+    chat: ChatService | None = None
+    #: Seconds of silence after which a chat stream sends a keep-alive comment.
+    chat_keep_alive: float = 15.0
 
     def owner(self, user: Any) -> str:
         """Whose notebooks a request sees: the user's own, or the shared ones ("")."""
@@ -121,6 +126,8 @@ class ReactiveHandler(ContextHandlerMixin, APIHandler):
         reply: dict[str, Any] = {"message": reason, "reason": reason}
         if isinstance(error, NotebookError):
             reply = {"message": error.message, "reason": reason, **error.details()}
+            if "retry_after" in reply:
+                self.set_header("Retry-After", str(reply["retry_after"]))
         elif isinstance(error, web.HTTPError):
             reply = {"message": error.log_message or reason, "reason": error.reason or reason}
         elif error is not None:

@@ -218,6 +218,66 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
+_EVENT_STREAM = {
+    "description": "Server-Sent Events of the turn (`turn`, `text_delta`, `tool_call`, "
+    "`tool_result`, `cells_changed`, then `done` or `error`): docs/chat-api.md.",
+    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+}
+_CHAT_REFUSALS = {
+    409: ("Error", "A turn is already running in this notebook (or nothing to revert)."),
+    429: ("Error", "Over `ReactiveNotebook.chat_messages_per_minute`: see `Retry-After`."),
+    503: ("Error", "No LLM provider is configured: `message` says what to set."),
+}
+_CHAT = f"{API_PREFIX}/notebooks/{{notebook_id}}/chat"
+
+CHAT_PATHS: dict[str, dict[str, dict[str, Any]]] = {
+    _CHAT: {
+        "post": {
+            **_operation(
+                "Send the assistant a message; the answer streams as Server-Sent Events.",
+                (200, None, ""),
+                body="ChatMessage",
+                errors=(400, 404, 413),
+                extra=_CHAT_REFUSALS,
+            ),
+        },
+        "get": _operation(
+            "The caller's conversation on this notebook, and the running turn.",
+            (200, "ChatHistory", "The messages, oldest first."),
+        ),
+        "delete": _operation(
+            "Clear the conversation (a running turn is stopped first).",
+            (204, None, "Cleared."),
+        ),
+    },
+    f"{_CHAT}/stream": {
+        "get": _operation(
+            "Resume a turn's events after `Last-Event-ID` (header, or `last_event_id`).",
+            (200, None, ""),
+        )
+    },
+    f"{_CHAT}/cancel": {
+        "post": _operation(
+            "Stop the running turn (the model's request and its tools).",
+            (200, "ChatCancelled", "Whether a turn was running."),
+            body="ChatCancel",
+            errors=(400, 404, 413),
+        )
+    },
+    f"{_CHAT}/revert": {
+        "post": _operation(
+            "Put back what the assistant's last turn changed; those cells re-run.",
+            (200, "ChatReverted", "What was put back, what was kept and why."),
+            body="ChatRevert",
+            errors=(400, 404, 413),
+            extra={409: _CHAT_REFUSALS[409]},
+        )
+    },
+}
+for _streaming in (CHAT_PATHS[_CHAT]["post"], CHAT_PATHS[f"{_CHAT}/stream"]["get"]):
+    _streaming["responses"]["200"] = _EVENT_STREAM
+PATHS.update(CHAT_PATHS)
+
 
 def openapi_document(base_url: str = "/") -> dict[str, Any]:
     """The OpenAPI 3.1 document, with the server's base URL as its server."""

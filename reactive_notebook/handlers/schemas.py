@@ -144,6 +144,27 @@ REQUEST_BODIES: dict[str, Schema] = {
     ),
     "RunRequest": _body({"wait": RUN_WAIT, "codes": RUN_CODES, "cell_ids": RUN_CELL_IDS}),
     "CellRunRequest": _body({"wait": RUN_WAIT, "code": RUN_CODE}),
+    "ChatMessage": _body(
+        {
+            "message": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": 20_000,
+                "description": "What the person asks the assistant (markdown).",
+            }
+        },
+        ("message",),
+    ),
+    "ChatCancel": _body(
+        {
+            "interrupt": {
+                "type": "boolean",
+                "description": "Also interrupt a run the assistant started (default: it "
+                "is left to finish).",
+            }
+        }
+    ),
+    "ChatRevert": _body({}),
 }
 
 
@@ -449,13 +470,65 @@ RESPONSES: dict[str, Schema] = {
                     "available": {"type": "boolean"},
                     "message": {
                         "type": "string",
-                        "description": "Why it is unavailable, for a person (empty if available).",
+                        "description": "Why it is unavailable and what to set, for a "
+                        "person (empty if available).",
                     },
+                    "provider": {"type": ["string", "null"]},
+                    "model": {"type": ["string", "null"]},
                 },
                 "required": ["available", "message"],
             }
         },
         "required": ["chat"],
+    },
+    "ChatHistory": {
+        "type": "object",
+        "description": "The conversation of the caller on this notebook (docs/chat-api.md).",
+        "properties": {
+            "messages": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "role": {"enum": ["user", "assistant"]},
+                        "turn_id": {"type": "string"},
+                        "text": {"type": "string"},
+                        "time": {"type": "string"},
+                        "steps": {"type": "array", "items": {"type": "object"}},
+                        "usage": {"type": "object"},
+                        "stop_reason": {"type": "string"},
+                        "error": {"type": ["string", "null"]},
+                        "revertible": {"type": "boolean"},
+                    },
+                    "required": ["role", "turn_id", "text"],
+                },
+            },
+            "running": {"type": ["string", "null"], "description": "The running turn's id."},
+            "provider": {"type": ["string", "null"]},
+            "model": {"type": ["string", "null"]},
+        },
+        "required": ["messages", "running", "provider", "model"],
+    },
+    "ChatCancelled": {
+        "type": "object",
+        "properties": {"cancelled": {"type": "boolean", "description": "A turn was running."}},
+        "required": ["cancelled"],
+    },
+    "ChatReverted": {
+        "type": "object",
+        "properties": {
+            "turn_id": {"type": "string"},
+            "reverted": {"type": "array", "items": {"type": "string"}},
+            "skipped": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"cell_id": {"type": "string"}, "reason": {"type": "string"}},
+                },
+            },
+            "rerun": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["turn_id", "reverted", "skipped", "rerun"],
     },
     "Cell": CELL,
     "Output": OUTPUT,

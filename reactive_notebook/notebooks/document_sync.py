@@ -28,6 +28,7 @@ from ..contents.ipynb import (
 )
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id
 from ..reactive.planner import Plan
+from .actor import FROM_DOCUMENT, acting_as
 
 if TYPE_CHECKING:
     from .open_notebook import OpenNotebook
@@ -59,7 +60,14 @@ async def sync_changes(service: NotebookService, opened: OpenNotebook) -> None:
 
 
 async def apply_others_changes(service: NotebookService, opened: OpenNotebook) -> None:
-    """Bring the model up to date with the document (the notebook's lock is held)."""
+    """Bring the model up to date with the document (the notebook's lock is held).
+    The changes are the document's (a JupyterLab tab, a collaborator), not the doing of
+    whoever's request applies them now."""
+    with acting_as(FROM_DOCUMENT):
+        await _apply_others_changes(service, opened)
+
+
+async def _apply_others_changes(service: NotebookService, opened: OpenNotebook) -> None:
     removals: list[Plan] = []
     while opened.document_changed:
         changes, structural = opened.take_others_changes()

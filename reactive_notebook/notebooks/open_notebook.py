@@ -33,6 +33,7 @@ from ..reactive.analysis import CellAnalysis
 from ..reactive.core import ReactiveCore
 from ..reactive.planner import Plan
 from ..reactive.run_state import CellRun
+from .actor import ATTRIBUTED_EVENTS, current_actor
 from .cell_analysis import AnalysisRequest, CellAnalyser
 from .cell_order import CellOrder
 from .display_ids import DisplayIndex
@@ -240,6 +241,9 @@ class OpenNotebook(RunEvents):
     def publish(self, type_: str, **data: Any) -> None:
         if type_ == "kernel_status":
             self.kernel_state = data["state"]
+        actor = current_actor()
+        if actor is not None and type_ in ATTRIBUTED_EVENTS:
+            data["actor"] = actor
         self.hub.publish(self.id, type_, revision=self.notebook.revision, **data)
 
     def graph_predecessor(self, index: int) -> str | None:

@@ -20,6 +20,7 @@ from typing import Any
 from ..contents.ipynb import cell_to_nbformat
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
 from ..reactive.planner import Plan
+from .actor import assume_person
 from .cell_analysis import CellAnalyser
 from .code_arrival import codes_arrived
 from .connection import is_masked_echo, mask_password
@@ -493,6 +494,7 @@ class NotebookService:
     # -- internals -------------------------------------------------------------------
 
     async def _get(self, user: str, notebook_id: str) -> OpenNotebook:
+        assume_person(user)
         self.reclaimer.start()
         opened = self._open.get(notebook_id)
         if opened is None:
