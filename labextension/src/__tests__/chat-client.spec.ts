@@ -6,8 +6,8 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { ChatClient, ChatError, parseRetryAfter } from '../chat/client';
-import { ChatEvent } from '../chat/types';
+import { ChatClient, ChatError, parseRetryAfter } from '../chat-client';
+import { ChatEvent } from '../chat-types';
 
 jest.mock('@jupyterlab/services', () => ({
   ServerConnection: { makeRequest: jest.fn(), makeSettings: jest.fn() }

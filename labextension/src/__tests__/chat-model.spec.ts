@@ -7,8 +7,8 @@ import {
   parseChatEvent,
   stepCellIds,
   summarizeInput
-} from '../chat/model';
-import { ChatEvent } from '../chat/types';
+} from '../chat-model';
+import { ChatEvent } from '../chat-types';
 
 function event(id: string, type: string, data: unknown): ChatEvent {
   const parsed = parseChatEvent({

@@ -3,7 +3,7 @@
  * cut into network chunks anywhere (inside a line, between `\r` and `\n`, inside a
  * multi-byte UTF-8 character) parses into the same whole events as the stream read at once.
  */
-import { ISSEEvent, SSEByteParser, SSEParser } from '../chat/sse';
+import { ISSEEvent, SSEByteParser, SSEParser } from '../chat-sse';
 
 const encoder = new TextEncoder();
 

@@ -9,10 +9,10 @@
  */
 import { ServerConnection } from '@jupyterlab/services';
 
-import { apiURL, ReactiveAPIError, requestAPI } from '../api';
-import { isTerminal, parseChatEvent, turnOfEventId } from './model';
-import { SSEByteParser } from './sse';
-import { ChatEvent, IChatHistory, IRevertResult } from './types';
+import { apiURL, ReactiveAPIError, requestAPI } from './api';
+import { isTerminal, parseChatEvent, turnOfEventId } from './chat-model';
+import { SSEByteParser } from './chat-sse';
+import { ChatEvent, IChatHistory, IRevertResult } from './chat-types';
 
 /** A refusal or failure of a chat request, with the sentence to show the person. */
 export class ChatError extends Error {

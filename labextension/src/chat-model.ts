@@ -3,7 +3,7 @@
  * running turn's events folded into its last assistant message as they arrive. Pure: no
  * DOM, no network (the client feeds it, the panel draws it).
  */
-import { ISSEEvent } from './sse';
+import { ISSEEvent } from './chat-sse';
 import {
   ChatEvent,
   ChatMessage,
@@ -11,7 +11,7 @@ import {
   IChatHistory,
   IChatStep,
   IUsage
-} from './types';
+} from './chat-types';
 
 function record(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
