@@ -52,6 +52,7 @@ export class ChatPanel extends Widget {
     super();
     this.id = 'reactive-notebook-chat';
     this.addClass('jp-ReactiveChat');
+    this.node.tabIndex = -1; // focusable, so the toggle knows the panel is in use
     this.title.icon = chatIcon;
     this.title.caption = 'Reactive chat';
     this.title.label = '';
@@ -95,9 +96,11 @@ export class ChatPanel extends Widget {
     this._loadCapability();
   }
 
-  /** Put the cursor in the input (after the panel is shown). */
+  /** Put the cursor in the input (the panel itself while the input is disabled). */
   focusInput(): void {
-    if (!this._input.disabled) {
+    if (this._input.disabled) {
+      this.node.focus();
+    } else {
       this._input.focus();
     }
   }
@@ -600,7 +603,8 @@ class MessageView {
     const line = element('div', 'jp-ReactiveChat-cells', prefix);
     cellIds.forEach((id, i) => {
       const label = this._actions.label(id);
-      const link = button(label, 'jp-ReactiveChat-cellLink');
+      const link = element('button', 'jp-ReactiveChat-cellLink', label);
+      link.type = 'button';
       link.dataset.cellId = id;
       const gone = label === cellLabel(-1, null);
       link.disabled = gone;
