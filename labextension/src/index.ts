@@ -12,6 +12,8 @@
  *   the error-line marks in the editors and the `runOn` setting.
  */
 import {
+  ILabShell,
+  ILayoutRestorer,
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
@@ -29,10 +31,12 @@ import {
   NotebookPanel
 } from '@jupyterlab/notebook';
 import { Cell } from '@jupyterlab/cells';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { Token } from '@lumino/coreutils';
 
 import { ReactiveAPI } from './api';
+import { activateChat } from './chat-plugin';
 import { addCommands, CommandIDs } from './commands';
 import { errorLineField } from './editor-marks';
 import { ReactiveCellExecutor, stockExecutor } from './executor';
@@ -196,4 +200,38 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [notebooksPlugin, executorPlugin, contentFactoryPlugin, plugin];
+/** The chat with the assistant, in the right sidebar, for the active reactive notebook. */
+const chatPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'reactive-notebook:chat',
+  description: 'The notebook chat with the assistant, in the right sidebar.',
+  autoStart: true,
+  requires: [INotebookTracker, IReactiveNotebooks, IRenderMimeRegistry],
+  optional: [ICommandPalette, ILabShell, ILayoutRestorer],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    notebooks: ReactiveNotebooks,
+    rendermime: IRenderMimeRegistry,
+    palette: ICommandPalette | null,
+    labShell: ILabShell | null,
+    restorer: ILayoutRestorer | null
+  ) => {
+    activateChat(
+      app,
+      tracker,
+      notebooks,
+      rendermime,
+      palette,
+      labShell,
+      restorer
+    );
+  }
+};
+
+export default [
+  notebooksPlugin,
+  executorPlugin,
+  contentFactoryPlugin,
+  plugin,
+  chatPlugin
+];

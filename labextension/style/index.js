@@ -1,2 +1,3 @@
 import './footer.css';
 import './settings.css';
+import './chat.css';
