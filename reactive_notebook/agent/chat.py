@@ -99,8 +99,8 @@ class ChatService:
 
     async def start(self, user: str, notebook_id: str, message: str) -> TurnEvents:
         """Start a turn answering ``message``; its events follow in the returned stream."""
-        provider = self._provider()
         opened = await self.notebooks.get_notebook(user, notebook_id)  # 404 if not theirs
+        provider = self._provider()
         conversation = self._conversation(user, notebook_id)
         if conversation.running:
             raise TurnRunning(
@@ -232,8 +232,12 @@ class ChatService:
                     stop_reason=outcome.stop_reason,
                 )
             conversation.journal = loop.journal if loop.journal.changed else conversation.journal
-            events.finish()
-            await self._record(user, notebook_id, events, outcome, started, loop)
+            try:
+                await self._record(user, notebook_id, events, outcome, started, loop)
+            finally:
+                # Last, with nothing awaited after it: once a client sees the stream end,
+                # the history holds the turn and the next message may start.
+                events.finish()
 
     async def _record(
         self,

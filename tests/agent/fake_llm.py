@@ -68,6 +68,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -317,6 +318,8 @@ class Recorded:
     headers: dict[str, str]
     body: Any
     disconnected: bool = False  # the client went away before the answer ended
+    #: ``time.monotonic()`` when the stream's first event was written (None: no stream).
+    streaming_at: float | None = None
     ended: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -342,7 +345,7 @@ class FakeLLM:
         self.anthropic_base_url = self.url
         self.openai_base_url = f"{self.url}/v1"
         self._lock = threading.Lock()
-        self._replies: deque[Reply] = deque()
+        self._replies: deque[Reply | Callable[[Recorded], Reply]] = deque()
         self._requests: list[Recorded] = []
         self._ids = itertools.count(1)
         self._call_ids = itertools.count(1)
@@ -373,8 +376,11 @@ class FakeLLM:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def add(self, *replies: Reply) -> None:
-        """Enqueue replies: each answers one upstream request, in order."""
+    def add(self, *replies: Reply | Callable[[Recorded], Reply]) -> None:
+        """Enqueue replies: each answers one upstream request, in order. A callable is
+        called with the request when it comes (in the server's thread) and answers the
+        reply: a script that reads what the model was sent, such as the id of the cell
+        a tool just created."""
         with self._lock:
             self._replies.extend(replies)
 
@@ -421,7 +427,8 @@ class FakeLLM:
         with self._lock:
             record.index = len(self._requests)
             self._requests.append(record)
-            return self._replies.popleft() if self._replies else None
+            reply = self._replies.popleft() if self._replies else None
+        return reply(record) if callable(reply) else reply
 
     def _next_id(self, tool_call: bool = False) -> int:
         with self._lock:
@@ -562,6 +569,8 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self.send_header(name, value)
         self.end_headers()
+        if self.record is not None:
+            self.record.streaming_at = time.monotonic()
         carry = b""
         stop = reply.after_events if reply.interrupt else len(events)
         for event in events[:stop]:

@@ -128,7 +128,9 @@ BODIES: dict[str, dict[str, Any]] = {
     "move": {"after_cell_id": None},
     "run": {},
     "interrupt": {},
-    "chat": {"messages": [{"role": "user", "content": "hi"}]},
+    "chat": {"message": "hi"},
+    "cancel": {},
+    "revert": {},
 }
 
 
