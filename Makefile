@@ -128,6 +128,7 @@ bench: $(STAMP) labextension chromium $(UI_STAMP)
 	$(BIN)/python bench/bench_kernel.py
 	$(BIN)/python bench/bench_server.py
 	$(BIN)/python bench/bench_sql.py
+	$(BIN)/python bench/bench_agent.py
 	$(BIN)/python bench/bench_outputs.py
 	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_corpus.py
