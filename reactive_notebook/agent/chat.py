@@ -52,6 +52,10 @@ class NothingToRevert(NotebookError):
     status = 409
 
 
+class NoTurn(NotebookError):
+    status = 404
+
+
 @dataclass
 class _Conversation:
     """One user's chat on one notebook: its running turn, tool context and journal."""
@@ -136,13 +140,13 @@ class ChatService:
         )
         return events
 
-    def stream_of(self, user: str, notebook_id: str, last_event_id: str | None) -> TurnEvents:
-        """The turn a client resumes (``Last-Event-ID`` names it); the last turn when
-        the id names none. Raises ``NotebookError`` (404) when there is no turn."""
+    def last_turn(self, user: str, notebook_id: str) -> TurnEvents:
+        """The running (or last) turn, which a client resumes; 404 when there is none.
+        A ``Last-Event-ID`` of an older turn resumes it from its first event."""
         conversation = self._conversations.get((user, notebook_id))
         turn = conversation.turn if conversation else None
         if turn is None:
-            raise _NoTurn("there is no chat turn to resume in this notebook")
+            raise NoTurn("this notebook has had no chat turn since the server started")
         return turn
 
     async def records(self, user: str, notebook_id: str) -> dict[str, Any]:
@@ -155,12 +159,12 @@ class ChatService:
                 record["revertible"] = record["turn_id"] == revertible
         turn = conversation.turn if conversation and conversation.running else None
         running = turn.turn_id if turn else None
-        configured = not isinstance(self.provider, NotConfigured)
+        model = None if isinstance(self.provider, NotConfigured) else self.provider
         return {
             "messages": records,
             "running": running,
-            "provider": self.provider.name if configured else None,  # type: ignore[union-attr]
-            "model": self.provider.model if configured else None,  # type: ignore[union-attr]
+            "provider": model.name if model else None,
+            "model": model.model if model else None,
         }
 
     async def clear(self, user: str, notebook_id: str) -> None:
@@ -315,10 +319,6 @@ class ChatService:
         if journal is None or journal.reverted or not journal.changed:
             return None
         return journal.turn_id
-
-
-class _NoTurn(NotebookError):
-    status = 404
 
 
 def _now() -> str:

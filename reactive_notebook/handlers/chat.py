@@ -99,7 +99,7 @@ class ChatStreamHandler(_ChatHandler):
         last = self.request.headers.get("Last-Event-ID") or self.get_query_argument(
             "last_event_id", None
         )
-        events = self.chat.stream_of(self.user, notebook_id, last)
+        events = self.chat.last_turn(self.user, notebook_id)
         await self.stream(events, events.position_after(last))
 
 

@@ -189,9 +189,11 @@ def calls(*tool_calls: tuple[str, dict[str, Any]]) -> Reply:
 
 
 async def test_the_agent_builds_a_three_cell_analysis_and_answers_with_what_it_shows(
-    chat: Chat, fake_llm: FakeLLM, jp_serverapp: Any, tmp_path: Path
+    chat: Chat, fake_llm: FakeLLM, jp_serverapp: Any, tmp_path: Path, provider: str
 ) -> None:
     nb = await chat.new_notebook()
+    hub = jp_serverapp.web_app.settings["reactive_notebook_service"].hub
+    before = hub.last_seq(nb)
     ids: list[str] = []
 
     def create(code: str, after: bool) -> Script:
@@ -245,15 +247,16 @@ async def test_the_agent_builds_a_three_cell_analysis_and_answers_with_what_it_s
     assert [m["role"] for m in history["messages"]] == ["user", "assistant"]
     assert history["messages"][1]["revertible"] is True
     assert [s["name"] for s in history["messages"][1]["steps"]][-1] == "run_cell"
-    hub = jp_serverapp.web_app.settings["reactive_notebook_service"].hub
-    created = [
-        e for e in hub.since(nb, hub.last_seq(nb) - 10_000) or [] if e.type == "cell_created"
-    ]
-    if created:  # the hub may have dropped old events; what it keeps names the assistant
-        actor = created[-1].data["actor"]
-        assert actor["kind"] == "assistant"
-        assert actor["model"] == "test-model"
-        assert actor["tool_call_id"] == of(events, "tool_call")[2]["id"]
+    created = [e for e in hub.since(nb, before) or [] if e.type == "cell_created"]
+    assert [e.data["cell_id"] for e in created] == ids
+    for event, call in zip(created, of(events, "tool_call"), strict=False):
+        assert event.data["actor"] == {
+            "kind": "assistant",
+            "user": "",
+            "provider": provider,
+            "model": "test-model",
+            "tool_call_id": call["id"],
+        }
 
     audit = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [a["tool"] for a in audit] == ["create_cell"] * 3 + ["run_cell", None]
@@ -368,6 +371,44 @@ async def test_a_client_that_goes_away_cancels_the_upstream_request(
         lambda: chat.call("GET", "notebooks", nb, "chat"), lambda h: h["running"] is None
     )
     assert history["messages"][-1]["stop_reason"] == "cancelled"
+
+
+async def test_cancel_stops_the_model_and_the_turn_says_so(chat: Chat, fake_llm: FakeLLM) -> None:
+    nb = await chat.new_notebook()
+    fake_llm.add(Reply.hang(after_events=3))
+    turn = asyncio.ensure_future(chat.send(nb, "talk forever"))
+    await fake_llm.wait_requests(1)
+    cancelled = await chat.call("POST", "notebooks", nb, "chat", "cancel", body={})
+    assert json.loads(cancelled.body) == {"cancelled": True}
+    _, events = await turn
+    assert events[-1]["event"] == "done"
+    assert events[-1]["data"]["stop_reason"] == "cancelled"
+    assert (await fake_llm.wait_ended(0)).disconnected
+    again = await chat.call("POST", "notebooks", nb, "chat", "cancel", body={})
+    assert json.loads(again.body) == {"cancelled": False}
+
+
+async def test_cancel_with_interrupt_stops_the_run_the_assistant_started(
+    chat: Chat, fake_llm: FakeLLM
+) -> None:
+    nb = await chat.new_notebook("import time\ntime.sleep(60)")
+    cell = (await chat.notebook(nb))["cells"][0]["id"]
+    fake_llm.add(calls(("run_cell", {"cell_id": cell, "timeout": 100})))
+    turn = asyncio.ensure_future(chat.send(nb, "run the slow cell"))
+    await wait_for(
+        lambda: chat.call("GET", "notebooks", nb),
+        lambda n: n["cells"][0]["status"] == "running",
+    )
+    response = await chat.call("POST", "notebooks", nb, "chat", "cancel", body={"interrupt": True})
+    assert json.loads(response.body) == {"cancelled": True}
+    _, events = await asyncio.wait_for(turn, 20)
+    assert events[-1]["data"]["stop_reason"] == "cancelled"
+    notebook = await wait_for(
+        lambda: chat.call("GET", "notebooks", nb),
+        lambda n: n["cells"][0]["status"] not in ("queued", "running"),
+    )
+    assert notebook["cells"][0]["status"] == "error"
+    assert notebook["cells"][0]["error"] == "interrupted"  # not left to sleep its 60 s
 
 
 async def test_a_dropped_stream_resumes_from_last_event_id(chat: Chat, fake_llm: FakeLLM) -> None:
