@@ -61,6 +61,15 @@ class KernelDied(RuntimeError):
     """The kernel process died (or was restarted) while a run was in flight."""
 
 
+class KernelBusy(RuntimeError):
+    """A run held the kernel longer than a query was willing to wait for it."""
+
+
+class QueryFailed(RuntimeError):
+    """A silent query failed in the kernel, was not answered in time (it was then
+    interrupted), or the kernel died meanwhile."""
+
+
 class KernelSession(RestartWatch):
     """The kernel of one notebook.
 
@@ -98,6 +107,10 @@ class KernelSession(RestartWatch):
         self._client: Any = None
         self._installed = False
         self._running = False
+        #: Held by whatever reads the kernel's iopub messages (a run, an install, a
+        #: silent query): they share one client, and a message read by one is lost to
+        #: the others. So a query waits for the run in progress to end.
+        self._exchange = asyncio.Lock()
 
     @property
     def started(self) -> bool:
@@ -106,6 +119,10 @@ class KernelSession(RestartWatch):
 
     async def start(self) -> None:
         """Start the kernel and install the runner in it."""
+        async with self._exchange:
+            await self._start()
+
+    async def _start(self) -> None:
         if self.kernel_id is not None:
             return
         if self.session is not None:
@@ -146,8 +163,12 @@ class KernelSession(RestartWatch):
         ``generation`` changes whenever the kernel is a new process: whoever tracks what
         ran in it (the reactive core) must then forget everything.
         """
+        async with self._exchange:
+            await self._ensure_running()
+
+    async def _ensure_running(self) -> None:
         if self.kernel_id is None:
-            await self.start()
+            await self._start()
         elif not await self.is_alive():
             await self._recover()
         elif not self._installed:  # restarted (from outside): a new process, maybe starting
@@ -168,21 +189,86 @@ class KernelSession(RestartWatch):
 
         Raises :class:`KernelDied` when the kernel dies or restarts mid-run.
         """
-        await self.ensure_running()
-        run_id = uuid.uuid4().hex[:8]
-        code = plan_code(run_id, steps, cleanup, keep)
-        self._restarted.clear()
-        request_id = self._client.execute(code, silent=False, store_history=False)
-        self._running = True
+        async with self._exchange:
+            await self._ensure_running()
+            run_id = uuid.uuid4().hex[:8]
+            code = plan_code(run_id, steps, cleanup, keep)
+            self._restarted.clear()
+            request_id = self._client.execute(code, silent=False, store_history=False)
+            self._running = True
+            try:
+                messages = self._messages_until_idle(request_id)
+                return await collect_run(messages, request_id, run_id, on_event)
+            except KernelDied:
+                # Restarted: reinstall now. Shut down on purpose: the next run starts one.
+                await self._recover(revive=not self._gone)
+                raise
+            finally:
+                self._running = False
+
+    async def list_variables(
+        self,
+        *,
+        limit: int = 200,
+        max_bytes: int = 48_000,
+        wait: float = 10.0,
+        timeout: float = 10.0,
+    ) -> dict[str, Any] | None:
+        """The user's variables (``kernel_side/variables.py``), asked silently: no
+        execution count, no history, no output anywhere. None when no kernel serves the
+        session (none is started just to list nothing).
+
+        Waits up to ``wait`` seconds for a run in progress to end (then
+        :class:`KernelBusy`); a listing not answered within ``timeout`` seconds (a
+        ``__repr__`` that hangs) is interrupted: :class:`QueryFailed`.
+        """
+        code = f"get_ipython().reactive_variables({int(limit)}, {int(max_bytes)})"
+        return await self._ask(code, "reactive_variables", wait=wait, timeout=timeout)
+
+    async def _ask(
+        self, code: str, reply_type: str, *, wait: float, timeout: float
+    ) -> dict[str, Any] | None:
+        """Run ``code`` silently once no run is in progress; the content of the
+        ``reply_type`` message it sends (see :meth:`list_variables`)."""
+        if not self.started:
+            return None
         try:
-            messages = self._messages_until_idle(request_id)
-            return await collect_run(messages, request_id, run_id, on_event)
-        except KernelDied:
-            # Restarted: reinstall now. Shut down on purpose: the next run starts one.
-            await self._recover(revive=not self._gone)
-            raise
+            await asyncio.wait_for(self._exchange.acquire(), wait)
+        except TimeoutError:
+            raise KernelBusy(f"a run kept the kernel busy for more than {wait:g} s") from None
+        try:
+            if not await self.is_alive():
+                return None  # died: the next run revives it
+            if not self._installed:  # restarted from outside: a new process
+                await self._ensure_running()
+            self._restarted.clear()
+            request_id = self._client.execute(code, silent=True, store_history=False)
+            try:
+                async with asyncio.timeout(timeout):
+                    return await self._reply(request_id, reply_type)
+            except TimeoutError:
+                await self.interrupt()
+                raise QueryFailed(
+                    f"the kernel did not answer within {timeout:g} s (interrupted)"
+                ) from None
+            except KernelDied as died:
+                raise QueryFailed(str(died)) from None
         finally:
-            self._running = False
+            self._exchange.release()
+
+    async def _reply(self, request_id: str, reply_type: str) -> dict[str, Any]:
+        reply: dict[str, Any] | None = None
+        async for message in self._messages_until_idle(request_id):
+            if message["parent_header"].get("msg_id") != request_id:
+                continue
+            content = message["content"]
+            if message["msg_type"] == reply_type:
+                reply = content
+            elif message["msg_type"] == "error":
+                raise QueryFailed(f"{content.get('ename')}: {content.get('evalue')}")
+        if reply is None:
+            raise QueryFailed(f"the kernel sent no {reply_type}")
+        return reply
 
     async def _recover(self, *, revive: bool = True) -> None:
         """After a death: make sure a live kernel with the runner is there again
@@ -195,12 +281,12 @@ class KernelSession(RestartWatch):
                 raise
             self._forget_kernel()
             if revive:
-                await self.start()
+                await self._start()
             return
         if self._gone:  # gave up restarting, or shut down: not in the manager for long
             self._forget_kernel(kernel)
             if revive:
-                await self.start()
+                await self._start()
             return
         if not await self._restarter_revived(kernel):  # (if it did, _on_restart counted it)
             self._fresh = True  # our restart: not news for the listeners
@@ -242,14 +328,15 @@ class KernelSession(RestartWatch):
 
     async def restart(self) -> None:
         """Restart the kernel: a fresh process, nothing defined, runner reinstalled."""
-        if self.kernel_id is None:
-            await self.start()
-            return
-        self._fresh, self._installed = True, False  # our restart: not news for the listeners
-        await ensure_async(self.manager.restart_kernel(self.kernel_id))
-        self.generation += 1
-        await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
-        await self._install_runner()
+        async with self._exchange:
+            if self.kernel_id is None:
+                await self._start()
+                return
+            self._fresh, self._installed = True, False  # ours: not news for the listeners
+            await ensure_async(self.manager.restart_kernel(self.kernel_id))
+            self.generation += 1
+            await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
+            await self._install_runner()
 
     async def moved(self, notebook_path: str) -> None:
         """The notebook's file was renamed or moved: its Jupyter session follows it."""
@@ -315,8 +402,10 @@ __all__ = [
     "CellOutputEvent",
     "CellStatusEvent",
     "EventSink",
+    "KernelBusy",
     "KernelDied",
     "KernelSession",
+    "QueryFailed",
     "RunEvent",
     "RunResult",
     "RunStep",

@@ -47,7 +47,7 @@ def private_code(source: str) -> str:
 
 def runner_source(max_table_rows: int = 1000) -> str:
     """The kernel-side code installed at kernel start: runner, table and chart formatters,
-    SQL runner.
+    SQL runner, variable lister.
 
     It runs in a namespace of its own (``private_code``): the user namespace of the
     kernel stays a stock kernel's.
@@ -67,6 +67,7 @@ def runner_source(max_table_rows: int = 1000) -> str:
         + "install_sql_runner(get_ipython(), _reactive_strings, _reactive_hosts)\n"
         + "del install_sql_runner, Any, _reactive_strings, _reactive_hosts\n"
     )
-    return private_code(
-        "\n".join((runner, install, tables, charts, install_charts, sql, install_sql))
-    )
+    variables = kernel_source("variables")
+    install_variables = "install_variable_lister(get_ipython())\ndel install_variable_lister, Any\n"
+    parts = (runner, install, tables, charts, install_charts, sql, install_sql)
+    return private_code("\n".join((*parts, variables, install_variables)))
