@@ -213,6 +213,7 @@ class KernelSession(RestartWatch):
         max_bytes: int = 48_000,
         wait: float = 10.0,
         timeout: float = 10.0,
+        secrets: Sequence[str] = (),
     ) -> dict[str, Any] | None:
         """The user's variables (``kernel_side/variables.py``), asked silently: no
         execution count, no history, no output anywhere. None when no kernel serves the
@@ -220,9 +221,11 @@ class KernelSession(RestartWatch):
 
         Waits up to ``wait`` seconds for a run in progress to end (then
         :class:`KernelBusy`); a listing not answered within ``timeout`` seconds (a
-        ``__repr__`` that hangs) is interrupted: :class:`QueryFailed`.
+        ``__repr__`` that hangs) is interrupted: :class:`QueryFailed`. ``secrets`` are
+        masked in the reprs before they are cut.
         """
-        code = f"get_ipython().reactive_variables({int(limit)}, {int(max_bytes)})"
+        arguments = f"{int(limit)}, {int(max_bytes)}, {tuple(map(str, secrets))!r}"
+        code = f"get_ipython().reactive_variables({arguments})"
         return await self._ask(code, "reactive_variables", wait=wait, timeout=timeout)
 
     async def _ask(

@@ -241,3 +241,28 @@ def test_a_repr_that_hangs_is_interrupted_and_the_kernel_goes_on(loop, session) 
     events = run(loop, session, "print('still here')")
     assert [e.output["text"] for e in events if hasattr(e, "output")] == ["still here\n"]
     assert "hangs" not in by_name(listing(loop, session))
+
+
+def test_secrets_are_masked_before_a_repr_is_cut(loop, session) -> None:  # type: ignore[no-untyped-def]
+    """A cut through the password would leave a piece of it that no later scrub knows:
+    the kernel masks the secrets it is given first."""
+    password = "pw-Sup3rSecret"
+    long = f"'x' * 50 + {password!r} + 'y' * 200"
+    run(
+        loop,
+        session,
+        f"dsn = {long}\nnested = [{long}]\n"
+        f"class Holder:\n    def __repr__(self):\n        return {long}\nholder = Holder()",
+    )
+
+    def pieces(text: str) -> list[str]:
+        return [
+            password[i : i + 4] for i in range(len(password) - 3) if password[i : i + 4] in text
+        ]
+
+    unmasked = by_name(listing(loop, session))
+    assert pieces(unmasked["dsn"]["repr"])  # the cut alone leaves a piece of it
+    masked = by_name(listing(loop, session, secrets=(password,)))
+    for name in ("dsn", "nested", "holder"):
+        assert "****" in masked[name]["repr"]
+        assert pieces(masked[name]["repr"]) == []

@@ -22,6 +22,10 @@ shape, never of the lazy frames of libraries whose ``len`` runs a query (dask, S
 DuckDB relations, ...), and never by iterating. Every step is guarded: a ``__repr__`` or
 ``__len__`` that raises gives ``<repr failed: ...>`` or no ``len``, never an error. Once
 ``time_budget`` seconds have gone, the remaining variables get their type only.
+
+``secrets`` (the notebook's connection password, which SQL cells hand this kernel anyway)
+are masked in a repr before it is cut: the server scrubs every answer too, but cannot
+recognise the piece of a secret a cut leaves.
 """
 
 from typing import Any
@@ -39,6 +43,7 @@ def install_variable_lister(shell: Any, time_budget: float = 2.0) -> None:
 
     kernel = shell.kernel
     max_repr = 120
+    mask = "********"  # connection_strings.MASK, as the server's scrub writes it
     #: Libraries whose frames are lazy: their ``len`` (or shape) may run a whole query.
     lazy_roots = frozenset(
         {"dask", "pyspark", "ibis", "duckdb", "sqlalchemy", "vaex", "modin", "ray", "daft"}
@@ -46,15 +51,27 @@ def install_variable_lister(shell: Any, time_budget: float = 2.0) -> None:
     hidden_sentinel = object()
 
     class _ShortRepr(reprlib.Repr):
-        def __init__(self) -> None:
+        """reprlib's, with every secret masked before any cut (a cut through a secret
+        would leave a piece no later scrub recognises)."""
+
+        def __init__(self, secrets: list[str]) -> None:
             super().__init__()
             self.maxstring = max_repr
             self.maxother = max_repr
             self.maxlong = 60
+            self.secrets = secrets
+
+        def masked(self, text: str) -> str:
+            for secret in self.secrets:
+                text = text.replace(secret, mask)
+            return text
+
+        def repr_str(self, x: str, level: int) -> str:
+            return str(super().repr_str(self.masked(x), level))
 
         def repr_instance(self, x: Any, level: int) -> str:
             try:
-                text = repr(x)
+                text = self.masked(repr(x))
             except Exception as error:
                 return _failed(error)
             if len(text) > self.maxother:
@@ -69,8 +86,6 @@ def install_variable_lister(shell: Any, time_budget: float = 2.0) -> None:
         except Exception:
             detail = type(error).__name__
         return f"<repr failed: {detail[:max_repr]}>"
-
-    short = _ShortRepr()
 
     def type_name(kind: type) -> str:
         try:
@@ -112,7 +127,7 @@ def install_variable_lister(shell: Any, time_budget: float = 2.0) -> None:
         except Exception:
             return None
 
-    def describe(name: str, value: Any, full: bool) -> dict[str, Any]:
+    def describe(name: str, value: Any, full: bool, short: _ShortRepr) -> dict[str, Any]:
         kind = type(value)
         entry: dict[str, Any] = {"name": name, "type": type_name(kind)}
         if not full:
@@ -131,6 +146,7 @@ def install_variable_lister(shell: Any, time_budget: float = 2.0) -> None:
             text = short.repr(value)
         except Exception as error:
             text = _failed(error)
+        text = short.masked(text)
         entry["repr"] = text if len(text) <= max_repr else text[: max_repr - 3] + "..."
         return entry
 
@@ -148,8 +164,11 @@ def install_variable_lister(shell: Any, time_budget: float = 2.0) -> None:
             names.append(name)
         return sorted(names, key=lambda name: (name.lower(), name))
 
-    def reactive_variables(limit: int = 200, max_bytes: int = 48_000) -> None:
+    def reactive_variables(
+        limit: int = 200, max_bytes: int = 48_000, secrets: tuple[str, ...] = ()
+    ) -> None:
         started = time.monotonic()
+        short = _ShortRepr(sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True))
         names = user_names()
         namespace = shell.user_ns
         listed: list[dict[str, Any]] = []
@@ -158,7 +177,7 @@ def install_variable_lister(shell: Any, time_budget: float = 2.0) -> None:
             if name not in namespace:
                 continue
             full = time.monotonic() - started < time_budget
-            entry = describe(name, namespace[name], full)
+            entry = describe(short.masked(name), namespace[name], full, short)
             size = len(json.dumps(entry)) + 2  # and the list's ", "
             if used + size > max_bytes:
                 break
