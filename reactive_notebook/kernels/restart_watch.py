@@ -53,6 +53,12 @@ class RestartWatch:
         #: The kernel was shut down (or gave up restarting) behind our back.
         self._gone = False
         self._announced = False  # "restarting" said, "idle" not yet
+        #: Interrupts this session made to stop a query of its own, whose event is still
+        #: to come: not an interrupt of anyone's run, so not told to the listeners.
+        self._own_interrupts = 0
+        #: Interrupts of the kernel asked by anyone but a query of ours (a run that was
+        #: waiting for a query to end when one came must not start after it).
+        self.interrupts = 0
 
     def on_state_change(self, listener: StateListener) -> None:
         """Call ``listener(state)`` when the kernel is restarted or shut down by anyone
@@ -81,6 +87,7 @@ class RestartWatch:
 
     def _stop_watching(self, kernel: Any) -> None:
         """Stop listening (``kernel``: the kernel manager's kernel, None if gone)."""
+        self._own_interrupts = 0
         if self._watch is not None:
             self._watch.stop()
             self._watch = None
@@ -94,10 +101,19 @@ class RestartWatch:
             self._on_restart(done=True)
         elif action == "shutdown":
             self._on_gone()
+        elif action == "interrupt" and self._own_interrupts:
+            self._own_interrupts -= 1  # a query of ours that hung: nobody's run
         elif action == "interrupt":
+            self.interrupts += 1
             # Not a kernel state: listeners stop what is queued (the kernel-side runner
             # already ends the running cell and cancels the rest of its plan).
             self._notify("interrupted")
+
+    def _interrupting_own_query(self) -> None:
+        """The next interrupt event is ours, for a query (heard only through a server's
+        kernel manager: with none, nothing is expected)."""
+        if self._watch is not None:
+            self._own_interrupts += 1
 
     def _on_restart(self, *, done: bool) -> None:
         """A new process is about to serve the session (the restarter's callback, fired

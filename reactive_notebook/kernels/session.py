@@ -189,7 +189,10 @@ class KernelSession(RestartWatch):
 
         Raises :class:`KernelDied` when the kernel dies or restarts mid-run.
         """
+        asked = self.interrupts
         async with self._exchange:
+            if self.interrupts != asked:  # while it waited for a query: it never started
+                return RunResult(interrupted=True)
             await self._ensure_running()
             run_id = uuid.uuid4().hex[:8]
             code = plan_code(run_id, steps, cleanup, keep)
@@ -250,7 +253,9 @@ class KernelSession(RestartWatch):
                 async with asyncio.timeout(timeout):
                     return await self._reply(request_id, reply_type)
             except TimeoutError:
-                await self.interrupt()
+                self._interrupting_own_query()
+                if self.kernel_id is not None:  # not self.interrupt(): nobody's run
+                    await ensure_async(self.manager.interrupt_kernel(self.kernel_id))
                 raise QueryFailed(
                     f"the kernel did not answer within {timeout:g} s (interrupted)"
                 ) from None
@@ -326,6 +331,7 @@ class KernelSession(RestartWatch):
         self._installed = False
 
     async def interrupt(self) -> None:
+        self.interrupts += 1
         if self.kernel_id is not None:
             await ensure_async(self.manager.interrupt_kernel(self.kernel_id))
 

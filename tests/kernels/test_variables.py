@@ -63,6 +63,11 @@ lazy = pl.LazyFrame({"a": [1, 2]}).map_batches(lambda d: collected.append(1) or 
 text = "y" * 10_000
 """
 
+HANGS = (
+    "class Hangs:\n    def __repr__(self):\n        import time\n"
+    "        time.sleep(60)\n        return 'never'\nhangs = Hangs()"
+)
+
 
 @pytest.fixture(scope="module")
 def session(loop: asyncio.AbstractEventLoop) -> Iterator[KernelSession]:
@@ -227,12 +232,7 @@ def test_a_listing_that_cannot_wait_for_a_long_run_says_busy(loop, session) -> N
 
 
 def test_a_repr_that_hangs_is_interrupted_and_the_kernel_goes_on(loop, session) -> None:  # type: ignore[no-untyped-def]
-    run(
-        loop,
-        session,
-        "class Hangs:\n    def __repr__(self):\n        import time\n"
-        "        time.sleep(60)\n        return 'never'\nhangs = Hangs()",
-    )
+    run(loop, session, HANGS)
     started = time.perf_counter()
     with pytest.raises(QueryFailed, match="interrupted"):
         loop.run_until_complete(session.list_variables(timeout=1.0))
@@ -266,3 +266,26 @@ def test_secrets_are_masked_before_a_repr_is_cut(loop, session) -> None:  # type
     for name in ("dsn", "nested", "holder"):
         assert "****" in masked[name]["repr"]
         assert pieces(masked[name]["repr"]) == []
+
+
+def test_an_interrupt_while_a_run_waits_for_a_listing_cancels_the_run(loop, session) -> None:  # type: ignore[no-untyped-def]
+    """The interrupt meant for the run lands on the listing the run waits behind: the run
+    must not start after it."""
+    run(loop, session, HANGS)
+
+    async def interrupted() -> tuple[Any, BaseException | None]:
+        listing = asyncio.create_task(session.list_variables(timeout=30.0))
+        await asyncio.sleep(0.3)  # the listing holds the kernel, stuck in a repr
+        step = RunStep("late", "ran_after_interrupt = True")
+        running = asyncio.create_task(session.run([step], lambda event: None))
+        await asyncio.sleep(0.2)
+        await session.interrupt()
+        failed = (await asyncio.gather(listing, return_exceptions=True))[0]
+        return await running, failed if isinstance(failed, BaseException) else None
+
+    result, failed = loop.run_until_complete(interrupted())
+    assert isinstance(failed, QueryFailed)
+    assert result.interrupted
+    assert result.statuses == {}
+    run(loop, session, "del hangs")
+    assert "ran_after_interrupt" not in by_name(listing(loop, session))
