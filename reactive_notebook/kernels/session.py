@@ -245,11 +245,11 @@ class KernelSession(RestartWatch):
         try:
             if not await self.is_alive():
                 return None  # died: the next run revives it
-            if not self._installed:  # restarted from outside: a new process
-                await self._ensure_running()
-            self._restarted.clear()
-            request_id = self._client.execute(code, silent=True, store_history=False)
             try:
+                if not self._installed:  # restarted from outside: a new process
+                    await self._ensure_running()
+                self._restarted.clear()
+                request_id = self._client.execute(code, silent=True, store_history=False)
                 async with asyncio.timeout(timeout):
                     return await self._reply(request_id, reply_type)
             except TimeoutError:

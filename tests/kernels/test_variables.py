@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -289,3 +291,38 @@ def test_an_interrupt_while_a_run_waits_for_a_listing_cancels_the_run(loop, sess
     assert result.statuses == {}
     run(loop, session, "del hangs")
     assert "ran_after_interrupt" not in by_name(listing(loop, session))
+
+
+def test_a_kernel_restarted_behind_the_sessions_back_lists_a_fresh_namespace(loop) -> None:  # type: ignore[no-untyped-def]
+    """The new process has the runner installed by the listing, and nothing of the old."""
+
+    async def scenario() -> None:
+        kernel = KernelSession(AsyncMultiKernelManager())
+        states: list[str] = []
+        kernel.on_state_change(states.append)
+        try:
+            await kernel.start()
+            await kernel.run([RunStep("c", "before_death = 1")], lambda event: None)
+            listed = await kernel.list_variables()
+            assert listed is not None
+            assert [v["name"] for v in listed["variables"]] == ["before_death"]
+            process = kernel.manager.get_kernel(kernel.kernel_id).provisioner.process
+            os.kill(process.pid, signal.SIGKILL)
+            for _ in range(600):  # the restarter polls every 3 s
+                if states:
+                    break
+                await asyncio.sleep(0.05)
+            assert states == ["restarting"]
+            for _ in range(100):  # the new process is being started
+                if await kernel.is_alive():
+                    break
+                await asyncio.sleep(0.05)
+            listed = await kernel.list_variables()
+            assert listed is not None
+            assert listed["variables"] == []
+            result = await kernel.run([RunStep("c", "after = 2")], lambda event: None)
+            assert result.statuses == {"c": "success"}
+        finally:
+            await kernel.shutdown()
+
+    loop.run_until_complete(scenario())
