@@ -275,6 +275,18 @@ def _cells_that_ran(context: ToolContext, run: _Run) -> set[str]:
     }
 
 
+async def list_variables(context: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
+    listing = await context.service.list_variables(
+        context.user, args["notebook_id"], limit=args.get("limit", 200)
+    )
+    if "error" in listing:
+        return _refused(listing["error"], kernel=listing["kernel"])
+    answer = {"ok": True, "variables": listing["variables"], "truncated": listing["truncated"]}
+    if listing["kernel"] != "ready":
+        answer["kernel"] = listing["kernel"]  # not started: nothing is defined yet
+    return answer
+
+
 async def get_dependencies(context: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     opened = await _opened(context, args["notebook_id"])
     graph = opened.core.graph
@@ -423,6 +435,20 @@ def notebook_tools() -> ToolRegistry:
                     "run_id",
                 ),
                 wait_for_run,
+            ),
+            Tool(
+                "list_variables",
+                "The variables the notebook's kernel holds, by name: type, shape (arrays, "
+                "DataFrames) or len (containers), a short repr. At most limit of them "
+                "(default 200); truncated counts the others.",
+                _schema(
+                    {
+                        "notebook_id": _NOTEBOOK,
+                        "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
+                    },
+                    "notebook_id",
+                ),
+                list_variables,
             ),
             Tool(
                 "get_dependencies",

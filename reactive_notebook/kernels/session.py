@@ -1,4 +1,5 @@
-"""One notebook's kernel: start it, install the runner, run plans, interrupt, restart.
+"""One notebook's kernel: start it (or attach to its Jupyter session's), install the
+runner, run plans, interrupt, restart, shut down.
 
 The kernel is started through the kernel manager it is given: the server's
 ``serverapp.kernel_manager`` (so it shows in JupyterLab, gets culled, and works through a
@@ -6,37 +7,38 @@ gateway) or a ``jupyter_client`` ``AsyncMultiKernelManager`` in tests without a 
 Given the server's session manager and the notebook's path, the kernel is the one of the
 notebook's Jupyter session (see :mod:`.notebook_session`): a JupyterLab tab on the same
 file shares it. Restarts and shutdowns made by anyone are reported to
-:meth:`KernelSession.on_state_change` listeners (see :mod:`.kernel_events`).
+:meth:`KernelSession.on_state_change` listeners (see :mod:`.restart_watch`).
 
-A run is one ``execute_request`` carrying the whole plan (see
-``kernel_side/runner.py``). Every iopub message the run causes carries a parent
-``msg_id`` of ``reactive:<run>:<cell>``, so outputs are attributed to their cell as they
-arrive; statuses come in batched ``reactive_status`` messages; the run ends with the
-kernel's ``idle`` for the request. Each cell takes the kernel's next execution count, as
-if the user had run it; every event of the cell carries it (``execution_count``: the
-runner puts it in the cell's parent header and status entries), so prompts are the
-kernel's own and restart at 1 with the kernel.
+A run is one ``execute_request`` carrying the whole plan; its messages become events as
+:mod:`.run_protocol` says. Prompts are the kernel's own and restart at 1 with the kernel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jupyter_server.utils import ensure_async
 from tornado.web import HTTPError
 
-from ..models import NbOutput
-from .kernel_events import KernelActionWatch
-from .kernel_side import kernel_source, module_code, private_code, table_formatter_code
+from .kernel_side import runner_source
 from .notebook_session import NotebookSession
-from .outputs import nb_output_from_message
+from .restart_watch import RestartWatch, StateListener
+from .run_protocol import (
+    CellClearEvent,
+    CellOutputEvent,
+    CellStatusEvent,
+    EventSink,
+    RunEvent,
+    RunResult,
+    RunStep,
+    collect_run,
+    plan_code,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,110 +61,16 @@ class KernelDied(RuntimeError):
     """The kernel process died (or was restarted) while a run was in flight."""
 
 
-@dataclass(frozen=True, slots=True)
-class RunStep:
-    """One cell of a plan as the kernel runs it.
-
-    ``history``: what the kernel's history records as the cell's input (``In[N]``) when
-    ``code`` is generated: a SQL cell's SQL, never the call carrying its connection.
-    """
-
-    cell_id: str
-    code: str
-    delete: frozenset[str] = frozenset()
-    #: (earlier step, the names read from it): skipped if that step lacks one of them
-    needs: tuple[tuple[int, frozenset[str]], ...] = ()
-    binds: frozenset[str] = frozenset()
-    fresh: frozenset[str] = frozenset()
-    deletes: frozenset[str] = frozenset()
-    restore: frozenset[str] = frozenset()
-    #: modules the cell imports with ``*``: the runner reports the names they bound
-    stars: tuple[str, ...] = ()
-    #: what IPython's history records for generated code (a SQL cell's SQL)
-    history: str | None = None
+class KernelBusy(RuntimeError):
+    """A run held the kernel longer than a query was willing to wait for it."""
 
 
-@dataclass(frozen=True, slots=True)
-class CellStatusEvent:
-    """``status``: running, success, error, interrupted, blocked or cancelled."""
-
-    cell_id: str
-    status: str
-    ename: str | None = None
-    evalue: str | None = None
-    duration: float | None = None
-    #: names the cell left alone (their last writer does not change)
-    untouched: frozenset[str] = frozenset()
-    #: names a failed cell did not bind (the cells reading them were skipped)
-    unbound: frozenset[str] = frozenset()
-    execution_count: int | None = None  # the kernel's prompt number for the cell
-    #: the names the cell's star imports bound (``from m import *``)
-    star_names: frozenset[str] = frozenset()
+class QueryFailed(RuntimeError):
+    """A silent query failed in the kernel, was not answered in time (it was then
+    interrupted), or the kernel died meanwhile."""
 
 
-@dataclass(frozen=True, slots=True)
-class CellOutputEvent:
-    """An nbformat output of a cell, as it happened (streams arrive in chunks)."""
-
-    cell_id: str
-    output: NbOutput
-    execution_count: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CellClearEvent:
-    """The cell called ``clear_output``: drop its outputs now, or (``wait``) just
-    before its next output arrives, as Jupyter does (progress displays rely on it)."""
-
-    cell_id: str
-    wait: bool = False
-    execution_count: int | None = None
-
-
-RunEvent = CellStatusEvent | CellOutputEvent | CellClearEvent
-EventSink = Callable[[RunEvent], Awaitable[None] | None]
-#: Told the kernel's state when it changes behind a run's back: "restarting" (a new
-#: process serves the session: nothing defined survives), "idle" (it is up again),
-#: "dead" (shut down or gone for good: the next run starts a new one).
-StateListener = Callable[[str], None]
-
-
-@dataclass
-class RunResult:
-    """How a run ended: the final status of every cell that reported one."""
-
-    statuses: dict[str, str] = field(default_factory=dict)
-    interrupted: bool = False
-    runner_error: str | None = None
-
-
-def runner_source(max_table_rows: int = 1000) -> str:
-    """The kernel-side code installed at kernel start: runner, table and chart formatters.
-
-    It runs in a namespace of its own (``private_code``): the user namespace of the
-    kernel stays a stock kernel's.
-    """
-    runner = kernel_source("history") + "\n" + kernel_source("runner")
-    install = (
-        "install_reactive_runner(get_ipython(), history_batching)\n"
-        "del install_reactive_runner, history_batching, Any\n"
-    )
-    charts = kernel_source("charts")
-    install_charts = "install_chart_formatters(get_ipython())\ndel install_chart_formatters\n"
-    tables = table_formatter_code(max_table_rows)
-    sql = kernel_source("sql")
-    install_sql = (
-        module_code("connection_strings", "_reactive_strings")
-        + module_code("host_policy", "_reactive_hosts")
-        + "install_sql_runner(get_ipython(), _reactive_strings, _reactive_hosts)\n"
-        + "del install_sql_runner, Any, _reactive_strings, _reactive_hosts\n"
-    )
-    return private_code(
-        "\n".join((runner, install, tables, charts, install_charts, sql, install_sql))
-    )
-
-
-class KernelSession:
+class KernelSession(RestartWatch):
     """The kernel of one notebook.
 
     ``path``: the kernel's working directory (an API path). ``session_manager`` and
@@ -182,6 +90,7 @@ class KernelSession:
         session_manager: Any = None,
         notebook_path: str | None = None,
     ) -> None:
+        super().__init__()
         self.manager = manager
         self.session = (
             NotebookSession(session_manager, notebook_path)
@@ -197,24 +106,11 @@ class KernelSession:
         self.generation = 0  # bumped whenever a new kernel process serves this session
         self._client: Any = None
         self._installed = False
-        self._restarted = asyncio.Event()
-        self._listeners: list[StateListener] = []
-        self._watch: KernelActionWatch | None = None
-        self._callbacks: list[tuple[Callable[[], None], str]] = []
-        #: A new process is known to serve the session and nothing ran in it yet (the
-        #: runner is not installed): a second report of the same restart changes nothing.
-        self._fresh = False
-        #: The kernel was shut down (or gave up restarting) behind our back.
-        self._gone = False
         self._running = False
-        self._announced = False  # "restarting" said, "idle" not yet
-
-    def on_state_change(self, listener: StateListener) -> None:
-        """Call ``listener(state)`` when the kernel is restarted or shut down by anyone
-        other than this session (JupyterLab, the kernels or sessions API, the culler,
-        the automatic restart after a death), and ``listener("interrupted")`` after any
-        interrupt through the server's kernel manager (the Kernel menu's, or ours)."""
-        self._listeners.append(listener)
+        #: Held by whatever reads the kernel's iopub messages (a run, an install, a
+        #: silent query): they share one client, and a message read by one is lost to
+        #: the others. So a query waits for the run in progress to end.
+        self._exchange = asyncio.Lock()
 
     @property
     def started(self) -> bool:
@@ -223,6 +119,10 @@ class KernelSession:
 
     async def start(self) -> None:
         """Start the kernel and install the runner in it."""
+        async with self._exchange:
+            await self._start()
+
+    async def _start(self) -> None:
         if self.kernel_id is not None:
             return
         if self.session is not None:
@@ -263,8 +163,12 @@ class KernelSession:
         ``generation`` changes whenever the kernel is a new process: whoever tracks what
         ran in it (the reactive core) must then forget everything.
         """
+        async with self._exchange:
+            await self._ensure_running()
+
+    async def _ensure_running(self) -> None:
         if self.kernel_id is None:
-            await self.start()
+            await self._start()
         elif not await self.is_alive():
             await self._recover()
         elif not self._installed:  # restarted (from outside): a new process, maybe starting
@@ -285,75 +189,94 @@ class KernelSession:
 
         Raises :class:`KernelDied` when the kernel dies or restarts mid-run.
         """
-        await self.ensure_running()
-        run_id = uuid.uuid4().hex[:8]
-        plan = {
-            "run_id": run_id,
-            "cleanup": sorted(cleanup),
-            "keep": sorted(keep),
-            "steps": [_step_message(step) for step in steps],
-        }
-        code = f"await get_ipython().reactive_runner.run({json.dumps(plan)!r})"
-        self._restarted.clear()
-        request_id = self._client.execute(code, silent=False, store_history=False)
-        self._running = True
-        try:
-            return await self._collect(request_id, run_id, on_event)
-        except KernelDied:
-            # Restarted: reinstall now. Shut down on purpose: the next run starts one.
-            await self._recover(revive=not self._gone)
-            raise
-        finally:
-            self._running = False
+        asked = self.interrupts
+        async with self._exchange:
+            if self.interrupts != asked:  # while it waited for a query: it never started
+                return RunResult(interrupted=True)
+            await self._ensure_running()
+            run_id = uuid.uuid4().hex[:8]
+            code = plan_code(run_id, steps, cleanup, keep)
+            self._restarted.clear()
+            request_id = self._client.execute(code, silent=False, store_history=False)
+            self._running = True
+            try:
+                messages = self._messages_until_idle(request_id)
+                return await collect_run(messages, request_id, run_id, on_event)
+            except KernelDied:
+                # Restarted: reinstall now. Shut down on purpose: the next run starts one.
+                await self._recover(revive=not self._gone)
+                raise
+            finally:
+                self._running = False
 
-    async def _collect(self, request_id: str, run_id: str, on_event: EventSink) -> RunResult:
-        """Turn the run's iopub messages into events until the kernel is idle."""
-        prefix = f"reactive:{run_id}:"
-        result = RunResult()
+    async def list_variables(
+        self,
+        *,
+        limit: int = 200,
+        max_bytes: int = 48_000,
+        wait: float = 10.0,
+        timeout: float = 10.0,
+        secrets: Sequence[str] = (),
+    ) -> dict[str, Any] | None:
+        """The user's variables (``kernel_side/variables.py``), asked silently: no
+        execution count, no history, no output anywhere. None when no kernel serves the
+        session (none is started just to list nothing).
+
+        Waits up to ``wait`` seconds for a run in progress to end (then
+        :class:`KernelBusy`); a listing not answered within ``timeout`` seconds (a
+        ``__repr__`` that hangs) is interrupted: :class:`QueryFailed`. ``secrets`` are
+        masked in the reprs before they are cut.
+        """
+        arguments = f"{int(limit)}, {int(max_bytes)}, {tuple(map(str, secrets))!r}"
+        code = f"get_ipython().reactive_variables({arguments})"
+        return await self._ask(code, "reactive_variables", wait=wait, timeout=timeout)
+
+    async def _ask(
+        self, code: str, reply_type: str, *, wait: float, timeout: float
+    ) -> dict[str, Any] | None:
+        """Run ``code`` silently once no run is in progress; the content of the
+        ``reply_type`` message it sends (see :meth:`list_variables`)."""
+        if not self.started:
+            return None
+        try:
+            await asyncio.wait_for(self._exchange.acquire(), wait)
+        except TimeoutError:
+            raise KernelBusy(f"a run kept the kernel busy for more than {wait:g} s") from None
+        try:
+            if not await self.is_alive():
+                return None  # died: the next run revives it
+            try:
+                if not self._installed:  # restarted from outside: a new process
+                    await self._ensure_running()
+                self._restarted.clear()
+                request_id = self._client.execute(code, silent=True, store_history=False)
+                async with asyncio.timeout(timeout):
+                    return await self._reply(request_id, reply_type)
+            except TimeoutError:
+                self._interrupting_own_query()
+                if self.kernel_id is not None:  # not self.interrupt(): nobody's run
+                    await ensure_async(self.manager.interrupt_kernel(self.kernel_id))
+                raise QueryFailed(
+                    f"the kernel did not answer within {timeout:g} s (interrupted)"
+                ) from None
+            except KernelDied as died:
+                raise QueryFailed(str(died)) from None
+        finally:
+            self._exchange.release()
+
+    async def _reply(self, request_id: str, reply_type: str) -> dict[str, Any]:
+        reply: dict[str, Any] | None = None
         async for message in self._messages_until_idle(request_id):
-            parent = message["parent_header"]
-            parent_id = parent.get("msg_id", "")
-            msg_type = message["msg_type"]
+            if message["parent_header"].get("msg_id") != request_id:
+                continue
             content = message["content"]
-            if parent_id.startswith(prefix) and msg_type == "clear_output":
-                clear = CellClearEvent(
-                    parent_id[len(prefix) :],
-                    bool(content.get("wait")),
-                    execution_count=parent.get("execution_count"),
-                )
-                await _deliver(on_event, clear)
-            elif parent_id.startswith(prefix):
-                output = nb_output_from_message(msg_type, content)
-                if output is not None:
-                    shown = CellOutputEvent(
-                        parent_id[len(prefix) :],
-                        output,
-                        execution_count=parent.get("execution_count"),
-                    )
-                    await _deliver(on_event, shown)
-            elif parent_id == request_id and msg_type == "reactive_status":
-                for entry in content.get("statuses", ()):
-                    event = CellStatusEvent(
-                        cell_id=entry["cell_id"],
-                        status=entry["status"],
-                        ename=entry.get("ename"),
-                        evalue=entry.get("evalue"),
-                        duration=entry.get("duration"),
-                        untouched=frozenset(entry.get("untouched", ())),
-                        unbound=frozenset(entry.get("unbound", ())),
-                        execution_count=entry.get("execution_count"),
-                        star_names=frozenset(entry.get("star_names", ())),
-                    )
-                    result.statuses[event.cell_id] = event.status
-                    result.interrupted |= event.status == "interrupted"
-                    await _deliver(on_event, event)
-            elif parent_id == request_id and msg_type == "error":
-                if content.get("ename") == "KeyboardInterrupt":
-                    result.interrupted = True  # between two cells
-                else:  # a bug of ours, not of the user's code: say so
-                    result.runner_error = f"{content.get('ename')}: {content.get('evalue')}"
-                    log.error("the reactive runner failed: %s", result.runner_error)
-        return result
+            if message["msg_type"] == reply_type:
+                reply = content
+            elif message["msg_type"] == "error":
+                raise QueryFailed(f"{content.get('ename')}: {content.get('evalue')}")
+        if reply is None:
+            raise QueryFailed(f"the kernel sent no {reply_type}")
+        return reply
 
     async def _recover(self, *, revive: bool = True) -> None:
         """After a death: make sure a live kernel with the runner is there again
@@ -366,12 +289,12 @@ class KernelSession:
                 raise
             self._forget_kernel()
             if revive:
-                await self.start()
+                await self._start()
             return
         if self._gone:  # gave up restarting, or shut down: not in the manager for long
             self._forget_kernel(kernel)
             if revive:
-                await self.start()
+                await self._start()
             return
         if not await self._restarter_revived(kernel):  # (if it did, _on_restart counted it)
             self._fresh = True  # our restart: not news for the listeners
@@ -399,34 +322,30 @@ class KernelSession:
 
     def _forget_kernel(self, kernel: Any = None) -> None:
         """Stop watching the kernel and drop our client; the kernel itself is left."""
-        if self._watch is not None:
-            self._watch.stop()
-            self._watch = None
-        callbacks, self._callbacks = self._callbacks, []
         if kernel is None and self.kernel_id is not None:
             with contextlib.suppress(*_UNKNOWN_KERNEL):
                 kernel = self.manager.get_kernel(self.kernel_id)
-        for callback, event in callbacks if kernel is not None else ():
-            with contextlib.suppress(ValueError):
-                kernel.remove_restart_callback(callback, event)
+        self._stop_watching(kernel)
         self._drop_client()
         self.kernel_id = None
         self._installed = False
 
     async def interrupt(self) -> None:
+        self.interrupts += 1
         if self.kernel_id is not None:
             await ensure_async(self.manager.interrupt_kernel(self.kernel_id))
 
     async def restart(self) -> None:
         """Restart the kernel: a fresh process, nothing defined, runner reinstalled."""
-        if self.kernel_id is None:
-            await self.start()
-            return
-        self._fresh, self._installed = True, False  # our restart: not news for the listeners
-        await ensure_async(self.manager.restart_kernel(self.kernel_id))
-        self.generation += 1
-        await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
-        await self._install_runner()
+        async with self._exchange:
+            if self.kernel_id is None:
+                await self._start()
+                return
+            self._fresh, self._installed = True, False  # ours: not news for the listeners
+            await ensure_async(self.manager.restart_kernel(self.kernel_id))
+            self.generation += 1
+            await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
+            await self._install_runner()
 
     async def moved(self, notebook_path: str) -> None:
         """The notebook's file was renamed or moved: its Jupyter session follows it."""
@@ -450,66 +369,6 @@ class KernelSession:
                 raise
 
     # -- internals -------------------------------------------------------------
-
-    def _watch_kernel(self, kernel: Any, kernel_id: str) -> None:
-        """Hear of the kernel's restarts and shutdowns, whoever makes them: the server's
-        ``kernel_actions`` events (see :mod:`.kernel_events`) and, for any manager, the
-        restarter's callbacks (a new process after a death; ``dead``: it gave up)."""
-
-        def restarted() -> None:
-            if self.kernel_id == kernel_id:
-                self._on_restart(done=False)
-
-        def died() -> None:
-            if self.kernel_id == kernel_id:
-                self._on_gone()
-
-        self._callbacks = [(restarted, "restart"), (died, "dead")]
-        for callback, event in self._callbacks:
-            kernel.add_restart_callback(callback, event)
-        self._watch = KernelActionWatch.of_kernel(kernel, kernel_id, self._on_action)
-
-    def _on_action(self, action: str) -> None:
-        if action == "restart":
-            self._on_restart(done=True)
-        elif action == "shutdown":
-            self._on_gone()
-        elif action == "interrupt":
-            # Not a kernel state: listeners stop what is queued (the kernel-side runner
-            # already ends the running cell and cancels the rest of its plan).
-            self._notify("interrupted")
-
-    def _on_restart(self, *, done: bool) -> None:
-        """A new process is about to serve the session (the restarter's callback, fired
-        before it restarts a dead kernel) or does (``done``: the server's event after
-        any restart): nothing defined survives. Said once per restart; "idle" follows
-        once the server says the restart is done, unless a run reports its own end."""
-        self._restarted.set()
-        if self._gone:
-            return
-        if not self._fresh:  # else already known (or ours): nothing ran in it since
-            self._fresh, self._installed = True, False
-            self.generation += 1
-            self._announced = True
-            self._notify("restarting")
-        if done and self._announced and not self._running:
-            self._announced = False
-            self._notify("idle")
-
-    def _on_gone(self) -> None:
-        """Shut down from outside, or the restarter gave up: the next run starts anew."""
-        if self._gone:
-            return
-        self._gone, self._installed = True, False
-        self._restarted.set()
-        self._notify("dead")
-
-    def _notify(self, state: str) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(state)
-            except Exception:
-                log.exception("a kernel state listener failed on %r", state)
 
     async def _install_runner(self) -> None:
         code = runner_source(self.max_table_rows)
@@ -547,30 +406,18 @@ class KernelSession:
                 return
 
 
-def _step_message(step: RunStep) -> dict[str, Any]:
-    """A step as the runner reads it (empty fields left out: most cells have none)."""
-    message: dict[str, Any] = {
-        "cell_id": step.cell_id,
-        "code": step.code,
-        "needs": [[index, sorted(names)] for index, names in step.needs],
-    }
-    for key, names in (
-        ("delete", step.delete),
-        ("binds", step.binds),
-        ("fresh", step.fresh),
-        ("deletes", step.deletes),
-        ("restore", step.restore),
-    ):
-        if names:
-            message[key] = sorted(names)
-    if step.stars:
-        message["stars"] = list(step.stars)
-    if step.history is not None:
-        message["history"] = step.history
-    return message
-
-
-async def _deliver(sink: EventSink, event: RunEvent) -> None:
-    result = sink(event)
-    if result is not None:
-        await result
+__all__ = [
+    "CellClearEvent",
+    "CellOutputEvent",
+    "CellStatusEvent",
+    "EventSink",
+    "KernelBusy",
+    "KernelDied",
+    "KernelSession",
+    "QueryFailed",
+    "RunEvent",
+    "RunResult",
+    "RunStep",
+    "StateListener",
+    "runner_source",
+]

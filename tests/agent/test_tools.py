@@ -9,6 +9,8 @@ from typing import Any
 import jsonschema
 
 from reactive_notebook.agent.tools import ToolContext, notebook_tools
+from reactive_notebook.contents.store import NotebookStore
+from reactive_notebook.notebooks.service import NotebookService
 from tests.notebooks.harness import USER, Harness, scenario
 
 TOOLS = notebook_tools()
@@ -161,3 +163,99 @@ async def test_a_run_answers_the_ancestors_it_replayed_too(h: Harness) -> None:
     assert [c["id"] for c in ran["cells"]] == [first, second, last]
     assert [c["status"] for c in ran["cells"]] == ["success"] * 3
     assert ran["cells"][2]["outputs"][0]["text"] == "b twice 42\n"
+
+
+VARIABLE_CELLS = (
+    "count = 42",
+    "items = [1, 2, 3]",
+    "import pandas as pd\nframe = pd.DataFrame({'a': [1, 2, 3], 'b': [4.0, 5.0, 6.0]})",
+    "import numpy as np\ngrid = np.arange(12).reshape(3, 4)",
+    "def double(x):\n    return 2 * x",
+    "class LoudRepr:\n    def __repr__(self):\n        raise ValueError('no repr')\n"
+    "loud = LoudRepr()",
+    "class LenFails:\n    def __len__(self):\n        raise RuntimeError('no len')\n"
+    "lenfails = LenFails()",
+    "for _i in range(300):\n    globals()[f'v{_i:03d}'] = _i",
+)
+
+
+@scenario
+async def test_list_variables_describes_what_the_kernel_holds(h: Harness) -> None:
+    """Types, shapes, lengths and short reprs from the kernel, at most ``limit`` of them;
+    asked silently: no execution count, no output, no event for any cell."""
+    cells = await h.new(*VARIABLE_CELLS)
+    await h.run_all()
+    ctx, nb = context(h), h.notebook_id
+    before = await h.view()
+    last_event = h.service.hub.last_seq(nb)
+
+    answer = await TOOLS.call(ctx, "list_variables", {"notebook_id": nb, "limit": 1000})
+    assert answer["ok"] is True
+    assert answer["truncated"] == 0
+    found = {v["name"]: v for v in answer["variables"]}
+    assert found["count"] == {"name": "count", "type": "int", "repr": "42"}
+    assert found["items"] == {"name": "items", "type": "list", "len": 3, "repr": "[1, 2, 3]"}
+    assert found["frame"]["type"] == "pandas.DataFrame"
+    assert (found["frame"]["shape"], found["frame"]["columns"]) == ([3, 2], 2)
+    assert found["grid"]["type"] == "numpy.ndarray"
+    assert found["grid"]["shape"] == [3, 4]
+    assert found["double"]["type"] == "function"
+    assert found["loud"]["repr"] == "<repr failed: ValueError: no repr>"
+    assert "len" not in found["lenfails"]
+    assert found["v299"]["repr"] == "299"
+    assert not {"pd", "np", "_i", "In", "Out", "get_ipython"} & set(found)
+
+    default = await TOOLS.call(ctx, "list_variables", {"notebook_id": nb})
+    assert len(default["variables"]) == 200
+    assert default["truncated"] == len(found) - 200
+
+    assert await h.view() == before  # no count, output or status changed
+    assert h.service.hub.last_seq(nb) == last_event
+    counts = [c["execution_count"] for c in before["cells"]]
+    after = await h.add("print('next')")
+    await h.run(after)
+    assert (await h.cell(after))["execution_count"] == max(counts) + 1
+    assert len(cells) == len(VARIABLE_CELLS)
+
+
+@scenario
+async def test_list_variables_before_any_run_starts_no_kernel(h: Harness) -> None:
+    await h.new("x = 1")
+    answer = await TOOLS.call(context(h), "list_variables", {"notebook_id": h.notebook_id})
+    assert answer == {"ok": True, "variables": [], "truncated": 0, "kernel": "not started"}
+    assert not (await h.opened()).kernel.started
+
+
+@scenario
+async def test_list_variables_of_another_users_notebook_is_refused(h: Harness) -> None:
+    await h.service.shutdown()
+    h.store = NotebookStore(h.store.contents_manager, per_user=True)
+    h.service = NotebookService(h.store, h.service.kernel_factory, save_delay=0.05)
+    (cell,) = await h.new("secret_plan = 'mine'")
+    await h.run(cell)
+    answer = await TOOLS.call(
+        ToolContext(h.service, "mallory"), "list_variables", {"notebook_id": h.notebook_id}
+    )
+    assert answer["ok"] is False
+    assert "not found" in answer["error"]
+    assert "secret_plan" not in repr(answer)
+    mine = await TOOLS.call(context(h), "list_variables", {"notebook_id": h.notebook_id})
+    assert [v["name"] for v in mine["variables"]] == ["secret_plan"]
+
+
+@scenario
+async def test_list_variables_never_shows_the_database_password(h: Harness) -> None:
+    """Whole, or a piece of it where a long repr is cut."""
+    password = "pw-Sup3rSecret"
+    await h.new(
+        f"db_password = {password!r}",
+        f"dsn = 'x' * 50 + {password!r} + 'y' * 200",
+    )
+    await h.connect(f"postgresql://ada:{password}@127.0.0.1:5432/sales")
+    await h.run_all()
+    answer = await TOOLS.call(context(h), "list_variables", {"notebook_id": h.notebook_id})
+    found = {v["name"]: v for v in answer["variables"]}
+    assert found["db_password"]["repr"] == "'********'"
+    assert "****" in found["dsn"]["repr"]
+    pieces = [password[i : i + 4] for i in range(len(password) - 3)]
+    assert not [piece for piece in pieces if piece in repr(answer)]

@@ -43,3 +43,31 @@ def private_code(source: str) -> str:
         f"exec(compile({source!r}, '<reactive-notebook>', 'exec'), "
         "{'__name__': 'reactive_notebook_kernel', 'get_ipython': get_ipython})\n"
     )
+
+
+def runner_source(max_table_rows: int = 1000) -> str:
+    """The kernel-side code installed at kernel start: runner, table and chart formatters,
+    SQL runner, variable lister.
+
+    It runs in a namespace of its own (``private_code``): the user namespace of the
+    kernel stays a stock kernel's.
+    """
+    runner = kernel_source("history") + "\n" + kernel_source("runner")
+    install = (
+        "install_reactive_runner(get_ipython(), history_batching)\n"
+        "del install_reactive_runner, history_batching, Any\n"
+    )
+    charts = kernel_source("charts")
+    install_charts = "install_chart_formatters(get_ipython())\ndel install_chart_formatters\n"
+    tables = table_formatter_code(max_table_rows)
+    sql = kernel_source("sql")
+    install_sql = (
+        module_code("connection_strings", "_reactive_strings")
+        + module_code("host_policy", "_reactive_hosts")
+        + "install_sql_runner(get_ipython(), _reactive_strings, _reactive_hosts)\n"
+        + "del install_sql_runner, Any, _reactive_strings, _reactive_hosts\n"
+    )
+    variables = kernel_source("variables")
+    install_variables = "install_variable_lister(get_ipython())\ndel install_variable_lister, Any\n"
+    parts = (runner, install, tables, charts, install_charts, sql, install_sql)
+    return private_code("\n".join((*parts, variables, install_variables)))
