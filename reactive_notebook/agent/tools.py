@@ -20,6 +20,7 @@ from typing import Any
 
 import jsonschema
 
+from ..kernels.variables import variable_listing
 from ..models import Cell
 from ..notebooks.errors import NotebookError
 from ..notebooks.service import NotebookService
@@ -276,8 +277,13 @@ def _cells_that_ran(context: ToolContext, run: _Run) -> set[str]:
 
 
 async def list_variables(context: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
-    listing = await context.service.list_variables(
-        context.user, args["notebook_id"], limit=args.get("limit", 200)
+    """The variables the notebook's kernel holds, asked silently once no run is in
+    progress; without a kernel yet, none (none is started to list nothing). The kernel
+    masks the notebook's connection secrets before it cuts a repr (a cut piece of a
+    password would escape the answer's scrub)."""
+    opened = await _opened(context, args["notebook_id"])
+    listing = await variable_listing(
+        opened.kernel, limit=args.get("limit", 200), connection=opened.notebook.db_connection
     )
     if "error" in listing:
         return _refused(listing["error"], kernel=listing["kernel"])

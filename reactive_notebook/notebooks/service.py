@@ -18,7 +18,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..contents.ipynb import cell_to_nbformat
-from ..kernels.variables import variable_listing
 from ..models import Cell, CellStatus, CellType, Notebook, new_cell_id, new_notebook_id
 from ..reactive.planner import Plan
 from .actor import assume_person
@@ -474,16 +473,6 @@ class NotebookService:
     async def interrupt(self, user: str, notebook_id: str) -> None:
         opened = await self._get(user, notebook_id)
         await opened.interrupt()
-
-    async def list_variables(
-        self, user: str, notebook_id: str, *, limit: int = 200
-    ) -> dict[str, Any]:
-        """The variables the notebook's kernel holds (at most ``limit``), asked silently
-        once no run is in progress; without a kernel yet, ``kernel: "not started"`` and
-        none (none is started for it). See :mod:`..kernels.variables`."""
-        opened = await self._get(user, notebook_id)
-        connection = opened.notebook.db_connection
-        return await variable_listing(opened.kernel, limit=limit, connection=connection)
 
     # -- views -----------------------------------------------------------------------
 
