@@ -3,6 +3,10 @@
 // playwright-core, no browser download) per test run; a new browser context and page per
 // test; screenshots under test-artifacts/ui/<test>/<step>.png.
 //
+// The lab's assistant talks to a fake model server (tests/agent/fake_llm.py, started before
+// the lab and stopped after it) that the chat specs script over its control API
+// (`session.fakeLlmUrl`): no test reaches a real provider.
+//
 // Nothing here reaches beyond 127.0.0.1: JupyterLab's news feed, update check and PyPI
 // extension manager are switched off and Chromium's background networking too; every page
 // records requests to other hosts (`session.foreignRequests`) for the tests to assert on.
@@ -34,6 +38,9 @@ const CHROMIUM_ARGS = [
 
 const LAB_START_TIMEOUT_MS = 90_000;
 const LAB_READY_TIMEOUT_MS = 60_000;
+const FAKE_LLM_START_TIMEOUT_MS = 30_000;
+/** The variable holding the model's key for the lab (the fake takes any key). */
+const LLM_KEY_ENV = 'REACTIVE_UI_LLM_KEY';
 
 /** A file-system-safe name for a test or a step. */
 export function slug(text) {
@@ -100,6 +107,8 @@ export class UiSession {
     this.rootDir = path.join(this.tmp, 'notebooks');
     this.labLog = path.join(this.tmp, 'lab.log');
     this.lab = null;
+    this.fakeLlm = null; // the fake model server's process
+    this.fakeLlmUrl = null; // its URL: the lab's llm_base_url, and its control API /_fake/...
     this.browser = null;
     this.port = null;
     this.baseUrl = null;
@@ -139,6 +148,7 @@ export class UiSession {
         buildAvailable: false,
       }),
     );
+    await this._startFakeLlm();
     this.port = await freePort();
     this.baseUrl = `http://${HOST}:${this.port}/`;
     const args = [
@@ -156,6 +166,11 @@ export class UiSession {
       '--LabApp.extension_manager=readonly',
       `--LabApp.user_settings_dir=${path.join(this.tmp, 'settings')}`,
       `--LabApp.workspaces_dir=${path.join(this.tmp, 'workspaces')}`,
+      '--ReactiveNotebook.llm_provider=anthropic',
+      `--ReactiveNotebook.llm_base_url=${this.fakeLlmUrl}`,
+      `--ReactiveNotebook.llm_api_key_env=${LLM_KEY_ENV}`,
+      '--ReactiveNotebook.llm_model=fake-model',
+      '--ReactiveNotebook.llm_max_retries=0', // a scripted error is the chat's error at once
     ];
     if (process.getuid && process.getuid() === 0) args.push('--allow-root');
     const log = fs.openSync(this.labLog, 'w');
@@ -170,6 +185,7 @@ export class UiSession {
         JUPYTER_RUNTIME_DIR: path.join(this.tmp, 'runtime'),
         IPYTHONDIR: path.join(this.tmp, 'ipython'),
         MPLCONFIGDIR: path.join(this.tmp, 'matplotlib'),
+        [LLM_KEY_ENV]: 'ui-test-key',
       },
     });
     fs.closeSync(log);
@@ -193,6 +209,68 @@ export class UiSession {
     throw new Error(
       `jupyter lab did not answer /reactive/health within ${LAB_START_TIMEOUT_MS} ms:\n${this.labLogTail()}`,
     );
+  }
+
+  /** Starts the fake model server (`python tests/agent/fake_llm.py --port 0`, from the
+   * venv) and reads the URL it prints. */
+  async _startFakeLlm() {
+    const python = path.join(VENV, 'bin', 'python');
+    const script = path.join(REPO_ROOT, 'tests', 'agent', 'fake_llm.py');
+    this.fakeLlmLog = path.join(this.tmp, 'fake-llm.log');
+    const log = fs.openSync(this.fakeLlmLog, 'w');
+    this.fakeLlm = spawn(python, [script, '--port', '0'], {
+      cwd: REPO_ROOT,
+      detached: true, // its own process group, like the lab's
+      stdio: ['ignore', 'pipe', log],
+    });
+    fs.closeSync(log);
+    const fake = this.fakeLlm;
+    this.fakeLlmUrl = await new Promise((resolve, reject) => {
+      let out = '';
+      const fail = (why) => {
+        clearTimeout(timer);
+        reject(new Error(`the fake LLM server ${why}:\n${out}${fs.readFileSync(this.fakeLlmLog, 'utf8')}`));
+      };
+      const timer = setTimeout(
+        () => fail(`printed no URL within ${FAKE_LLM_START_TIMEOUT_MS} ms`),
+        FAKE_LLM_START_TIMEOUT_MS,
+      );
+      fake.once('exit', (code, signal) => fail(`exited (${code ?? signal}) before it was up`));
+      fake.once('error', (error) => fail(`did not start (${error.message})`));
+      fake.stdout.setEncoding('utf8');
+      fake.stdout.on('data', (chunk) => {
+        out += chunk;
+        const line = out.match(/^(http:\/\/\S+)\n/);
+        if (line) {
+          clearTimeout(timer);
+          fake.removeAllListeners('exit');
+          resolve(line[1]);
+        }
+      });
+    });
+  }
+
+  async _stopFakeLlm() {
+    const fake = this.fakeLlm;
+    if (!fake || fake.exitCode !== null || fake.signalCode !== null) return;
+    const exited = new Promise((resolve) => fake.once('exit', resolve));
+    killGroup(fake.pid, 'SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+    killGroup(fake.pid, 'SIGKILL');
+  }
+
+  /** A call of the fake model server's control API (`/_fake/replies`, `/_fake/requests`,
+   * `/_fake/reset`: tests/agent/fake_llm.py). */
+  async fakeLlmApi(method, relative, body) {
+    const response = await fetch(new URL(relative.replace(/^\//, ''), `${this.fakeLlmUrl}/`), {
+      method,
+      headers: { 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`fake LLM ${method} ${relative}: ${response.status} ${text.slice(0, 500)}`);
+    return text ? JSON.parse(text) : null;
   }
 
   async _startBrowser() {
@@ -292,6 +370,7 @@ export class UiSession {
       }
       killGroup(this.lab.pid, 'SIGKILL');
     }
+    await this._stopFakeLlm();
     // Kernels run in sessions of their own; any left name a file in our runtime dir.
     const runtime = path.join(this.tmp, 'runtime');
     for (let attempt = 0; attempt < 20 && pidsMentioning(runtime).length; attempt++) {
@@ -313,6 +392,7 @@ export class UiSession {
     if (this.stopped) return;
     this.stopped = true;
     if (this.lab) killGroup(this.lab.pid, 'SIGKILL');
+    if (this.fakeLlm) killGroup(this.fakeLlm.pid, 'SIGKILL');
     for (const pid of pidsMentioning(path.join(this.tmp, 'runtime'))) {
       try {
         process.kill(pid, 'SIGKILL');

@@ -30,6 +30,7 @@ export const LANES = {
     '16-kernel',
     '18-colleague-notebook',
     '20-outputs',
+    '22-chat',
   ],
   2: ['11-output-trust', '15-command-mode', '17-collaboration', '19-decorations-and-sql', '21-debugger'],
 };
