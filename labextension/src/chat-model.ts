@@ -193,13 +193,22 @@ export class ChatTranscript {
     return last && last.role === 'assistant' ? last : null;
   }
 
-  /** The last assistant message, if the server says it can be reverted and no turn runs. */
+  /**
+   * The assistant message whose turn a revert would undo, when no turn runs: the last
+   * one the server marks revertible (the last turn that changed cells: a later turn
+   * that only read or ran them leaves it revertible).
+   */
   revertible(): IAssistantMessage | null {
     if (this.running !== null) {
       return null;
     }
-    const last = this.current();
-    return last && last.revertible ? last : null;
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const message = this.messages[i];
+      if (message.role === 'assistant' && message.revertible) {
+        return message;
+      }
+    }
+    return null;
   }
 
   /** Fold one event of the running turn in. */

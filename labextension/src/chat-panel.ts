@@ -210,7 +210,7 @@ export class ChatPanel extends Widget {
       noticeKind = 'warning';
     } else if (session.notice) {
       notice = session.notice;
-      noticeKind = 'error';
+      noticeKind = session.noticeKind;
     } else if (session.reconnecting) {
       notice = 'The connection dropped: picking the answer up again…';
     }
@@ -347,6 +347,7 @@ export class ChatPanel extends Widget {
         parts.join('; ') +
         '.' +
         (skipped.length ? ` Not reverted: ${skipped.join('; ')}.` : '');
+      session.noticeKind = 'info';
       session.noticeStatus = null;
       this._render();
     }

@@ -30,8 +30,10 @@ export class ChatSession {
     return this._changed;
   }
 
-  /** A sentence for the person about the last thing that went wrong (or '' for none). */
+  /** A sentence for the person: the last thing that went wrong, or what an action did. */
   notice = '';
+  /** Whether `notice` reports a failure ('error') or an outcome ('info'). */
+  noticeKind: 'info' | 'error' = 'error';
   /** The last refusal's status (503: no provider; 429: rate limit). */
   noticeStatus: number | null = null;
   /** While a dropped stream is being picked up again. */
@@ -175,6 +177,7 @@ export class ChatSession {
     }
     this.notice =
       error instanceof Error ? error.message : String(error ?? 'Failed.');
+    this.noticeKind = 'error';
     this.noticeStatus = error instanceof ChatError ? error.status : null;
   }
 

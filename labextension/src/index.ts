@@ -161,11 +161,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     const runEdited = (panel: NotebookPanel, cell: Cell) => {
+      // Read now: by the time the connection answers, the cell may be gone (deleted
+      // in another tab, or by the assistant) and its model with it.
+      const cellId = cell.model.id;
+      const source = cell.model.sharedModel.getSource();
       notebooks
         .connect(panel)
-        .then(connection =>
-          connection.runs.add(cell.model.id, cell.model.sharedModel.getSource())
-        )
+        .then(connection => connection.runs.add(cellId, source))
         .catch(error =>
           Notification.error(
             `The cell could not run: ${error instanceof Error ? error.message : String(error)}`,

@@ -29,7 +29,14 @@ export function followRunOn(
     !cell.isDisposed &&
     cell.model.sharedModel.getSource() !== entered;
   const runIfEdited = (cell: Cell) => {
-    if (isReactive(panel.model) && edited(cell)) {
+    // A cell that left the notebook (deleted elsewhere while it was active) is not
+    // "edited": its source reads differently once removed, and there is nothing to run.
+    const inNotebook =
+      !cell.isDisposed &&
+      notebook.widgets.includes(cell) &&
+      (panel.model?.sharedModel.cells.some(c => c.id === cell.model.id) ??
+        false);
+    if (isReactive(panel.model) && inNotebook && edited(cell)) {
       entered = cell.model.sharedModel.getSource();
       run(panel, cell);
     }

@@ -99,6 +99,32 @@ describe('ChatTranscript', () => {
     expect(chat.revertible()).toBe(chat.messages[1]);
   });
 
+  it('offers to revert the turn the server marks, not only the last one', () => {
+    const chat = new ChatTranscript();
+    chat.setHistory({
+      messages: [
+        { role: 'user', turn_id: 't1', text: 'make x' },
+        {
+          role: 'assistant',
+          turn_id: 't1',
+          text: 'Made x.',
+          steps: [],
+          revertible: true
+        },
+        { role: 'user', turn_id: 't2', text: 'stop' },
+        {
+          role: 'assistant',
+          turn_id: 't2',
+          text: 'Stopped.',
+          steps: [],
+          revertible: false
+        }
+      ],
+      running: null
+    });
+    expect(chat.revertible()).toBe(chat.messages[1]);
+  });
+
   it('keeps a failed turn’s error on its message', () => {
     const chat = new ChatTranscript();
     chat.addUser('hi');
