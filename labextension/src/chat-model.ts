@@ -116,9 +116,12 @@ export function summarizeInput(input: unknown, max = 120): string {
     const firstLine = text.split(/\r\n|\r|\n/, 1)[0];
     return firstLine.length < text.length ? `${firstLine}…` : firstLine;
   };
+  // The notebook is the panel's own: its id says nothing to the person.
   const entries =
     input !== null && typeof input === 'object' && !Array.isArray(input)
-      ? Object.entries(input as Record<string, unknown>)
+      ? Object.entries(input as Record<string, unknown>).filter(
+          ([key]) => key !== 'notebook_id'
+        )
       : [];
   const text = entries.length
     ? entries.map(([key, value]) => `${key}=${one(value)}`).join(', ')

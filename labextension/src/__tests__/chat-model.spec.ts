@@ -175,7 +175,11 @@ describe('ChatTranscript', () => {
 describe('summarizeInput and stepCellIds', () => {
   it('puts a tool input on one line', () => {
     expect(
-      summarizeInput({ cell_id: 'c1', code: 'df = load()\ndf.plot()' })
+      summarizeInput({
+        notebook_id: 'nb1',
+        cell_id: 'c1',
+        code: 'df = load()\ndf.plot()'
+      })
     ).toBe('cell_id=c1, code=df = load()…');
     expect(summarizeInput({ code: 'x'.repeat(300) }, 20)).toHaveLength(20);
     expect(summarizeInput(undefined)).toBe('');
