@@ -257,6 +257,7 @@ class ChatService:
             "turn_id": events.turn_id,
             "text": outcome.text,
             "steps": outcome.steps,
+            "cells_changed": outcome.cells_changed,
             "usage": outcome.usage.describe(),
             "stop_reason": outcome.stop_reason,
             "error": outcome.error,

@@ -44,6 +44,8 @@ class TurnOutcome:
     usage: Usage = field(default_factory=Usage)
     stop_reason: str = "end_turn"
     error: str | None = None
+    #: The cells the turn created, edited, moved, deleted or ran, in order, once each.
+    cells_changed: list[str] = field(default_factory=list)
 
 
 def system_prompt(notebook_id: str, name: str) -> str:
@@ -164,6 +166,7 @@ class ChatLoop:
         self.events.emit("tool_result", **{k: v for k, v in step.items() if k != "input"})
         if cell_ids and (call.name in _CHANGING or call.name in _RUNNING):
             self.events.emit("cells_changed", cell_ids=cell_ids)
+            outcome.cells_changed = list(dict.fromkeys([*outcome.cells_changed, *cell_ids]))
         if self.audit is not None:
             await self.audit.record(
                 await self.context.scrubber(self.notebook_id),

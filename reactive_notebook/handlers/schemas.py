@@ -495,6 +495,7 @@ RESPONSES: dict[str, Schema] = {
                         "text": {"type": "string"},
                         "time": {"type": "string"},
                         "steps": {"type": "array", "items": {"type": "object"}},
+                        "cells_changed": {"type": "array", "items": {"type": "string"}},
                         "usage": {"type": "object"},
                         "stop_reason": {"type": "string"},
                         "error": {"type": ["string", "null"]},

@@ -247,6 +247,7 @@ async def test_the_agent_builds_a_three_cell_analysis_and_answers_with_what_it_s
     assert [m["role"] for m in history["messages"]] == ["user", "assistant"]
     assert history["messages"][1]["revertible"] is True
     assert [s["name"] for s in history["messages"][1]["steps"]][-1] == "run_cell"
+    assert history["messages"][1]["cells_changed"] == ids
     created = [e for e in hub.since(nb, before) or [] if e.type == "cell_created"]
     assert [e.data["cell_id"] for e in created] == ids
     for event, call in zip(created, of(events, "tool_call"), strict=False):
