@@ -199,7 +199,11 @@ export class MessageView {
     const line = element('div', 'jp-ReactiveChat-cells', prefix);
     cellIds.forEach((id, i) => {
       const label = this._actions.label(id);
-      const link = element('button', 'jp-ReactiveChat-cellLink', label);
+      const link = element(
+        'button',
+        'jp-ReactiveFooter-cellLink jp-ReactiveChat-cellLink',
+        label
+      );
       link.type = 'button';
       link.dataset.cellId = id;
       const gone = label === cellLabel(-1, null);

@@ -7,7 +7,6 @@
  * tool call is a collapsible step whose cells link to the cells in the notebook.
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
-import { ICodeCellModel } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { LabIcon } from '@jupyterlab/ui-components';
@@ -16,7 +15,7 @@ import { Widget } from '@lumino/widgets';
 
 import { ReactiveAPI } from './api';
 import { isReactive, ReactiveNotebooks } from './notebooks';
-import { cellLabel } from './reasons';
+import { labelOfCell, revealCell } from './cell-links';
 import { ICapability } from './types';
 import { ChatSession } from './chat-session';
 import { button, element, MessageView, plural } from './chat-message-view';
@@ -371,31 +370,16 @@ export class ChatPanel extends Widget {
 
   /** A cell as the person sees it: its prompt number, else its position. */
   private _cellLabel(cellId: string): string {
-    const widgets = this._sessionPanel()?.content.widgets ?? [];
-    const index = widgets.findIndex(widget => widget.model.id === cellId);
-    const model = index >= 0 ? widgets[index].model : null;
-    const count =
-      model && model.type === 'code'
-        ? (model as ICodeCellModel).executionCount
-        : null;
-    return cellLabel(index, count);
+    return labelOfCell(this._sessionPanel()?.content ?? null, cellId);
   }
 
   /** Bring the notebook to the front, select the cell and scroll to it. */
   private _reveal(cellId: string): void {
     const panel = this._sessionPanel();
-    if (!panel) {
-      return;
+    if (panel && panel.content.widgets.some(w => w.model.id === cellId)) {
+      this._options.activate(panel);
+      revealCell(panel.content, cellId);
     }
-    const notebook = panel.content;
-    const index = notebook.widgets.findIndex(w => w.model.id === cellId);
-    if (index < 0) {
-      return;
-    }
-    this._options.activate(panel);
-    notebook.deselectAll();
-    notebook.activeCellIndex = index;
-    void notebook.scrollToCell(notebook.widgets[index], 'center');
   }
 
   private readonly _where: HTMLElement;

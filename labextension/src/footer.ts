@@ -16,10 +16,10 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import { labelOfCell, revealCell } from './cell-links';
 import { dynamicNote } from './dynamic';
 import { markErrorLine } from './editor-marks';
 import {
-  cellLabel,
   MARK_TEXT,
   reasonParts,
   splitCode,
@@ -371,29 +371,15 @@ export class ReactiveCellFooter extends Widget implements ICellFooter {
   }
 
   private _label(cellId: string): string {
-    const widgets = this._panel()?.content.widgets ?? [];
-    const index = widgets.findIndex(widget => widget.model.id === cellId);
-    const model = index >= 0 ? widgets[index].model : null;
-    const count =
-      model && model.type === 'code'
-        ? (model as ICodeCellModel).executionCount
-        : null;
-    return cellLabel(index, count);
+    return labelOfCell(this._panel()?.content ?? null, cellId);
   }
 
   /** Select the cell `cellId` and scroll it into view. */
   private _reveal(cellId: string): void {
     const notebook = this._panel()?.content;
-    if (!notebook) {
-      return;
+    if (notebook) {
+      revealCell(notebook, cellId);
     }
-    const index = notebook.widgets.findIndex(w => w.model.id === cellId);
-    if (index < 0) {
-      return;
-    }
-    notebook.deselectAll();
-    notebook.activeCellIndex = index;
-    void notebook.scrollToCell(notebook.widgets[index], 'center');
   }
 
   private _markEditor(cell: Cell, line: number | null): void {

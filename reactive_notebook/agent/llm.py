@@ -89,6 +89,19 @@ class ToolSpec:
     input_schema: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class ModelOptions:
+    """How a provider reaches its model. None for the key or the URL: the SDK's own
+    environment variables (``ANTHROPIC_API_KEY``, ``OPENAI_BASE_URL``...)."""
+
+    model: str
+    api_key: str | None
+    base_url: str | None
+    max_tokens: int
+    timeout: float
+    max_retries: int
+
+
 class ProviderError(Exception):
     """The model's server refused or failed (``status`` is its HTTP status, None when
     no answer came: a cut stream, a timeout, no connection). The message is for a person

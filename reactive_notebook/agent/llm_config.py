@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .llm import Provider
+from .llm import ModelOptions, Provider
 from .providers.anthropic import AnthropicProvider
 from .providers.openai import NO_KEY, OpenAIProvider
 
@@ -73,10 +73,12 @@ def build_provider(settings: LlmSettings, environ: Mapping[str, str]) -> Provide
             )
     cls = AnthropicProvider if name == "anthropic" else OpenAIProvider
     return cls(
-        model=settings.model or DEFAULT_MODELS[name],
-        api_key=key,
-        base_url=base_url,
-        max_tokens=settings.max_tokens,
-        timeout=settings.timeout,
-        max_retries=settings.max_retries,
+        ModelOptions(
+            model=settings.model or DEFAULT_MODELS[name],
+            api_key=key,
+            base_url=base_url,
+            max_tokens=settings.max_tokens,
+            timeout=settings.timeout,
+            max_retries=settings.max_retries,
+        )
     )

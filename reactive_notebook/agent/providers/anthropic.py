@@ -11,6 +11,7 @@ from ..llm import (
     AssistantMessage,
     Completed,
     Message,
+    ModelOptions,
     ProviderError,
     StreamEvent,
     TextDelta,
@@ -25,21 +26,14 @@ from ..llm import (
 class AnthropicProvider:
     name = "anthropic"
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        api_key: str | None,
-        base_url: str | None,
-        max_tokens: int,
-        timeout: float,
-        max_retries: int,
-    ) -> None:
-        self.model = model
-        self.max_tokens = max_tokens
-        # None for the key or the URL: the SDK reads ANTHROPIC_API_KEY / ANTHROPIC_BASE_URL.
+    def __init__(self, options: ModelOptions) -> None:
+        self.model = options.model
+        self.max_tokens = options.max_tokens
         self.client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=options.api_key,
+            base_url=options.base_url,
+            timeout=options.timeout,
+            max_retries=options.max_retries,
         )
 
     async def stream(

@@ -15,6 +15,7 @@ from ..llm import (
     AssistantMessage,
     Completed,
     Message,
+    ModelOptions,
     ProviderError,
     StreamEvent,
     TextDelta,
@@ -32,23 +33,17 @@ NO_KEY = "no-key-needed"
 class OpenAIProvider:
     name = "openai"
 
-    def __init__(
-        self,
-        *,
-        model: str,
-        api_key: str | None,
-        base_url: str | None,
-        max_tokens: int,
-        timeout: float,
-        max_retries: int,
-    ) -> None:
-        self.model = model
-        self.max_tokens = max_tokens
+    def __init__(self, options: ModelOptions) -> None:
+        self.model = options.model
+        self.max_tokens = options.max_tokens
         # OpenAI's own API takes max_completion_tokens (its reasoning models refuse
         # max_tokens); compatible servers (Ollama, vLLM, llama.cpp) know max_tokens.
-        self.token_limit = "max_tokens" if base_url else "max_completion_tokens"
+        self.token_limit = "max_tokens" if options.base_url else "max_completion_tokens"
         self.client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=options.api_key,
+            base_url=options.base_url,
+            timeout=options.timeout,
+            max_retries=options.max_retries,
         )
 
     async def stream(
