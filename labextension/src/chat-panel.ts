@@ -87,7 +87,6 @@ export class ChatPanel extends Widget {
     _options.tracker.currentChanged.connect(this._follow, this);
     _options.notebooks.connectionChanged.connect(this._follow, this);
     this._follow();
-    this._loadCapability();
   }
 
   /** Put the cursor in the input (the panel itself while the input is disabled). */
@@ -144,6 +143,8 @@ export class ChatPanel extends Widget {
         this._sessions.set(connection.notebookId, session);
       }
       void session.load();
+      // Asked once a reactive notebook is in front: a plain notebook never calls our API.
+      this._loadCapability();
     }
     if (session !== this._session) {
       this._session = session;
@@ -173,6 +174,10 @@ export class ChatPanel extends Widget {
   }
 
   private _loadCapability(): void {
+    if (this._capabilityAsked) {
+      return;
+    }
+    this._capabilityAsked = true;
     this._options.api
       .capabilities()
       .then(capabilities => {
@@ -181,6 +186,7 @@ export class ChatPanel extends Widget {
       })
       .catch(() => {
         this._capability = null; // unknown: the chat's own answers will tell
+        this._capabilityAsked = false; // ask again with the next notebook
       });
   }
 
@@ -394,6 +400,7 @@ export class ChatPanel extends Widget {
   private _panel: NotebookPanel | null = null;
   private _views: MessageView[] = [];
   private _capability: ICapability | null = null;
+  private _capabilityAsked = false;
   private _timer: ReturnType<typeof setTimeout> | null = null;
   private _lastRender = 0;
 }
