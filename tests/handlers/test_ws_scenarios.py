@@ -182,11 +182,16 @@ async def test_interrupting_an_endless_loop_is_quick_and_the_next_run_works(
 
         clock = asyncio.get_running_loop()
         started = clock.time()
-        assert await client.command({"type": "interrupt"}) == {}
+        taken = await client.exchange({"type": "interrupt"})
+        assert taken[-1]["type"] == "ack"
         answered = clock.time() - started
-        stopped = await client.until(
-            lambda m: m.get("cell_id") == loop and m.get("status") == "error",
-            timeout=INTERRUPT_WITHIN,
+
+        def failed(m: Message) -> bool:
+            return m.get("cell_id") == loop and m.get("status") == "error"
+
+        # The cell's failure may come before the interrupt's ack: both follow the interrupt.
+        stopped = [m for m in taken if failed(m)] or await client.until(
+            failed, timeout=INTERRUPT_WITHIN
         )
         assert clock.time() - started < INTERRUPT_WITHIN
         assert answered < INTERRUPT_WITHIN
