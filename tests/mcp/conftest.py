@@ -55,18 +55,28 @@ Connect = Callable[..., contextlib.AbstractAsyncContextManager[Client]]
 
 @pytest.fixture
 def connect(mcp_url: str, jp_auth_header: dict[str, str]) -> Connect:
-    """``async with connect(user=None, mode="auto", headers=None) as client``: the SDK's
-    client with the token header (and the test user's header, if any)."""
+    """``async with connect(user=None, mode="auto", headers=None, record=None) as
+    client``: the SDK's client with the token header (and the test user's header, if
+    any); ``record``, a list, gets every HTTP request it sends."""
 
     @contextlib.asynccontextmanager
     async def connected(
-        user: str | None = None, mode: str = "auto", headers: dict[str, str] | None = None
+        user: str | None = None,
+        mode: str = "auto",
+        headers: dict[str, str] | None = None,
+        record: list[httpx2.Request] | None = None,
     ) -> AsyncIterator[Client]:
         sent = dict(jp_auth_header if headers is None else headers)
         if user is not None:
             sent[USER_HEADER] = user
         timeout = httpx2.Timeout(30.0, read=60.0)
-        async with httpx2.AsyncClient(headers=sent, timeout=timeout) as http:
+
+        async def recorded(request: httpx2.Request) -> None:
+            if record is not None:
+                record.append(request)
+
+        hooks = {"request": [recorded]}
+        async with httpx2.AsyncClient(headers=sent, timeout=timeout, event_hooks=hooks) as http:
             transport = streamable_http_client(mcp_url, http_client=http)
             async with Client(transport, mode=mode) as client:
                 yield client
