@@ -4,9 +4,12 @@ the Jupyter token, against a real server and real kernels, in both protocol eras
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from typing import Any
 
+import httpx2
 import pytest
 from jsonschema import Draft202012Validator
 from mcp import Client
@@ -160,3 +163,40 @@ async def test_a_long_run_reports_progress_and_answers_a_handle_to_wait_for(
             "wait_for_run", {"notebook_id": notebook, "run_id": handle["run_id"]}
         )
         assert again.is_error  # reported once, then forgotten
+
+
+async def test_a_client_that_goes_away_mid_run_leaves_the_run_and_the_server_well(
+    connect: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    sent: list[httpx2.Request] = []
+    async with connect(record=sent) as client:
+        notebook = (await call(client, "create_notebook"))["notebook_id"]
+        cell_code = "import time\ntime.sleep(1)\nx = 7"
+        cell = await call(client, "create_cell", notebook_id=notebook, code=cell_code)
+        arguments = {"notebook_id": notebook, "cell_id": cell["cell_id"], "timeout": 0}
+        await call(client, "run_cell", **arguments)  # recorded; the kernel starts
+        await call(client, "wait_for_run", notebook_id=notebook, run_id="run-1", timeout=30)
+        await call(
+            client,
+            "update_cell",
+            code="import time\ntime.sleep(1)\nx = 8",
+            expected_code=cell_code,
+            notebook_id=notebook,
+            cell_id=cell["cell_id"],
+        )
+        (recorded,) = [r for r in sent if b'"run_cell"' in r.content]
+        body = json.loads(recorded.content)
+        body["params"]["arguments"]["timeout"] = 30  # this time it waits
+        async with httpx2.AsyncClient(timeout=30) as http:
+            headers = {k: v for k, v in recorded.headers.items() if k != "content-length"}
+            request = http.build_request("POST", recorded.url, headers=headers, json=body)
+            waiting = asyncio.ensure_future(http.send(request, stream=True))
+            await asyncio.sleep(0.3)
+            waiting.cancel()  # the client hangs up while the tool waits for the run
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiting
+
+        listed = await call(client, "list_variables", notebook_id=notebook)  # waits for the run
+        assert {v["name"]: v["repr"] for v in listed["variables"]}["x"] == "8"  # it ran
+    assert "Traceback" not in caplog.text
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
