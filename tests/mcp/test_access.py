@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from mcp import Client
 
 from ..handlers.conftest import API, payload, write_notebook
 from ..handlers.test_auth import ReadOnlyAuthorizer
@@ -57,7 +58,9 @@ async def test_no_token_a_wrong_token_or_a_cookie_without_xsrf_is_refused_and_ch
         refused = await replay(creation, headers)
         assert refused.status_code == 403, headers
     # A browser's login cookie alone is not enough for a POST: the XSRF token too.
-    login = await jp_fetch(*API, "notebooks", params={"token": jp_auth_header["Authorization"][6:]})
+    login = await jp_fetch(
+        *API, "notebooks", params={"token": jp_auth_header["Authorization"].removeprefix("token ")}
+    )
     cookie = "; ".join(c.split(";", 1)[0] for c in login.headers.get_list("Set-Cookie"))
     assert (await replay(creation, {"Cookie": cookie})).status_code == 403
     assert await notebook_names(jp_fetch) == ["first"]  # nothing was created
@@ -178,3 +181,16 @@ class TestReadOnlyUsers:
             after = await call(client, "get_notebook", notebook_id=notebook)
         assert after == seen
         assert json.loads((jp_root_dir / "seen.ipynb").read_text())["cells"][0]["outputs"] == []
+
+
+async def test_the_token_may_come_as_a_bearer_token_or_in_the_url(
+    connect: Connect, mcp_url: str, jp_auth_header: dict[str, str]
+) -> None:
+    """For clients whose configuration has only a bearer token, or only a URL."""
+    token = jp_auth_header["Authorization"].removeprefix("token ")
+    async with connect(headers={"Authorization": f"Bearer {token}"}) as client:
+        await call(client, "create_notebook", name="bearer")
+    async with Client(f"{mcp_url}?token={token}") as client:
+        assert client.protocol_version == "2026-07-28"
+        names = [n["name"] for n in (await call(client, "list_notebooks"))["notebooks"]]
+    assert names == ["bearer"]
