@@ -33,9 +33,13 @@ from .auth.identity import PER_USER_NEEDS_NAMED_USERS, names_users
 from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
 from .handlers import ApiContext, routes
+from .handlers.mcp import ENDPOINT_SETTING
 from .kernels.environment import SECRET_PATTERNS, kernel_environment
 from .kernels.kernel_side.host_policy import normalize_host
 from .kernels.session import KernelSession
+from .mcp.contexts import ToolContexts
+from .mcp.endpoint import McpEndpoint
+from .mcp.server import NotebookMcp
 from .models import Notebook
 from .notebooks.cell_analysis import CellAnalyser
 from .notebooks.documents import ServerDocuments
@@ -327,8 +331,26 @@ class ReactiveNotebook(ExtensionApp):
         help="Bytes of output previews of one cell in one tool answer.",
     )
 
+    # -- the MCP endpoint (README "Agents over MCP") ------------------------------------
+
+    mcp_session_idle_timeout = Float(
+        1800.0,
+        config=True,
+        help="""Seconds after which a legacy MCP session (clients of protocol versions
+        before 2026-07-28, which open a session with initialize) that sent no request is
+        closed; the client then opens a new one. Clients of 2026-07-28 have no session.""",
+    )
+    mcp_run_ttl = Float(
+        600.0,
+        config=True,
+        help="""Seconds a run an MCP client started (run_cell answered a run_id) is kept
+        once finished, for wait_for_run to report; then it is forgotten (the notebook
+        keeps its outputs).""",
+    )
+
     service: NotebookService | None = None
     chat: ChatService | None = None
+    mcp: McpEndpoint | None = None
 
     @property
     def server(self) -> ServerApp:
@@ -394,7 +416,10 @@ class ReactiveNotebook(ExtensionApp):
             chat=self.chat,
             chat_keep_alive=self.chat_keep_alive,
         )
-        self.settings.update({"reactive_notebook_service": self.service})
+        self.mcp = self._build_mcp(self.service)
+        self.settings.update(
+            {"reactive_notebook_service": self.service, ENDPOINT_SETTING: self.mcp}
+        )
         self.log.info(
             "reactive_notebook %s: notebooks in %r, API at %s",
             __version__,
@@ -406,6 +431,8 @@ class ReactiveNotebook(ExtensionApp):
         self.handlers.extend(routes(self.context))
 
     async def stop_extension(self) -> None:
+        if self.mcp is not None:
+            await self.mcp.stop()
         if self.chat is not None:
             await self.chat.shutdown()
         if self.service is not None:
@@ -477,9 +504,27 @@ class ReactiveNotebook(ExtensionApp):
             audit=None if audit == "off" else AuditLog(audit),
             max_tool_turns=self.chat_max_tool_turns,
             resume_grace=self.chat_resume_grace,
-            limits=PreviewLimits(
-                text_bytes=self.preview_text_bytes, answer_bytes=self.preview_answer_bytes
-            ),
+            limits=self._preview_limits(),
+        )
+
+    def _build_mcp(self, service: NotebookService) -> McpEndpoint:
+        """The MCP endpoint: the assistant's tools for outside agents (its session
+        manager starts with the first request)."""
+        self.log.info(
+            "reactive_notebook: MCP endpoint at %s",
+            url_path_join(self.server.base_url, "reactive/mcp"),
+        )
+        contexts = ToolContexts(service, limits=self._preview_limits(), run_ttl=self.mcp_run_ttl)
+        return McpEndpoint(
+            NotebookMcp(service, contexts),
+            max_body_bytes=self.max_body_bytes,
+            session_idle_timeout=self.mcp_session_idle_timeout,
+            log=self.log,
+        )
+
+    def _preview_limits(self) -> PreviewLimits:
+        return PreviewLimits(
+            text_bytes=self.preview_text_bytes, answer_bytes=self.preview_answer_bytes
         )
 
     def _kernel_env_deny(self) -> list[str]:

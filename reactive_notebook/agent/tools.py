@@ -239,8 +239,12 @@ async def run_cell(context: ToolContext, args: dict[str, Any]) -> dict[str, Any]
 
 async def wait_for_run(context: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
     run_id = args["run_id"]
-    if run_id not in context.runs:
-        return _refused(f"no run {run_id} is going on (it finished and was reported, or never was)")
+    run = context.runs.get(run_id)
+    if run is None or run.notebook_id != args["notebook_id"]:  # MCP: any id may come
+        return _refused(
+            f"no run {run_id} is going on in this notebook (it finished and was reported, "
+            "or never was)"
+        )
     return await _await_run(context, run_id, args.get("timeout", 30.0))
 
 

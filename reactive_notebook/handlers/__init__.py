@@ -8,6 +8,7 @@ from .base import ApiContext
 from .capabilities import CapabilitiesHandler
 from .chat import ChatCancelHandler, ChatHandler, ChatRevertHandler, ChatStreamHandler
 from .health import HealthHandler, OpenAPIHandler
+from .mcp import McpHandler
 from .notebooks import (
     CellHandler,
     CellMoveHandler,
@@ -34,6 +35,7 @@ def routes(context: ApiContext) -> list[tuple[str, type, dict[str, Any]]]:
     api = {"context": context}
     return [
         ("/reactive/health", HealthHandler, {}),
+        ("/reactive/mcp", McpHandler, api),
         (f"{API_PREFIX}/openapi.json", OpenAPIHandler, {}),
         (f"{API_PREFIX}/capabilities", CapabilitiesHandler, api),
         (f"{API_PREFIX}/notebooks", NotebooksHandler, api),

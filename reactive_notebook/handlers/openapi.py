@@ -289,7 +289,10 @@ def openapi_document(base_url: str = "/") -> dict[str, Any]:
             "description": (
                 "Reactive notebooks over REST. Live events and commands travel on the "
                 f"WebSocket `{API_PREFIX}/notebooks/{{notebook_id}}/ws` (not described "
-                "here). Every mutating body may carry `expected_revision`."
+                "here). Every mutating body may carry `expected_revision`. Agents reach the "
+                "same notebook tools over MCP (streamable HTTP, protocol 2026-07-28 and the "
+                "legacy initialize handshake) at `/reactive/mcp`, with the same credentials "
+                "(not described here)."
             ),
         },
         "servers": [{"url": base_url.rstrip("/") or "/"}],

@@ -44,6 +44,18 @@ def assistant(user: str, *, provider: str, model: str, tool_call_id: str) -> Act
     }
 
 
+def mcp_client(user: str, *, client: str, request_id: str) -> Actor:
+    """An agent outside the server, acting for ``user`` over MCP (``client`` is the
+    name it gave, ``request_id`` its JSON-RPC request's id)."""
+    return {
+        "kind": "assistant",
+        "via": "mcp",
+        "user": user,
+        "client": client,
+        "request_id": request_id,
+    }
+
+
 def current_actor() -> Actor | None:
     return _current.get()
 

@@ -43,6 +43,9 @@ UNDOCUMENTED = {
     # The document does not describe itself: that would be circular, and a client that
     # can read it already knows where it is.
     f"{openapi.API_PREFIX}/openapi.json": "the document itself",
+    # MCP (streamable HTTP, JSON-RPC) is its own protocol, described by its
+    # specification; the document's description points there.
+    "/reactive/mcp": "the MCP endpoint",
     # The catch-all that answers a JSON 404 for paths the API does not have.
     f"{openapi.API_PREFIX}/(.*)": "the JSON 404 of unknown paths",
 }
@@ -160,6 +163,14 @@ def test_every_route_has_a_path_with_exactly_the_methods_its_handler_implements(
         assert template in documented, f"{template} ({handler.__name__}) is not documented"
         assert set(documented.pop(template)) == implemented_methods(handler), template
     assert not documented, f"documented paths the server does not serve: {list(documented)}"
+
+
+def test_the_mcp_endpoint_is_pointed_to_though_openapi_cannot_describe_it(
+    jp_serverapp: Any,
+) -> None:
+    assert "/reactive/mcp" in registered_routes(jp_serverapp)
+    assert "/reactive/mcp" not in DOCUMENT["paths"]
+    assert "/reactive/mcp" in DOCUMENT["info"]["description"]
 
 
 def test_the_websocket_is_pointed_to_though_openapi_cannot_describe_it(jp_serverapp: Any) -> None:
