@@ -15,6 +15,7 @@ from typing import Any
 
 import uvicorn
 from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 PREFIX = "/user/alice/"
 ENDPOINT = PREFIX + "reactive/mcp"
@@ -40,7 +41,7 @@ def build_server() -> MCPServer:
     @mcp.tool()
     def fail(reason: str) -> str:
         """Always fails, saying why."""
-        raise ValueError(reason)
+        raise ToolError(reason)
 
     @mcp.resource("notebook://demo", mime_type="text/markdown")
     def demo() -> str:
@@ -96,14 +97,15 @@ class RunningServer:
 
 
 @contextmanager
-def serve(token: str) -> Iterator[RunningServer]:
-    """Serve the test MCP server on a free port of 127.0.0.1 in a background thread."""
+def serve(token: str, port: int = 0) -> Iterator[RunningServer]:
+    """Serve the test MCP server on 127.0.0.1 (a free port unless given) in a background
+    thread."""
     mcp = build_server()
     app = mcp.streamable_http_app(streamable_http_path=ENDPOINT)
     gate = TokenCheck(app, token)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(gate, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
