@@ -254,7 +254,11 @@ async def test_the_bridge_outlives_a_server_restart() -> None:
             }
             first.uvicorn_server.should_exit = True
             await anyio.to_thread.run_sync(lambda: _wait_closed(port))
-            with pytest.raises(MCPError, match=f"cannot reach {first.endpoint}"):
+            # The SDK's own transport would die here and leave the call hanging.
+            with (
+                anyio.fail_after(20),
+                pytest.raises(MCPError, match=f"cannot reach {first.endpoint}"),
+            ):
                 await client.call_tool("add", {"a": 1, "b": 2})
             with serve(TOKEN, port):
                 added = await client.call_tool("add", {"a": 1, "b": 3})
@@ -311,27 +315,53 @@ def test_a_token_in_the_url_is_refused_before_anything_is_sent() -> None:
     assert "must not carry the token" in bridge.stderr.decode()
 
 
-def test_jupyter_finds_the_command(tmp_path: Path) -> None:
-    """pyproject declares the console script, and ``jupyter reactive-notebook`` runs it
-    (a pip-style launcher for it on PATH, as an install would put there)."""
+@pytest.fixture
+def installed_bin(tmp_path: Path) -> Path:
+    """A bin directory as ``pip install`` fills it: ``jupyter`` and the console script
+    pyproject declares, a launcher of ``reactive_notebook.cli:main`` from this tree."""
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["jupyter-reactive-notebook"] == "reactive_notebook.cli:main"
     module, _, function = scripts["jupyter-reactive-notebook"].partition(":")
-    launcher = tmp_path / "jupyter-reactive-notebook"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    launcher = bin_dir / "jupyter-reactive-notebook"
     launcher.write_text(
-        f"#!{sys.executable}\nimport sys\nfrom {module} import {function}\nsys.exit({function}())\n"
+        f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        f"from {module} import {function}\nsys.exit({function}())\n"
     )
-    launcher.chmod(0o755)
-    jupyter = Path(sys.executable).with_name("jupyter")
-    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
-    env["PYTHONPATH"] = str(ROOT)
+    jupyter = bin_dir / "jupyter"
+    jupyter.write_text(Path(sys.executable).with_name("jupyter").read_text())
+    for script in (launcher, jupyter):
+        script.chmod(0o755)
+    return bin_dir
+
+
+def test_jupyter_finds_the_command(installed_bin: Path) -> None:
     shown = subprocess.run(
-        [str(jupyter), "reactive-notebook", "mcp", "--help"],
+        [str(installed_bin / "jupyter"), "reactive-notebook", "mcp", "--help"],
         capture_output=True,
-        env=env,
         timeout=30,
         text=True,
     )
     assert shown.returncode == 0, shown.stderr
     assert "usage: jupyter reactive-notebook mcp" in shown.stdout
     assert "--token-env VAR" in shown.stdout
+
+
+async def test_the_claude_desktop_config_snippet_works(
+    remote: RunningServer, installed_bin: Path
+) -> None:
+    """The README's snippet for Claude Desktop's claude_desktop_config.json, as Claude
+    Desktop runs it (a 2025-era handshake, only the listed environment variables)."""
+    entry = {
+        "command": str(installed_bin / "jupyter"),
+        "args": ["reactive-notebook", "mcp", "--url", remote.base_url],
+        "env": {"JUPYTER_TOKEN": TOKEN},
+    }
+    params = StdioServerParameters(**entry)  # type: ignore[arg-type]
+    async with Client(stdio_client(params), mode="legacy") as client:
+        assert client.protocol_version != "2026-07-28"
+        assert [tool.name for tool in (await client.list_tools()).tools] == ["add", "count", "fail"]
+        added = await client.call_tool("add", {"a": 20, "b": 22})
+        assert added.structured_content == {"result": 42}
+    assert set(remote.gate.seen) == {f"token {TOKEN}"}
