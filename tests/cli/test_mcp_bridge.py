@@ -9,12 +9,9 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,50 +25,14 @@ from mcp.shared.exceptions import MCPError
 
 from reactive_notebook.mcp_bridge import BridgeUsageError, endpoint_url
 
+from .bridge import BRIDGE, ROOT, TOKEN, bridged
 from .remote_server import INSTRUCTIONS, README, RunningServer, serve
-
-ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "s3cret"
-BRIDGE = [sys.executable, "-m", "reactive_notebook.cli", "mcp"]
 
 
 @pytest.fixture
 def remote() -> Iterator[RunningServer]:
     with serve(TOKEN) as server:
         yield server
-
-
-def bridge_params(url: str, token: str | None) -> StdioServerParameters:
-    """Launch the bridge as an MCP client config would: the token in the environment."""
-    env = {"T": token} if token is not None else {}
-    return StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "reactive_notebook.cli", "mcp", "--url", url, "--token-env", "T"],
-        env=env,
-        cwd=ROOT,
-    )
-
-
-@dataclass
-class Stderr:
-    text: str = ""
-    """The bridge's stderr, once it has exited."""
-
-
-@asynccontextmanager
-async def bridged(
-    url: str, token: str | None = TOKEN, mode: str = "auto"
-) -> AsyncIterator[tuple[Client, Stderr]]:
-    """The SDK's stdio client on the bridge, and the bridge's stderr (read after exit)."""
-    captured = Stderr()
-    with tempfile.TemporaryFile("w+") as stderr:
-        try:
-            params = bridge_params(url, token)
-            async with Client(stdio_client(params, errlog=stderr), mode=mode) as client:
-                yield client, captured
-        finally:
-            stderr.seek(0)
-            captured.text = stderr.read()
 
 
 async def direct_tools(remote: RunningServer) -> list[dict[str, Any]]:
