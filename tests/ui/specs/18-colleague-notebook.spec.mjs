@@ -131,7 +131,9 @@ test('a colleague’s notebook renders as in stock, made reactive runs, saves an
     await dialog.locator('.jp-Dialog-button.jp-mod-accept').click();
     const response = await exported;
     assert.equal(response.status(), 200, `the export answered ${response.status()}`);
-    const headers = await response.allHeaders();
+    // headers(), not allHeaders(): the export's tab closes itself, and allHeaders() asks
+    // the (then closed) page for the raw headers.
+    const headers = response.headers();
     assert.match(headers['content-disposition'] ?? '', /attachment.*Colleague(%20| )analysis\.html/);
     // The same export, fetched with the token: what the user downloaded.
     const url = new URL(response.url());
