@@ -334,7 +334,8 @@ _TIMEOUT = {
 }
 
 
-def _schema(properties: dict[str, Any], *required: str) -> dict[str, Any]:
+def object_schema(properties: dict[str, Any], *required: str) -> dict[str, Any]:
+    """A tool's input: an object of exactly these properties."""
     return {
         "type": "object",
         "properties": properties,
@@ -351,13 +352,13 @@ def notebook_tools() -> ToolRegistry:
                 "get_notebook",
                 "The notebook's cells in order: id, index, type, code, status, whether it is "
                 "stale, the names it reads and writes, its error and previews of its outputs.",
-                _schema({"notebook_id": _NOTEBOOK}, "notebook_id"),
+                object_schema({"notebook_id": _NOTEBOOK}, "notebook_id"),
                 get_notebook,
             ),
             Tool(
                 "get_cell_output",
                 "One output of a cell, whole, a page at a time (offset, length in characters).",
-                _schema(
+                object_schema(
                     {
                         "notebook_id": _NOTEBOOK,
                         "cell_id": _CELL,
@@ -374,7 +375,7 @@ def notebook_tools() -> ToolRegistry:
                 "create_cell",
                 "Add a cell (python or sql) after after_cell_id (null: first; omitted: last). "
                 "It does not run.",
-                _schema(
+                object_schema(
                     {
                         "notebook_id": _NOTEBOOK,
                         "code": {"type": "string"},
@@ -390,7 +391,7 @@ def notebook_tools() -> ToolRegistry:
                 "Replace a cell's code. expected_code is the code you last saw: if the cell "
                 "changed since, nothing changes and the answer is a conflict with the current "
                 "code. It does not run.",
-                _schema(
+                object_schema(
                     {
                         "notebook_id": _NOTEBOOK,
                         "cell_id": _CELL,
@@ -407,13 +408,15 @@ def notebook_tools() -> ToolRegistry:
             Tool(
                 "delete_cell",
                 "Delete a cell; the cells that read its names re-run.",
-                _schema({"notebook_id": _NOTEBOOK, "cell_id": _CELL}, "notebook_id", "cell_id"),
+                object_schema(
+                    {"notebook_id": _NOTEBOOK, "cell_id": _CELL}, "notebook_id", "cell_id"
+                ),
                 delete_cell,
             ),
             Tool(
                 "move_cell",
                 "Move a cell after after_cell_id (null: first).",
-                _schema(
+                object_schema(
                     {
                         "notebook_id": _NOTEBOOK,
                         "cell_id": _CELL,
@@ -429,7 +432,7 @@ def notebook_tools() -> ToolRegistry:
                 "Run a cell and every cell that depends on it. Answers each cell that ran "
                 "with its status, error and output previews; a run still going after timeout "
                 "seconds answers a run_id for wait_for_run.",
-                _schema(
+                object_schema(
                     {"notebook_id": _NOTEBOOK, "cell_id": _CELL, "timeout": _TIMEOUT},
                     "notebook_id",
                     "cell_id",
@@ -439,7 +442,7 @@ def notebook_tools() -> ToolRegistry:
             Tool(
                 "wait_for_run",
                 "Wait for a run that run_cell answered with a run_id.",
-                _schema(
+                object_schema(
                     {"notebook_id": _NOTEBOOK, "run_id": {"type": "string"}, "timeout": _TIMEOUT},
                     "notebook_id",
                     "run_id",
@@ -451,7 +454,7 @@ def notebook_tools() -> ToolRegistry:
                 "The variables the notebook's kernel holds, by name: type, shape (arrays, "
                 "DataFrames) or len (containers), a short repr. At most limit of them "
                 "(default 200); truncated counts the others.",
-                _schema(
+                object_schema(
                     {
                         "notebook_id": _NOTEBOOK,
                         "limit": {"type": "integer", "minimum": 1, "maximum": 1000},
@@ -464,13 +467,13 @@ def notebook_tools() -> ToolRegistry:
                 "get_dependencies",
                 "For each cell: which cell each name it reads comes from, which cells read "
                 "it, whether it is stale; and the cycles.",
-                _schema({"notebook_id": _NOTEBOOK}, "notebook_id"),
+                object_schema({"notebook_id": _NOTEBOOK}, "notebook_id"),
                 get_dependencies,
             ),
             Tool(
                 "interrupt",
                 "Interrupt the running cell and cancel the rest of the run.",
-                _schema({"notebook_id": _NOTEBOOK}, "notebook_id"),
+                object_schema({"notebook_id": _NOTEBOOK}, "notebook_id"),
                 interrupt,
             ),
         ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..agent.tools import Tool, ToolContext, ToolRegistry
+from ..agent.tools import Tool, ToolContext, ToolRegistry, object_schema
 
 
 async def list_notebooks(context: ToolContext, args: dict[str, Any]) -> dict[str, Any]:
@@ -47,15 +47,6 @@ async def open_notebook(context: ToolContext, args: dict[str, Any]) -> dict[str,
     }
 
 
-def _schema(properties: dict[str, Any], *required: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": properties,
-        "required": list(required),
-        "additionalProperties": False,
-    }
-
-
 def finding_tools() -> ToolRegistry:
     """``list_notebooks``, ``create_notebook``, ``open_notebook``."""
     return ToolRegistry(
@@ -64,7 +55,7 @@ def finding_tools() -> ToolRegistry:
                 "list_notebooks",
                 "Your notebooks: id, name, and the file's path. Every other tool takes the "
                 "notebook's id.",
-                _schema({}),
+                object_schema({}),
                 list_notebooks,
             ),
             Tool(
@@ -72,7 +63,7 @@ def finding_tools() -> ToolRegistry:
                 "Create an empty notebook (a .ipynb file, also open in JupyterLab) and "
                 "answer its id. folder: a folder of the server's files (default: your "
                 "notebooks folder).",
-                _schema(
+                object_schema(
                     {
                         "name": {"type": "string", "minLength": 1, "maxLength": 200},
                         "folder": {"type": "string", "maxLength": 4096},
@@ -84,7 +75,9 @@ def finding_tools() -> ToolRegistry:
                 "open_notebook",
                 "The notebook in a .ipynb file of the server (path relative to the server's "
                 "root, as JupyterLab shows it): its id, for the other tools.",
-                _schema({"path": {"type": "string", "minLength": 1, "maxLength": 4096}}, "path"),
+                object_schema(
+                    {"path": {"type": "string", "minLength": 1, "maxLength": 4096}}, "path"
+                ),
                 open_notebook,
             ),
         ]

@@ -1,5 +1,6 @@
 // Page helpers for JupyterLab's own notebook (the reactive editor since issue 15): open a
 // notebook, reach its cells, type, run, read the reactive footer of a cell.
+import assert from 'node:assert/strict';
 import { session } from './session.mjs';
 
 export const API = 'reactive/api/v1/notebooks';
@@ -152,3 +153,17 @@ export async function pageInOwnContext(testName) {
   };
   return page;
 }
+
+/** Polls `check` every 100 ms until it answers something truthy (which it returns);
+ * fails naming `what` after `timeout` ms. */
+export async function waitUntil(check, what, timeout = 30_000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -8,7 +8,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { session, withPage } from '../session.mjs';
-import { API, cell, makeNotebook, openNotebook, outputText, sourceOf, waitForCellCount } from '../notebook.mjs';
+import {
+  API,
+  cell,
+  makeNotebook,
+  openNotebook,
+  outputText,
+  sourceOf,
+  waitForCellCount,
+  sleep,
+  waitUntil,
+} from '../notebook.mjs';
 
 const TIMEOUT = 30_000;
 const NEW_CODE = 'total = n * 2\nprint(total)';
@@ -26,18 +36,6 @@ const ANSWER_DELAY = 0.04;
 /** The stopped turn's answer: the fake sends its first events (3 text deltas: "Working
  * on a"), then hangs until the client goes away. */
 const HANGING = { text: 'Working on a longer answer that never ends.', interrupt: 'hang', after_events: 6 };
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(check, what, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeout} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** What the page shows at one moment: the last answer's text, the panel's state, the
  * open notebook's cells (the code of each and the text of its outputs). */

@@ -12,7 +12,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { session, withPage } from '../session.mjs';
-import { API, cell, makeNotebook, openNotebook, outputText, sourceOf, typeInto } from '../notebook.mjs';
+import {
+  API,
+  cell,
+  makeNotebook,
+  openNotebook,
+  outputText,
+  sourceOf,
+  typeInto,
+  sleep,
+  waitUntil,
+} from '../notebook.mjs';
 
 const TIMEOUT = 30_000;
 const PROTOCOL = '2026-07-28';
@@ -22,18 +32,6 @@ const CLIENT_META = {
   'io.modelcontextprotocol/clientInfo': { name: 'ui-test-agent', version: '1.0.0' },
   'io.modelcontextprotocol/clientCapabilities': {},
 };
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitUntil(check, what, timeout = TIMEOUT) {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeout} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** The JSON-RPC messages of an SSE body (each event's data lines, joined). */
 function sseMessages(body) {
