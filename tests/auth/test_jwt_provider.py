@@ -343,3 +343,40 @@ async def test_a_plain_request_does_not_take_a_jwt_from_the_query(
         raise_error=False,
     )
     assert response.code == 403
+
+
+class TestPeriodicRefresh:
+    @pytest.fixture
+    def provider_config(self, provider_config: dict[str, Any]) -> dict[str, Any]:
+        return {**provider_config, "jwks_max_age": 0.2}
+
+    async def test_an_old_key_set_is_refreshed_in_the_background(
+        self, jp_fetch: Any, issuer: Issuer
+    ) -> None:
+        old, _, new = issuer.keys
+        assert await status(jp_fetch, issuer.mint(old)) == 200
+        fetched = issuer.requests["/jwks.json"]
+        issuer.served = [new]  # the issuer drops the old key
+        await asyncio.sleep(0.3)
+        # The old set still answers this request, and a refresh starts behind it.
+        assert await status(jp_fetch, issuer.mint(old)) == 200
+        deadline = time.monotonic() + 5
+        while issuer.requests["/jwks.json"] == fetched and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        assert issuer.requests["/jwks.json"] == fetched + 1
+        await asyncio.sleep(0.1)
+        assert await status(jp_fetch, issuer.mint(old)) == 403
+        assert await status(jp_fetch, issuer.mint(new)) == 200
+
+
+async def test_a_refusal_logs_its_reason_never_the_token(
+    jp_fetch: Any, issuer: Issuer, caplog: Any
+) -> None:
+    token = issuer.mint(azp="https://evil.example.test")
+    with caplog.at_level("INFO"):
+        assert await status(jp_fetch, token) == 403
+    refusals = [r.getMessage() for r in caplog.records if "JWT refused" in r.getMessage()]
+    assert len(refusals) == 1
+    assert "azp 'https://evil.example.test' is not an authorized party" in refusals[0]
+    assert all(token not in r.getMessage() for r in caplog.records)
+    assert all(token.split(".")[2] not in r.getMessage() for r in caplog.records)
