@@ -132,6 +132,13 @@ class JWTIdentityProvider(IdentityProvider):
         help="""Whether the Jupyter token (and the login cookie it gives) still lets
         operators in, as plain (non-JWT) users with every permission. False: only JWTs.""",
     )
+    operator_username = Unicode(
+        "jupyter-operator",
+        config=True,
+        help="""The username of whoever comes in with the Jupyter token (jupyter_server
+        would make up a new anonymous user per request, so per-user notebooks would land in
+        a new folder each time). A JWT naming this user is refused.""",
+    )
     jwks_timeout = Float(
         5.0,
         config=True,
@@ -260,6 +267,10 @@ class JWTIdentityProvider(IdentityProvider):
             return None
         return super().get_user_cookie(handler)
 
+    def generate_anonymous_user(self, handler: web.RequestHandler) -> User:
+        """The operator, the same user for every request with the Jupyter token."""
+        return User(username=self.operator_username, name="Operator", display_name="Operator")
+
     def process_login_form(self, handler: web.RequestHandler) -> User | None:
         if not self.allow_jupyter_token:
             return None
@@ -300,6 +311,8 @@ class JWTIdentityProvider(IdentityProvider):
         username = claims.get(self.username_claim)
         if not isinstance(username, str) or not username:
             raise JWTRefused(f"claim {self.username_claim!r} is not a non-empty string")
+        if username == self.operator_username:
+            raise JWTRefused(f"{self.username_claim} names the operator ({username!r})")
         return JWTUser(
             username=username,
             name=_text(claims.get(self.name_claim)),
