@@ -1,2 +1,6 @@
-"""Who the requests come from: checks of the server's identity provider (and, later, the
-JWT identity provider and the per-user authorizer)."""
+"""Who the requests come from: checks of the server's identity provider, the JWT
+identity provider (``JWTIdentityProvider``) and the per-user authorizer."""
+
+from .jwt_provider import JWTIdentityProvider
+
+__all__ = ["JWTIdentityProvider"]
