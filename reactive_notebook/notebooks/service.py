@@ -470,7 +470,6 @@ class NotebookService:
 
     async def _run(self, opened: OpenNotebook, targets: set[str], *, wait: bool) -> None:
         await self._kernel_for(opened)
-        self.quotas.check_run(opened)  # no await from here to the run's start
         opened.keep_reactive()
         done = opened.request_run(targets)
         if wait:
@@ -567,10 +566,11 @@ class NotebookService:
                 del self._opening[notebook_id]
 
     async def _kernel_for(self, opened: OpenNotebook) -> None:
-        """A kernel slot for a notebook about to run: TooManyKernels (429) now, rather
-        than a failed run later, when every slot is in use."""
+        """A kernel slot and a run within quotas for a notebook about to run: 429 now."""
+        self.quotas.check_run(opened)  # before taking a kernel slot for a refused run
         if not opened.kernel.started:
             await self.quotas.reserve_kernel(opened.id)
+        self.quotas.check_run(opened)  # again: no await from here to the run's start
 
     def _check_revision(self, opened: OpenNotebook, expected: int | None) -> None:
         if expected is not None and expected != opened.notebook.revision:
