@@ -44,6 +44,7 @@ from .models import Notebook
 from .notebooks.cell_analysis import CellAnalyser
 from .notebooks.documents import ServerDocuments
 from .notebooks.events import Event, EventHub
+from .notebooks.quotas import QuotaPolicy
 from .notebooks.reclaim import ReclaimPolicy
 from .notebooks.service import NotebookService
 from .notebooks.sql_cells import SqlOptions
@@ -128,6 +129,25 @@ class ReactiveNotebook(ExtensionApp):
         a kernel beyond it takes the kernel of the least recently used notebook nobody
         uses (which is closed); when every one is in use, the run is refused with 429.
         0: no limit.""",
+    )
+    quota_notebooks = Int(
+        0,
+        config=True,
+        help="""Most notebooks one user may have (429 with Retry-After beyond); 0: no
+        limit. Users are told apart with per_user_notebooks; without it, the server's.""",
+    )
+    quota_kernels = Int(
+        0,
+        config=True,
+        help="""Most kernels one user's notebooks may run at once. A run needing one more
+        first closes that user's least recently used notebook nobody uses; when every
+        one is in use, the run is refused with 429 and Retry-After. 0: no limit.""",
+    )
+    quota_concurrent_runs = Int(
+        0,
+        config=True,
+        help="""Most of one user's notebooks running at once (a run asked for while that
+        notebook runs joins it); beyond, 429 with Retry-After. 0: no limit.""",
     )
     kernel_startup_timeout = Float(
         60.0, config=True, help="Seconds a kernel may take to start before a run fails."
@@ -404,6 +424,9 @@ class ReactiveNotebook(ExtensionApp):
             sql=SqlOptions(allowed_hosts=self._allowed_hosts(), frame=self.sql_result_type),
             documents=ServerDocuments(self.server),
             run_code_timeout=self.run_code_timeout,
+            quotas=QuotaPolicy(
+                self.quota_notebooks, self.quota_kernels, self.quota_concurrent_runs
+            ),
         )
         model = build_provider(self._llm_settings(), os.environ)
         self.chat = self._build_chat(self.service, model)

@@ -64,8 +64,10 @@ def _errors(*codes: int, conflict: str = _STALE_REVISION) -> dict[str, Any]:
         404: "No such notebook or cell (another user's notebook counts as none).",
         409: conflict,
         413: "The body is over the configured size limit.",
-        429: "Every kernel this server may run (`ReactiveNotebook.max_kernels`, `limit`) "
-        "is in use by another notebook.",
+        429: "A limit is reached (`limit`): every kernel this server may run "
+        "(`ReactiveNotebook.max_kernels`) is in use, or a quota of the caller (`quota`: "
+        "`ReactiveNotebook.quota_notebooks`, `quota_kernels`, `quota_concurrent_runs`); "
+        "`Retry-After` says when to try again.",
     }
     return {str(code): _json("Error", meaning[code]) for code in (403, *codes)}
 
@@ -131,7 +133,7 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
             "Create a notebook.",
             (201, "NotebookCreated", "The new notebook's id (and its file's path)."),
             body="NotebookCreate",
-            errors=(400, 413),
+            errors=(400, 413, 429),
             parameters=(),
         ),
     },

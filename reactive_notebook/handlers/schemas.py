@@ -456,7 +456,19 @@ RESPONSES: dict[str, Schema] = {
             "reason": {"type": ["string", "null"]},
             "field": {"type": "string", "description": "The body field at fault (400)."},
             "revision": {"type": "integer", "description": "The current revision (409)."},
-            "limit": {"type": "integer", "description": "The kernels a server may run (429)."},
+            "limit": {
+                "type": "integer",
+                "description": "The limit reached (429): the server's kernels, or a quota.",
+            },
+            "quota": {
+                "type": "string",
+                "description": "The trait of the quota reached (429), e.g. "
+                "`ReactiveNotebook.quota_notebooks`.",
+            },
+            "retry_after": {
+                "type": "integer",
+                "description": "Seconds to wait before trying again (429), as `Retry-After`.",
+            },
         },
         "required": ["message"],
     },

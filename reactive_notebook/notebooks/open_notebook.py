@@ -214,10 +214,18 @@ class OpenNotebook(RunEvents):
         self.last_activity = time.monotonic()
 
     @property
+    def owner(self) -> str:
+        return self.notebook.owner
+
+    @property
+    def running(self) -> bool:
+        """A run is going on or queued."""
+        return (self._run_task is not None and not self._run_task.done()) or bool(self._pending)
+
+    @property
     def busy(self) -> bool:
         """A run is going on or queued, or a change holds the notebook's lock."""
-        running = self._run_task is not None and not self._run_task.done()
-        return running or bool(self._pending) or self.lock.locked()
+        return self.running or self.lock.locked()
 
     def analysis_request(self, cell: Cell) -> AnalysisRequest:
         """What the cell's analysis depends on (a SQL cell's reads, on the database)."""

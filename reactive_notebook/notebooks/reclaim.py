@@ -93,14 +93,22 @@ class Reclaimer:
             self._holders.add(notebook_id)
             return
         while len(self._holders) >= limit:
-            unused = self._unused(IN_USE_GRACE_SECONDS)
+            unused = self.unused(IN_USE_GRACE_SECONDS)
             victim = next((n.id for n in unused if n.id in self._holders), None)
             if victim is None:
                 raise TooManyKernels(limit)
             log.info("closing unused notebook %s: its kernel slot is needed", victim)
-            await self._close(victim)
-            self._holders.discard(victim)
+            await self.reclaim(victim)
         self._holders.add(notebook_id)
+
+    async def reclaim(self, notebook_id: str) -> None:
+        """Close the notebook, freeing its kernel slot."""
+        await self._close(notebook_id)
+        self._holders.discard(notebook_id)
+
+    def holds(self, notebook_id: str) -> bool:
+        """Whether the notebook holds a kernel slot."""
+        return notebook_id in self._holders
 
     def release(self, notebook_id: str) -> None:
         self._holders.discard(notebook_id)
@@ -127,7 +135,7 @@ class Reclaimer:
     async def sweep(self) -> list[str]:
         """Close every notebook unused for ``idle_timeout`` seconds; their ids."""
         closed = []
-        for notebook in self._unused(self.policy.idle_timeout):
+        for notebook in self.unused(self.policy.idle_timeout):
             log.info("closing notebook %s: unused for %g s", notebook.id, self.policy.idle_timeout)
             await self._close(notebook.id)
             self._holders.discard(notebook.id)
@@ -143,7 +151,7 @@ class Reclaimer:
             except Exception:  # one failed close must not stop reclaiming the others
                 log.exception("closing idle notebooks failed")
 
-    def _unused(self, for_seconds: float) -> list[Reclaimable]:
+    def unused(self, for_seconds: float) -> list[Reclaimable]:
         """Open notebooks with no client and no run, unused for ``for_seconds``, least
         recently used first."""
         now = self._clock()

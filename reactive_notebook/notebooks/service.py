@@ -35,6 +35,7 @@ from .documents import DocumentSource, PrivateDocuments
 from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict
 from .events import EventHub
 from .open_notebook import OpenNotebook
+from .quotas import QuotaPolicy, Quotas
 from .reclaim import Reclaimer, ReclaimPolicy
 from .request_checks import (
     check_code,
@@ -44,7 +45,7 @@ from .request_checks import (
     valid_name,
     valid_output,
 )
-from .sql_cells import SqlOptions
+from .sql_cells import SqlOptions, next_output
 from .store_protocol import Store
 from .views import describe_cell, describe_notebook
 
@@ -72,6 +73,7 @@ class NotebookService:
         reclaim: ReclaimPolicy | None = None,
         documents: DocumentSource | None = None,
         run_code_timeout: float = 2.0,
+        quotas: QuotaPolicy | None = None,
     ) -> None:
         self.store = store
         #: Seconds a run that names its code waits for it to reach the live document.
@@ -97,6 +99,8 @@ class NotebookService:
             clients=self.hub.subscriber_count,
             close=self.close_notebook,
         )
+        #: Per-user limits: notebooks, kernels (unused ones of the user close first), runs.
+        self.quotas = Quotas(quotas or QuotaPolicy(), self.reclaimer, self._open.values)
 
     # -- notebooks -------------------------------------------------------------------
 
@@ -122,6 +126,7 @@ class NotebookService:
         """A new notebook in ``folder`` (a contents path; default: the user's notebooks
         folder)."""
         name = valid_name(name or "Untitled")
+        self.quotas.check_new_notebook(user, len(await self.store.list(user)))
         notebook = Notebook(id=new_notebook_id(), name=name, owner=user, revision=1)
         try:
             await self.store.create(notebook, folder)
@@ -549,7 +554,7 @@ class NotebookService:
                     max_stream_bytes=self.max_stream_bytes,
                     sql=self.sql,
                     analyser=self.analyser,
-                    reserve_kernel=self.reclaimer.reserve,
+                    reserve_kernel=self.quotas.reserve_kernel,
                     document=document,
                 )
                 opened.on_document_change = lambda: self._sync_soon(opened)
@@ -561,10 +566,11 @@ class NotebookService:
                 del self._opening[notebook_id]
 
     async def _kernel_for(self, opened: OpenNotebook) -> None:
-        """A kernel slot for a notebook about to run: TooManyKernels (429) now, rather
-        than a failed run later, when every slot is in use."""
+        """A kernel slot and a run within quotas for a notebook about to run: 429 now."""
+        self.quotas.check_run(opened)  # before taking a kernel slot for a refused run
         if not opened.kernel.started:
-            await self.reclaimer.reserve(opened.id)
+            await self.quotas.reserve_kernel(opened.id)
+        self.quotas.check_run(opened)  # again: no await from here to the run's start
 
     def _check_revision(self, opened: OpenNotebook, expected: int | None) -> None:
         if expected is not None and expected != opened.notebook.revision:
@@ -587,13 +593,7 @@ class NotebookService:
         except KeyError:
             raise CellNotFound(cell_id) from None
 
-    @staticmethod
-    def next_output(opened: OpenNotebook) -> str:
-        taken = {c.output for c in opened.cells if c.type is CellType.SQL}
-        number = 1
-        while f"df_{number}" in taken:
-            number += 1
-        return f"df_{number}"
+    next_output = staticmethod(next_output)
 
 
 __all__ = ["CellStatus", "NotebookService"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from ..models import Cell
+from ..models import Cell, CellType
 from ..reactive.analysis import CellAnalysis, analyze_sql
 from ..reactive.sql_template import Placeholder, parse_sql_template
 
@@ -131,3 +131,12 @@ def sql_run_code(cell: Cell, connection: str, options: SqlOptions = SqlOptions()
         "frame": options.frame,
     }
     return f"get_ipython().reactive_sql.run({spec!r})"
+
+
+def next_output(opened: Any) -> str:
+    """The first free default output variable of a SQL cell (``df_1``, ``df_2``...)."""
+    taken = {c.output for c in opened.cells if c.type is CellType.SQL}
+    number = 1
+    while f"df_{number}" in taken:
+        number += 1
+    return f"df_{number}"

@@ -16,6 +16,7 @@ from reactive_notebook.contents.store import NotebookStore
 from reactive_notebook.kernels.environment import kernel_environment
 from reactive_notebook.kernels.session import KernelSession
 from reactive_notebook.notebooks.open_notebook import OpenNotebook
+from reactive_notebook.notebooks.quotas import QuotaPolicy
 from reactive_notebook.notebooks.reclaim import ReclaimPolicy
 from reactive_notebook.notebooks.service import NotebookService
 from reactive_notebook.notebooks.sql_cells import SqlOptions
@@ -41,8 +42,10 @@ class Harness:
         env: Mapping[str, str] | None = None,
         env_allow: Iterable[str] = (),
         reclaim: ReclaimPolicy | None = None,
+        quotas: QuotaPolicy | None = None,
     ) -> None:
         self.root = root
+        self.quotas = quotas
         self.sql = sql or SqlOptions()
         self.reclaim = reclaim
         self.configure_kernels(os.environ if env is None else env, env_allow)
@@ -58,6 +61,7 @@ class Harness:
             save_delay=0.05,
             sql=self.sql,
             reclaim=self.reclaim,
+            quotas=self.quotas,
         )
 
     def configure_kernels(self, env: Mapping[str, str], allow: Iterable[str] = ()) -> None:
@@ -135,6 +139,7 @@ def scenario(
     env: Mapping[str, str] | None = None,
     env_allow: Iterable[str] = (),
     reclaim: ReclaimPolicy | None = None,
+    quotas: QuotaPolicy | None = None,
 ) -> Callable[[Scenario], Callable[..., None]]: ...
 
 
@@ -145,20 +150,25 @@ def scenario(
     env: Mapping[str, str] | None = None,
     env_allow: Iterable[str] = (),
     reclaim: ReclaimPolicy | None = None,
+    quotas: QuotaPolicy | None = None,
 ) -> Any:
     """Run an async scenario with a fresh harness; always shut its kernels down.
 
-    ``@scenario`` or ``@scenario(sql=..., env=..., env_allow=..., reclaim=...)`` (see
+    ``@scenario`` or ``@scenario(sql=..., env=..., env_allow=..., reclaim=..., quotas=...)`` (see
     ``Harness``).
     Parameters of the test after the harness are pytest fixtures, passed on.
     """
     if test is None:
-        return lambda test: scenario(test, sql=sql, env=env, env_allow=env_allow, reclaim=reclaim)
+        return lambda test: scenario(
+            test, sql=sql, env=env, env_allow=env_allow, reclaim=reclaim, quotas=quotas
+        )
     fixtures = list(inspect.signature(test).parameters.values())[1:]
 
     def run(tmp_path: Path, **kwargs: Any) -> None:
         async def main() -> None:
-            harness = Harness(tmp_path, sql=sql, env=env, env_allow=env_allow, reclaim=reclaim)
+            harness = Harness(
+                tmp_path, sql=sql, env=env, env_allow=env_allow, reclaim=reclaim, quotas=quotas
+            )
             try:
                 await asyncio.wait_for(test(harness, **kwargs), timeout=120)
             finally:
