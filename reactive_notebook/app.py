@@ -34,7 +34,11 @@ from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
 from .handlers import ApiContext, routes
 from .handlers.mcp import ENDPOINT_SETTING
-from .kernels.environment import SECRET_PATTERNS, kernel_environment
+from .kernels.environment import (
+    SECRET_PATTERNS,
+    filter_session_kernel_environment,
+    kernel_environment,
+)
 from .kernels.kernel_side.host_policy import normalize_host
 from .kernels.session import KernelSession
 from .mcp.contexts import ToolContexts
@@ -575,30 +579,12 @@ class ReactiveNotebook(ExtensionApp):
         )
 
     def _filter_session_kernel_environment(self) -> None:
-        """Kernels of notebook sessions get the environment our kernels get.
-
-        A JupyterLab tab that opens a notebook before any reactive run starts the
-        notebook's session and its kernel; reactive runs then use that kernel (one kernel
-        per notebook session). The session manager would give it the server's whole
-        ``os.environ`` (``SessionManager.get_kernel_env``), secrets included: the
-        server's session manager gets the same filter as our kernels instead
-        (``kernel_env_deny``/``kernel_env_allow``; the session's name is kept)."""
-        sessions = getattr(self.server, "session_manager", None)
-        original = getattr(sessions, "get_kernel_env", None)
-        if original is None or getattr(original, "reactive_filtered", False):
-            return
-
-        def filtered(path: str | None, name: Any = None) -> dict[str, str]:
-            env = dict(original(path, name))
-            kept = kernel_environment(
-                env, allow=self.kernel_env_allow, patterns=self._kernel_env_deny()
-            )
-            if "JPY_SESSION_NAME" in env:
-                kept["JPY_SESSION_NAME"] = env["JPY_SESSION_NAME"]
-            return kept
-
-        filtered.reactive_filtered = True  # type: ignore[attr-defined]
-        sessions.get_kernel_env = filtered  # type: ignore[union-attr]
+        """Kernels of notebook sessions (a tab's) get the environment ours get."""
+        filter_session_kernel_environment(
+            getattr(self.server, "session_manager", None),
+            allow=self.kernel_env_allow,
+            patterns=self._kernel_env_deny(),
+        )
 
     def _record_activity(self, notebook_id: str, event: Event) -> None:
         self.server.web_app.settings[ACTIVITY_SETTING] = datetime.now(UTC)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
+from typing import Any
 
 from .kernel_side.connection_strings import carries_secret
 
@@ -68,3 +69,29 @@ def kernel_environment(
         for name, value in environ.items()
         if name.upper() in allowed or not (is_secret(name, patterns) or carries_secret(value))
     }
+
+
+def filter_session_kernel_environment(
+    sessions: Any, *, allow: Iterable[str], patterns: Iterable[str]
+) -> None:
+    """Kernels of notebook sessions get the environment our kernels get.
+
+    A JupyterLab tab that opens a notebook before any reactive run starts the notebook's
+    session and its kernel; reactive runs then use that kernel (one kernel per notebook
+    session). The session manager would give it the server's whole ``os.environ``
+    (``SessionManager.get_kernel_env``), secrets included: the server's session manager
+    gets the same filter as our kernels instead (the session's name is kept)."""
+    original = getattr(sessions, "get_kernel_env", None)
+    if original is None or getattr(original, "reactive_filtered", False):
+        return
+    allow, patterns = tuple(allow), tuple(patterns)
+
+    def filtered(path: str | None, name: Any = None) -> dict[str, str]:
+        env = dict(original(path, name))
+        kept = kernel_environment(env, allow=allow, patterns=patterns)
+        if "JPY_SESSION_NAME" in env:
+            kept["JPY_SESSION_NAME"] = env["JPY_SESSION_NAME"]
+        return kept
+
+    filtered.reactive_filtered = True  # type: ignore[attr-defined]
+    sessions.get_kernel_env = filtered
