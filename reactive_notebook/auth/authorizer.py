@@ -48,6 +48,23 @@ ALLOWED_FOREIGN: frozenset[tuple[str, str, str]] = frozenset(
 )
 
 
+#: Jupyter's handlers an API user is a user on at all (the identity provider answers no
+#: user elsewhere, so routes that never ask the authorizer, as JupyterLab's settings,
+#: workspaces, build and extension manager, are closed to them too): the status probe
+#: above, and ``GET /api/me``, which tells a user who they are.
+API_USER_FOREIGN_HANDLERS = frozenset(
+    {
+        "jupyter_server.services.api.handlers.APIStatusHandler",
+        "jupyter_server.services.api.handlers.IdentityHandler",
+    }
+)
+
+
+def serves_api_users(handler: web.RequestHandler) -> bool:
+    """Whether an API (JWT) user may be authenticated on ``handler`` at all."""
+    return is_ours(handler) or qualified_name(type(handler)) in API_USER_FOREIGN_HANDLERS
+
+
 def qualified_name(handler_class: type) -> str:
     return f"{handler_class.__module__}.{handler_class.__qualname__}"
 

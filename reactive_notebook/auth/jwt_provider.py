@@ -24,6 +24,7 @@ from jupyter_server.auth.identity import IdentityProvider, User
 from tornado import web
 from traitlets import Bool, Float, List, TraitError, Unicode, validate
 
+from .authorizer import serves_api_users
 from .jwks import KeySet, check_key_url
 from .users import JWTUser
 
@@ -222,6 +223,14 @@ class JWTIdentityProvider(IdentityProvider):
                     handler.request.path,
                     handler.request.remote_ip,
                     refusal,
+                )
+                return None
+            if not serves_api_users(handler):
+                self.log.info(
+                    "JWT user %s refused %s %s: API users have the reactive API only",
+                    user.username,
+                    handler.request.method,
+                    handler.request.path,
                 )
                 return None
             # Like the Jupyter token: an explicit credential, no login cookie (it would

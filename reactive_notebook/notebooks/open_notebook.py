@@ -24,6 +24,7 @@ from typing import Any
 
 from ..kernels.cell_outputs import CellOutputs, OutputLimits
 from ..kernels.session import (
+    CellStatusEvent,
     KernelDied,
     KernelSession,
     RunStep,
@@ -502,6 +503,8 @@ class OpenNotebook(RunEvents):
             result = await self.kernel.run(
                 steps, self._on_event, cleanup=plan.cleanup, keep=plan.keep
             )
+            if result.interrupted:
+                self._interrupt_unfinished(plan)
             self.core.finished(plan)  # the runner put the kept values back, come what may
             if result.runner_error is not None:
                 for cell_id in self._present(plan.cell_ids):
@@ -536,6 +539,14 @@ class OpenNotebook(RunEvents):
         """Those of ``cell_ids`` still in the notebook (a tab or a request may delete a
         cell while a run that planned it goes on)."""
         return [cell_id for cell_id in cell_ids if cell_id in self.cells]
+
+    def _interrupt_unfinished(self, plan: Plan) -> None:
+        """An interrupt that landed outside a cell's own code (in the runner, between its
+        steps) ends the run without the running cell's status: it ends as an interrupted
+        cell does (seen under load: the cell stayed "running" after the run)."""
+        for cell_id in self._present(plan.cell_ids):
+            if self._cell(cell_id).status is CellStatus.RUNNING:
+                self._on_event(CellStatusEvent(cell_id, "interrupted"))
 
     def _fail_unfinished(self, plan: Plan, reason: str) -> None:
         """Cells of ``plan`` still queued or running end in error with ``reason``."""
