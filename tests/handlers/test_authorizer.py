@@ -30,6 +30,7 @@ from reactive_notebook.auth.authorizer import ALLOWED_FOREIGN, ReactiveAuthorize
 from reactive_notebook.auth.users import JWTUser
 
 from .conftest import Api, payload, rooms_config
+from .test_auth import a_notebook
 
 JWT_HEADER = "X-Test-Jwt-User"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
@@ -236,18 +237,7 @@ async def test_api_users_get_our_routes_and_are_refused_jupyters(
 ) -> None:
     assert isinstance(jp_serverapp.authorizer, ReactiveAuthorizer)
     alice = {JWT_HEADER: "alice"}
-    created = await api("POST", "notebooks", body={"name": "mine"}, headers=dict(alice))
-    assert created.code == 201
-    notebook_id = payload(created)["notebook_id"]
-    cell = await api(
-        "POST",
-        "notebooks",
-        notebook_id,
-        "cells",
-        body={"type": "python", "code": "x = 1"},
-        headers=dict(alice),
-    )
-    cell_id = payload(cell)["cell_id"]
+    notebook_id, cell_id = await a_notebook(api, **alice)
     base = jp_base_url.rstrip("/")
 
     ours, refused, not_asking, allowed, unreachable = [], [], set(), set(), []
