@@ -24,6 +24,7 @@ from referencing.jsonschema import DRAFT202012
 from tornado.httpclient import HTTPResponse
 
 from reactive_notebook.handlers.openapi import openapi_document
+from reactive_notebook.kernels.outputs import api_outputs, api_streams
 
 #: pytest-jupyter's base URL (the server's ``base_url``), as the document's server.
 BASE_URL = "/a%40b/"
@@ -192,9 +193,22 @@ class Stored:
     files: tuple[str, ...]  # every file under the contents root
 
 
+def _file_shows(document: Any, notebook: Any) -> bool:
+    """Whether a saved .ipynb holds the API's revision, cells, displays and streams."""
+    revision = document["metadata"].get("reactive_notebook", {}).get("revision")
+    saved = [
+        (c.get("id"), len(api_outputs(c.get("outputs", ()))), api_streams(c.get("outputs", ())))
+        for c in document["cells"]
+    ]
+    shown = [(c["id"], len(c["outputs"]), (c["stdout"], c["stderr"])) for c in notebook["cells"]]
+    return bool(revision == notebook["revision"] and saved == shown)
+
+
 async def stored(api: Any, root: Path, notebook_id: str) -> Stored:
-    """The notebook as the API and the disk show it, once pending saves have landed
-    (the file holds the revision the API reports) and a save delay more has passed."""
+    """The notebook as the API and the disk show it, once pending saves have landed:
+    the file holds the revision, the cells and the outputs the API reports. (A run
+    changes outputs without a new revision, and with rooms the room saves them on its
+    own debounce, so the revision alone can match a file that is one save behind.)"""
     notebook = conforms(await api("GET", "notebooks", notebook_id))
     listing = conforms(await api("GET", "notebooks"))
     loop = asyncio.get_running_loop()
@@ -202,8 +216,7 @@ async def stored(api: Any, root: Path, notebook_id: str) -> Stored:
     while True:
         await asyncio.sleep(SAVE_SETTLE_SECONDS)
         data = notebook_file(root, notebook_id).read_bytes()
-        on_disk = json.loads(data)["metadata"]["reactive_notebook"].get("revision")
-        if on_disk == notebook["revision"] or loop.time() > deadline:
+        if _file_shows(json.loads(data), notebook) or loop.time() > deadline:
             break
     files = tuple(sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()))
     return Stored(notebook, listing, data, files)
