@@ -9,8 +9,10 @@ any check is refused (``None``: the handler answers 403) with the reason logged 
 level, never the token. A token that is not a JWT goes to Jupyter's token/cookie check
 only when ``allow_jupyter_token`` is on.
 
-Not done: a WebSocket's token in its first message (the socket would have to be accepted
-before the user is known); browsers use ``?token=``.
+A notebook WebSocket may also be opened with no credential and authenticated by its
+first message, ``{"type": "auth", "token": "<jwt>"}`` (no token in URLs and proxy logs);
+its JWT's expiry closes it unless ``refresh_auth`` renews it: see
+``reactive_notebook.handlers.ws_auth`` and docs/websocket.md.
 """
 
 from __future__ import annotations
@@ -156,6 +158,13 @@ class JWTIdentityProvider(IdentityProvider):
         config=True,
         help="""Seconds after which the key set is refreshed in the background (keys the
         issuer dropped stop working then); the old set serves meanwhile.""",
+    )
+
+    websocket_auth_timeout = Float(
+        10.0,
+        config=True,
+        help="""Seconds a notebook WebSocket opened without a credential has to send its
+        ``auth`` message (with the JWT) before it is closed (code 4403).""",
     )
 
     @validate("algorithms")

@@ -546,3 +546,19 @@ RESPONSES: dict[str, Schema] = {
     "Cell": CELL,
     "Output": OUTPUT,
 }
+
+
+_TOKEN: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 16_384,
+    "description": "A JWT the server's JWTIdentityProvider accepts (never logged).",
+}
+
+#: Client -> server WebSocket messages that (re)authenticate the connection, by ``type``:
+#: ``auth`` as the first message of a socket opened without credentials (JWT provider
+#: only), ``refresh_auth`` to replace a connection's JWT before it expires.
+AUTH_MESSAGES: dict[str, Schema] = {
+    "auth": _message("auth", {"token": _TOKEN}, ("token",)),
+    "refresh_auth": _message("refresh_auth", {"token": _TOKEN}, ("token",)),
+}

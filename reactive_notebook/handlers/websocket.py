@@ -14,6 +14,9 @@ to it are still unsent, nothing more is written; its events wait in its subscrip
 which gives up past the same bound (the subscription lags), and when the client has
 caught up it gets a fresh snapshot. Its commands wait too: an answer is written only
 once the client takes what it was sent.
+
+Authentication (the upgrade's credentials, or a first ``auth`` message with the JWT
+provider) and the JWT's expiry and ``refresh_auth`` are ``ws_auth``'s.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from jupyter_server.auth.decorator import ws_authenticated
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.base.websocket import WebSocketMixin
 from tornado import web
@@ -31,8 +33,9 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from ..notebooks.errors import InvalidRequest, NotebookError
 from ..notebooks.events import Event, Subscription
 from .base import ContextHandlerMixin, dumps
-from .schemas import CLIENT_MESSAGES
+from .schemas import AUTH_MESSAGES, CLIENT_MESSAGES
 from .validation import parse_json, validate
+from .ws_auth import CLOSE_AUTH_FAILED, SocketAuth, ws_authenticated_or_pending
 
 #: Close code sent when the notebook is deleted under a connected client.
 CLOSE_NOTEBOOK_DELETED = 4404
@@ -51,26 +54,72 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
     #: Bytes written to the client that Tornado has not yet handed to the network.
     unflushed = 0
     _drained: asyncio.Event | None = None
+    #: Set while the socket waits for its first message to authenticate it.
+    pending = False
+    auth: SocketAuth
 
-    @ws_authenticated
+    @ws_authenticated_or_pending
     async def get(self, notebook_id: str) -> None:
-        if not self.authorizer.is_authorized(self, self.current_user, "read", "contents"):
-            raise web.HTTPError(403, "not allowed to read notebooks")
-        try:
-            await self.service.get_notebook(self.user, notebook_id)
-        except NotebookError as error:
-            raise web.HTTPError(error.status, error.message) from None
         self.notebook_id = notebook_id
+        self.auth = SocketAuth(self)
+        if self.current_user is None:  # with the JWT provider: its first message decides
+            self.pending = True
+        else:
+            refusal = await self.refusal()
+            if refusal is not None:
+                raise web.HTTPError(*refusal)
         await super().get(notebook_id)
+
+    async def refusal(self) -> tuple[int, str] | None:
+        """Why the user may not open this notebook's socket (status, message), if so."""
+        if not self.authorizer.is_authorized(self, self.current_user, "read", "contents"):
+            return 403, "not allowed to read notebooks"
+        try:
+            await self.service.get_notebook(self.user, self.notebook_id)
+        except NotebookError as error:
+            return error.status, error.message
+        return None
 
     async def open(self, notebook_id: str) -> None:
         super().open(notebook_id)  # starts the keep-alive pings
         # ?batch=1: events queued together travel in one {"type":"batch","events":[...]}
         # frame (a run's burst of statuses costs one frame per client, not hundreds).
         self.batching = self.get_query_argument("batch", "0") in ("1", "true")
-        self.subscription = self.service.hub.listen(notebook_id)
+        if self.pending:
+            self.auth.await_first_message()
+            return
+        await self.start()
+
+    async def start(self) -> None:
+        """An authenticated connection: events from now on, the greeting, the expiry."""
+        self.auth.watch_expiry()
+        self.subscription = self.service.hub.listen(self.notebook_id)
         await self.greet(self.get_query_argument("since", None))
         self.relay = asyncio.create_task(self.relay_events())
+
+    async def authenticate(self, message: str | bytes) -> None:
+        """A pending socket's first message: authenticated, it starts as if its upgrade
+        had carried the token (the same authorizer and ownership checks)."""
+        try:
+            document = parse_json(message)
+        except InvalidRequest:
+            document = None
+        user = await self.auth.authenticate(document)
+        if user is None:
+            return
+        self.pending = False
+        self.current_user = self._jupyter_current_user = user
+        refusal = await self.refusal()
+        if refusal is not None:
+            status, reason = refusal
+            code = CLOSE_NOTEBOOK_DELETED if status == 404 else CLOSE_AUTH_FAILED
+            self.close(code, reason)
+            return
+        await self.start()
+        request_id = document.get("request_id")
+        if request_id is not None:
+            result = {"username": user.username, "expires_at": user.expires_at}
+            self.send({"type": "ack", "request_id": request_id, "result": result})
 
     async def greet(self, since: str | None) -> None:
         """A snapshot, or the events after ``since`` when they are all still kept."""
@@ -173,12 +222,28 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
             self.stop_relay()
 
     async def on_message(self, message: str | bytes) -> None:
+        if self.pending:
+            await self.authenticate(message)
+            return
         request_id: Any = None
         try:
             document = parse_json(message)
             if isinstance(document, dict):
                 request_id = document.get("request_id")
             kind = document.get("type") if isinstance(document, dict) else None
+            if kind in AUTH_MESSAGES:
+                if kind == "auth":
+                    raise InvalidRequest(
+                        "this connection is already authenticated; renew its token with"
+                        " refresh_auth",
+                        field="type",
+                    )
+                refreshed = await self.auth.refresh(document)
+                if refreshed is None:  # closing: the token named another user
+                    return
+                if request_id is not None:
+                    self.send({"type": "ack", "request_id": request_id, "result": refreshed})
+                return
             if not isinstance(kind, str) or kind not in COMMANDS:
                 known = ", ".join(sorted(COMMANDS))
                 raise InvalidRequest(f"unknown message type {kind!r}; known: {known}", field="type")
@@ -207,6 +272,7 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
             self.send({"type": "ack", "request_id": request_id, "result": result or {}})
 
     def on_close(self) -> None:
+        self.auth.cancel()
         self.stop_relay()
 
     def stop_relay(self) -> None:
