@@ -7,6 +7,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { ICapabilities, ICell, INotebook, INotebookSummary } from './types';
+import type { TokenGetter } from './socket';
 
 /** The API's path under the server's base URL. */
 export const API_PATH = 'reactive/api/v1';
@@ -116,8 +117,14 @@ function withRevision(
 
 /** Typed calls for every REST endpoint, bound to one server. */
 export class ReactiveAPI {
+  /**
+   * @param getToken - a source of fresh JWTs (an embedding app's): notebook sockets
+   * authenticate with it by their first message and renew it before it expires
+   * (`socket.ts`). Without it they use the settings' cookie or token.
+   */
   constructor(
-    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings()
+    readonly serverSettings: ServerConnection.ISettings = ServerConnection.makeSettings(),
+    readonly getToken?: TokenGetter
   ) {}
 
   /** `GET /reactive/health` (outside the versioned API). */

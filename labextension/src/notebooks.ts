@@ -48,7 +48,8 @@ export class ReactiveConnection implements IDisposable {
   ) {
     this.socket = new NotebookSocket({
       serverSettings: api.serverSettings,
-      notebookId
+      notebookId,
+      getToken: api.getToken
     });
     this.socket.received.connect((_, event) => this.state.apply(event));
     this.socket.statusChanged.connect((_, status) => {

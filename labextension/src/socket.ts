@@ -3,6 +3,12 @@
  * unpacked into single events, reconnection with exponential backoff that resumes with
  * `?since=<last seq>`. Changes and runs go over REST (`api.ts`); edits go through the
  * shared document.
+ *
+ * Authentication: JupyterLab's cookie or Jupyter token (`?token=` when the settings
+ * append it), unchanged. With a JWT (a `getToken` source given by an embedding app, or
+ * a JWT as the settings' token) the token never goes in the URL: the socket sends it as
+ * its first message (`auth`), renews it with `refresh_auth` before it expires, and when
+ * the server closes with 4401 (token expired) reconnects at once with a fresh one.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
@@ -14,6 +20,51 @@ import { IServerEvent } from './types';
 
 /** The close code with which the server ends the socket of a deleted notebook. */
 export const CLOSE_NOTEBOOK_DELETED = 4404;
+/** The close code with which the server ends a socket whose JWT expired. */
+export const CLOSE_TOKEN_EXPIRED = 4401;
+
+/** A source of fresh JWTs (e.g. Clerk's `session.getToken()`); null: none now. */
+export type TokenGetter = () => string | null | Promise<string | null>;
+
+/** Whether `token` is a JWT (three parts, a JSON header with `alg`), not a Jupyter token. */
+export function isJWT(token: string | null | undefined): token is string {
+  const parts = (token ?? '').split('.');
+  if (parts.length !== 3) {
+    return false;
+  }
+  const header = decodePart(parts[0]);
+  return typeof header?.alg === 'string';
+}
+
+/** A JWT's `exp` in ms since the epoch (null if it has none or cannot be read). */
+export function tokenExpiry(token: string): number | null {
+  const claims = decodePart(token.split('.')[1] ?? '');
+  return typeof claims?.exp === 'number' ? claims.exp * 1000 : null;
+}
+
+function decodePart(part: string): Record<string, unknown> | null {
+  try {
+    const base64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const padded = base64 + '='.repeat((4 - (base64.length % 4)) % 4);
+    const value: unknown = JSON.parse(atob(padded));
+    return value && typeof value === 'object'
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Where a socket's JWTs come from: `getToken`, else a JWT as the settings' token. */
+export function tokenSource(
+  settings: ServerConnection.ISettings,
+  getToken?: TokenGetter
+): TokenGetter | null {
+  if (getToken) {
+    return getToken;
+  }
+  return isJWT(settings.token) ? () => settings.token : null;
+}
 
 export type ConnectionStatus =
   'connecting' | 'connected' | 'disconnected' | 'closed';
@@ -27,13 +78,22 @@ export interface INotebookSocketOptions {
   maxDelay?: number;
   /** A random fraction of the delay added (0..1), so clients do not reconnect in step. */
   jitter?: number;
+  /**
+   * Fresh JWTs for the socket (an embedding app's, e.g. Clerk's `getToken`): sent as
+   * the first message, renewed before expiry. Without it, a JWT as the settings' token
+   * is used the same way; otherwise the cookie / Jupyter token authenticate as before.
+   */
+  getToken?: TokenGetter;
+  /** Renew the JWT this many ms before it expires (at most half its remaining life). */
+  refreshBefore?: number;
 }
 
 /** The `ws` URL of a notebook's socket, with `batch=1`, the token and `since`. */
 export function socketURL(
   settings: ServerConnection.ISettings,
   notebookId: string,
-  since: number | null
+  since: number | null,
+  withToken = true
 ): string {
   const url = URLExt.join(
     settings.wsUrl,
@@ -46,7 +106,7 @@ export function socketURL(
   if (since !== null) {
     query.push(`since=${since}`);
   }
-  if (settings.token && settings.appendToken) {
+  if (withToken && settings.token && settings.appendToken) {
     query.push(`token=${encodeURIComponent(settings.token)}`);
   }
   return `${url}?${query.join('&')}`;
@@ -59,6 +119,8 @@ export class NotebookSocket implements IDisposable {
     this._minDelay = options.minDelay ?? 500;
     this._maxDelay = options.maxDelay ?? 30000;
     this._jitter = options.jitter ?? 0.25;
+    this._getToken = tokenSource(options.serverSettings, options.getToken);
+    this._refreshBefore = options.refreshBefore ?? 30000;
   }
 
   readonly serverSettings: ServerConnection.ISettings;
@@ -93,14 +155,44 @@ export class NotebookSocket implements IDisposable {
 
   /** Open the socket (again). */
   connect(): void {
-    if (this._isDisposed || this._ws) {
+    if (this._isDisposed || this._ws || this._fetchingToken) {
       return;
     }
     this._clearTimer();
     this._setStatus('connecting');
+    if (!this._getToken) {
+      this._open(null);
+      return;
+    }
+    this._fetchingToken = true;
+    void this._freshToken().then(token => {
+      this._fetchingToken = false;
+      if (this._isDisposed || this._ws) {
+        return;
+      }
+      if (token === null) {
+        this._setStatus('disconnected');
+        this._scheduleReconnect();
+        return;
+      }
+      this._open(token);
+    });
+  }
+
+  private async _freshToken(): Promise<string | null> {
+    try {
+      const token = await this._getToken?.();
+      return token || null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Open the socket; with a JWT, it goes in the first message (never the URL). */
+  private _open(token: string | null): void {
     const Socket = this.serverSettings.WebSocket;
     const ws = new Socket(
-      socketURL(this.serverSettings, this.notebookId, this._lastSeq)
+      socketURL(this.serverSettings, this.notebookId, this._lastSeq, !token)
     );
     this._ws = ws;
     ws.onopen = () => {
@@ -108,6 +200,11 @@ export class NotebookSocket implements IDisposable {
         return;
       }
       this._attempts = 0;
+      if (token) {
+        ws.send(JSON.stringify({ type: 'auth', token }));
+        this._token = token;
+        this._scheduleRefresh();
+      }
       this._setStatus('connected');
     };
     ws.onmessage = (message: MessageEvent) => {
@@ -131,6 +228,7 @@ export class NotebookSocket implements IDisposable {
     }
     this._isDisposed = true;
     this._clearTimer();
+    this._clearRefresh();
     const ws = this._ws;
     this._ws = null;
     if (ws) {
@@ -174,6 +272,8 @@ export class NotebookSocket implements IDisposable {
 
   private _onClose(code: number): void {
     this._ws = null;
+    this._clearRefresh();
+    this._token = null;
     if (this._isDisposed) {
       return;
     }
@@ -182,7 +282,56 @@ export class NotebookSocket implements IDisposable {
       return;
     }
     this._setStatus('disconnected');
+    if (code === CLOSE_TOKEN_EXPIRED && this._getToken) {
+      this.connect(); // at once, with a fresh token
+      return;
+    }
     this._scheduleReconnect();
+  }
+
+  /** Renew the JWT `refreshBefore` ms before it expires (at most half its life left). */
+  private _scheduleRefresh(): void {
+    this._clearRefresh();
+    const expiry = this._token ? tokenExpiry(this._token) : null;
+    if (expiry === null) {
+      return;
+    }
+    const left = expiry - Date.now();
+    const delay = Math.max(
+      1000,
+      left - Math.min(this._refreshBefore, left / 2)
+    );
+    this._refreshTimer = setTimeout(() => {
+      this._refreshTimer = null;
+      void this._refresh();
+    }, delay);
+  }
+
+  private async _refresh(): Promise<void> {
+    const ws = this._ws;
+    const current = this._token;
+    const token = await this._freshToken();
+    if (ws !== this._ws || !ws || current !== this._token) {
+      return; // reconnected or closed meanwhile
+    }
+    const fresher =
+      token !== null &&
+      token !== current &&
+      (tokenExpiry(token) ?? 0) > (current ? (tokenExpiry(current) ?? 0) : 0);
+    if (fresher) {
+      ws.send(JSON.stringify({ type: 'refresh_auth', token }));
+      this._token = token;
+    }
+    // Not fresher (the source still holds the old one): try again later; if none comes,
+    // the server closes with 4401 and the socket reconnects with whatever comes next.
+    this._scheduleRefresh();
+  }
+
+  private _clearRefresh(): void {
+    if (this._refreshTimer !== null) {
+      clearTimeout(this._refreshTimer);
+      this._refreshTimer = null;
+    }
   }
 
   private _scheduleReconnect(): void {
@@ -229,6 +378,11 @@ export class NotebookSocket implements IDisposable {
   private _minDelay: number;
   private _maxDelay: number;
   private _jitter: number;
+  private _getToken: TokenGetter | null;
+  private _refreshBefore: number;
+  private _token: string | null = null;
+  private _fetchingToken = false;
+  private _refreshTimer: ReturnType<typeof setTimeout> | null = null;
   private _received = new Signal<this, IServerEvent>(this);
   private _statusChanged = new Signal<this, ConnectionStatus>(this);
 }
