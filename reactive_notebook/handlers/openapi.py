@@ -291,7 +291,11 @@ def openapi_document(base_url: str = "/") -> dict[str, Any]:
             "description": (
                 "Reactive notebooks over REST. Live events and commands travel on the "
                 f"WebSocket `{API_PREFIX}/notebooks/{{notebook_id}}/ws` (not described "
-                "here). Every mutating body may carry `expected_revision`. Agents reach the "
+                "here: see docs/websocket.md, which also lists its close codes; with the "
+                "JWT identity provider it takes the JWT as `?token=` or as its first "
+                'message `{"type": "auth", "token": ...}`, closes with 4401 when the JWT '
+                'expires, and `{"type": "refresh_auth", "token": ...}` renews it). '
+                "Every mutating body may carry `expected_revision`. Agents reach the "
                 "same notebook tools over MCP (streamable HTTP, protocol 2026-07-28 and the "
                 "legacy initialize handshake) at `/reactive/mcp`, with the same credentials "
                 "(not described here)."
