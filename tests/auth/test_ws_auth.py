@@ -46,6 +46,18 @@ async def alice_notebook(jp_fetch: Any, issuer: Issuer) -> str:
     return str(json.loads(response.body)["notebook_id"])
 
 
+async def add_cell(jp_fetch: Any, issuer: Issuer, notebook_id: str, code: str) -> None:
+    """A cell added over REST by alice (its event goes to her notebook's sockets)."""
+    await jp_fetch(
+        *NOTEBOOKS,
+        notebook_id,
+        "cells",
+        method="POST",
+        body=json.dumps({"type": "python", "code": code}),
+        headers=bearer(issuer.mint()),
+    )
+
+
 async def connect(jp_ws_fetch: Any, notebook_id: str, token: str | None = None) -> WsClient:
     """A socket with no credential on its upgrade, or with ``?token=<token>``."""
     params = {"token": token} if token is not None else None
@@ -61,26 +73,21 @@ async def test_the_first_message_authenticates_and_events_follow(
 ) -> None:
     notebook_id = await alice_notebook(jp_fetch, issuer)
     async with await connect(jp_ws_fetch, notebook_id) as ws:
+        await add_cell(jp_fetch, issuer, notebook_id, "early = 0")
         assert await ws.quiet(0.2) == []  # nothing before it is authenticated
         token = issuer.mint()
         ws.send({"type": "auth", "token": token, "request_id": "a1"})
         snapshot = await ws.next()
         assert snapshot["type"] == "snapshot"
         assert snapshot["notebook"]["id"] == notebook_id
+        assert [cell["code"] for cell in snapshot["notebook"]["cells"]][-1] == "early = 0"
         ack = await ws.next()
         assert ack["type"] == "ack"
         assert ack["request_id"] == "a1"
         assert ack["result"]["username"] == "user_alice"
         assert ack["result"]["expires_at"] == json.loads(_payload(token))["exp"]
         # The notebook's events reach it, and its commands run as alice.
-        await jp_fetch(
-            *NOTEBOOKS,
-            notebook_id,
-            "cells",
-            method="POST",
-            body=json.dumps({"type": "python", "code": "x = 1"}),
-            headers=bearer(issuer.mint()),
-        )
+        await add_cell(jp_fetch, issuer, notebook_id, "x = 1")
         created = await ws.until(lambda m: m["type"] == "cell_created")
         assert created[-1]["cell"]["code"] == "x = 1"
         assert "cell_id" in await ws.command({"type": "create_cell", "cell_type": "python"})
