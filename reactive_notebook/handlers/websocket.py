@@ -110,6 +110,8 @@ class NotebookSocket(WebSocketMixin, WebSocketHandler, ContextHandlerMixin, Jupy
         self.pending = False
         self.current_user = self._jupyter_current_user = user
         refusal = await self.refusal()
+        if self.auth.closing():  # the client left meanwhile: nothing to start
+            return
         if refusal is not None:
             status, reason = refusal
             code = CLOSE_NOTEBOOK_DELETED if status == 404 else CLOSE_AUTH_FAILED
