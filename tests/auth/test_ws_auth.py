@@ -127,6 +127,7 @@ async def test_a_bad_first_message_closes_the_socket(
     ws.send(message if isinstance(message, str) else json.dumps(message))
     assert await ws.wait_closed(5) == CLOSE_AUTH_FAILED
     assert ws.received == []  # not even a snapshot
+    await ws.close()
 
 
 async def test_no_first_message_closes_the_socket_after_the_timeout(
@@ -139,6 +140,7 @@ async def test_no_first_message_closes_the_socket_after_the_timeout(
     assert AUTH_TIMEOUT - 0.1 <= time.monotonic() - started < AUTH_TIMEOUT + 2
     assert ws.close_reason == "no auth message in time"
     assert ws.received == []
+    await ws.close()
 
 
 async def test_the_first_message_of_another_user_finds_no_notebook(
@@ -149,6 +151,7 @@ async def test_the_first_message_of_another_user_finds_no_notebook(
     ws.send({"type": "auth", "token": issuer.mint(sub="user_bob")})
     assert await ws.wait_closed(5) == 4404  # as bob's upgrade with the token: 404
     assert ws.received == []
+    await ws.close()
 
 
 async def test_an_expired_token_closes_the_socket(
@@ -168,6 +171,7 @@ async def test_an_expired_token_closes_the_socket(
         assert ws.close_reason == "token expired"
         late = time.time() - deadline
         assert -0.05 <= late < 1.0, (how, late)
+        await ws.close()
 
 
 async def test_a_refresh_keeps_the_socket_open_past_the_first_expiry(
@@ -190,6 +194,7 @@ async def test_a_refresh_keeps_the_socket_open_past_the_first_expiry(
     assert await ws.command({"type": "sync"}) == {}  # still open, still alice
     assert await ws.wait_closed(5) == CLOSE_TOKEN_EXPIRED
     assert time.time() >= json.loads(_payload(fresh))["exp"] + LEEWAY - 0.05
+    await ws.close()
 
 
 async def test_a_refresh_with_another_users_token_is_refused(
