@@ -24,7 +24,7 @@ import typing as t
 import jwt
 from jupyter_server.auth.identity import IdentityProvider, User
 from tornado import web
-from traitlets import Bool, Float, List, TraitError, Unicode, validate
+from traitlets import Bool, Float, Int, List, TraitError, Unicode, validate
 
 from .authorizer import serves_api_users
 from .jwks import KeySet, check_key_url
@@ -167,6 +167,15 @@ class JWTIdentityProvider(IdentityProvider):
         ``auth`` message (with the JWT) before it is closed (code 4403).""",
     )
 
+    websocket_max_pending = Int(
+        256,
+        config=True,
+        help="""At most this many notebook WebSockets may wait for their ``auth`` message at
+        once; beyond it an upgrade without a credential is refused (503, Retry-After), so
+        unauthenticated sockets cannot pile up. 0: none may wait (a token in the upgrade
+        request is then required).""",
+    )
+
     @validate("algorithms")
     def _check_algorithms(self, proposal: t.Any) -> list[str]:
         algorithms = list(proposal["value"])
@@ -181,6 +190,8 @@ class JWTIdentityProvider(IdentityProvider):
 
     def __init__(self, **kwargs: t.Any) -> None:
         super().__init__(**kwargs)
+        #: The notebook WebSockets now waiting for their ``auth`` message (``ws_auth``).
+        self.pending_websockets: set[t.Any] = set()
         if not self.issuer:
             raise TraitError(
                 "JWTIdentityProvider.issuer is required (the exact 'iss' of accepted tokens):"

@@ -69,9 +69,26 @@ def ws_authenticated_or_pending(method: F) -> F:
 
     @wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.current_user is None and not accepts_first_message(self):
-            self.log.warning("Couldn't authenticate WebSocket connection")
-            raise web.HTTPError(403)
+        if self.current_user is None:
+            if not accepts_first_message(self):
+                self.log.warning("Couldn't authenticate WebSocket connection")
+                raise web.HTTPError(403)
+            provider = jwt_provider(self)
+            assert provider is not None
+            if len(provider.pending_websockets) >= provider.websocket_max_pending:
+                self.log.warning(
+                    "WebSocket refused: %d sockets already wait for their auth message",
+                    len(provider.pending_websockets),
+                )
+                self.set_status(503)  # not HTTPError: send_error would drop Retry-After
+                self.set_header("Retry-After", str(max(1, round(provider.websocket_auth_timeout))))
+                self.finish(
+                    {
+                        "message": "too many WebSockets are waiting for their auth message"
+                        " (JWTIdentityProvider.websocket_max_pending)"
+                    }
+                )
+                return None
         return method(self, *args, **kwargs)
 
     setattr(wrapper, "__allow_unauthenticated", True)  # jupyter_server's marker
@@ -110,6 +127,9 @@ class SocketAuth:
         """A pending socket: close it unless an ``auth`` message comes in time."""
         provider = self.provider
         assert provider is not None
+        provider.pending_websockets.add(
+            self.handler
+        )  # counted once open: no leak on a failed upgrade
         self._arm(provider.websocket_auth_timeout, self._auth_timed_out)
 
     def _auth_timed_out(self) -> None:
@@ -182,7 +202,7 @@ class SocketAuth:
         self.handler.close(CLOSE_TOKEN_EXPIRED, "token expired")
 
     def _arm(self, delay: float, callback: Callable[[], None]) -> None:
-        self.cancel()
+        self._stop_timer()
         self._timer = asyncio.get_running_loop().call_later(max(0.0, delay), callback)
 
     def _fail(self, reason: str) -> None:
@@ -194,6 +214,13 @@ class SocketAuth:
         return connection is None or connection.is_closing()
 
     def cancel(self) -> None:
+        """Stop the timer; the socket no longer counts as waiting for its auth message."""
+        self._stop_timer()
+        provider = self.provider
+        if provider is not None:
+            provider.pending_websockets.discard(self.handler)
+
+    def _stop_timer(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -143,6 +143,33 @@ async def test_no_first_message_closes_the_socket_after_the_timeout(
     await ws.close()
 
 
+class TestWaitingSocketsAreCapped:
+    @pytest.fixture
+    def provider_config(self, provider_config: dict[str, Any]) -> dict[str, Any]:
+        return {**provider_config, "websocket_max_pending": 2}
+
+    async def test_waiting_sockets_are_capped_and_a_freed_place_is_reused(
+        self, jp_fetch: Any, jp_ws_fetch: Any, jp_serverapp: Any, issuer: Issuer
+    ) -> None:
+        notebook_id = await alice_notebook(jp_fetch, issuer)
+        waiting = [await connect(jp_ws_fetch, notebook_id) for _ in range(2)]
+        with pytest.raises(HTTPClientError) as refused:
+            await connect(jp_ws_fetch, notebook_id)
+        assert refused.value.code == 503
+        assert refused.value.response is not None
+        assert refused.value.response.headers["Retry-After"] == "1"
+        # one authenticates: its place is free again, and a token in the upgrade never waits
+        waiting[0].send({"type": "auth", "token": issuer.mint()})
+        await waiting[0].next()
+        third = await connect(jp_ws_fetch, notebook_id)
+        assert len(jp_serverapp.identity_provider.pending_websockets) == 2
+        for ws in (*waiting, third):
+            await ws.close()
+        with_token = await connect(jp_ws_fetch, notebook_id, token=issuer.mint())
+        await with_token.next()  # its snapshot
+        await with_token.close()
+
+
 async def test_the_first_message_of_another_user_finds_no_notebook(
     jp_fetch: Any, jp_ws_fetch: Any, issuer: Issuer
 ) -> None:
