@@ -1,0 +1,175 @@
+"""Kernels that cannot read each other (issue 18): a real server with
+``ReactiveNotebook.kernel_accounts`` and per-user notebooks, two API users, real kernels
+running as real OS accounts. A cell of one user tries to read the other's notebook file,
+the other's kernel's files and ``/proc``, and the server's environment; each fails.
+
+Runs as root (CI and these machines do); skipped otherwise, saying so. The users come
+from the header identity provider of ``test_authorizer`` (a ``JWTUser`` per header).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reactive_notebook.kernels.accounts import account_name
+
+from ..kernel_accounts import KERNEL_NAME, AccountsSetting, accounts_setting
+from .conftest import Api, payload
+from .test_authorizer import JWT_HEADER
+
+SECRET = "server-only-secret-value"
+
+
+@pytest.fixture(scope="module")
+def setting() -> Iterator[AccountsSetting]:
+    yield from accounts_setting()
+
+
+@pytest.fixture
+def jp_root_dir() -> Iterator[Path]:
+    """The notebook store in a folder every user could reach, opened to others as a
+    careless operator would leave it: the server must close it."""
+    base = Path(tempfile.mkdtemp(prefix="rn-store-", dir="/tmp"))
+    base.chmod(0o755)
+    root = base / "root_dir"
+    root.mkdir(mode=0o755)
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(base)
+
+
+@pytest.fixture
+def jp_server_config(
+    setting: AccountsSetting, jp_kernel_dir: Path, monkeypatch: Any
+) -> dict[str, Any]:
+    shutil.copytree(Path(setting.kernel_dirs) / KERNEL_NAME, jp_kernel_dir / KERNEL_NAME)
+    monkeypatch.setenv("MY_SERVICE_TOKEN", SECRET)
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"reactive_notebook": True, "jupyter_server_terminals": False},
+            "identity_provider_class": ("tests.handlers.test_authorizer.JWTHeaderIdentityProvider"),
+        },
+        "ReactiveNotebook": {
+            "save_delay": 0.05,
+            "per_user_notebooks": True,
+            "kernel_accounts": True,
+            "kernel_account_prefix": setting.prefix,
+            "kernel_accounts_dir": setting.kernels_dir,
+            "kernel_name": KERNEL_NAME,
+        },
+    }
+
+
+async def run_cell(api: Api, user: str, code: str) -> dict[str, Any]:
+    """A new notebook of ``user`` with one cell ``code``, run; the cell after the run."""
+    headers = {JWT_HEADER: user}
+    created = await api("POST", "notebooks", body={"name": "probe"}, headers=headers)
+    assert created.code == 201, created.body
+    notebook_id = payload(created)["notebook_id"]
+    cell = await api(
+        "POST",
+        "notebooks",
+        notebook_id,
+        "cells",
+        body={"type": "python", "code": code},
+        headers=headers,
+    )
+    cell_id = payload(cell)["cell_id"]
+    ran = await api(
+        "POST",
+        "notebooks",
+        notebook_id,
+        "cells",
+        cell_id,
+        "run",
+        body={"wait": True},
+        headers=headers,
+    )
+    assert ran.code == 200, ran.body
+    (done,) = [c for c in payload(ran)["cells"] if c["id"] == cell_id]
+    assert done["status"] == "success", done
+    return done
+
+
+A_CELL = """
+import json, os
+with open("a-private.txt", "w") as f:
+    f.write("alice's data")
+print(json.dumps({"pid": os.getpid(), "uid": os.getuid(), "cwd": os.getcwd()}))
+"""
+
+B_CELL = """
+import json, os
+def attempt(action):
+    try:
+        action()
+        return "succeeded"
+    except Exception as error:
+        return type(error).__name__
+def read(path):
+    with open(path, "rb") as f:
+        f.read()
+targets = json.loads({targets!r})
+found = {{name: attempt(lambda p=path: read(p)) for name, path in targets["files"].items()}}
+found["a_cwd_link"] = attempt(lambda: os.readlink(targets["a_cwd"]))
+found["kernels_listing"] = attempt(lambda: os.listdir(targets["kernels"]))
+found["store_listing"] = attempt(lambda: os.listdir(targets["store"]))
+found["secret"] = os.environ.get("MY_SERVICE_TOKEN")
+with open("b-own.txt", "w") as f:
+    f.write("mine")
+found["own_file"] = attempt(lambda: read("b-own.txt"))
+found["uid"] = os.getuid()
+print(json.dumps(found))
+"""
+
+
+async def test_a_users_kernel_cannot_read_another_users_files_or_the_server(
+    jp_fetch: Any, api: Api, jp_root_dir: Path, setting: AccountsSetting
+) -> None:
+    # The store granted r-x to others; the server dropped it at startup.
+    assert stat.S_IMODE(jp_root_dir.stat().st_mode) & 0o007 == 0
+
+    a = json.loads((await run_cell(api, "alice", A_CELL))["stdout"])
+    alice = pwd.getpwnam(account_name("alice", setting.prefix))
+    assert a["uid"] == alice.pw_uid != 0
+    assert a["cwd"] == str(Path(setting.kernels_dir) / alice.pw_name)
+    a_file = Path(a["cwd"]) / "a-private.txt"
+    assert a_file.read_text() == "alice's data"  # it is there, for root
+    (a_notebook,) = (jp_root_dir / "alice").glob("*.ipynb")
+
+    targets = {
+        "files": {
+            "a_notebook": str(a_notebook),
+            "a_working_file": str(a_file),
+            "a_kernel_environ": f"/proc/{a['pid']}/environ",
+            "server_environ": f"/proc/{os.getpid()}/environ",
+        },
+        "a_cwd": f"/proc/{a['pid']}/cwd",
+        "kernels": setting.kernels_dir,
+        "store": str(jp_root_dir),
+    }
+    probe = B_CELL.format(targets=json.dumps(targets))
+    b = json.loads((await run_cell(api, "bob", probe))["stdout"])
+    bob = pwd.getpwnam(account_name("bob", setting.prefix))
+    assert b.pop("uid") == bob.pw_uid not in (alice.pw_uid, 0)
+    assert b.pop("own_file") == "succeeded"  # the probe itself works
+    assert b == {
+        "a_notebook": "PermissionError",
+        "a_working_file": "PermissionError",
+        "a_kernel_environ": "PermissionError",
+        "server_environ": "PermissionError",
+        "a_cwd_link": "PermissionError",
+        "kernels_listing": "PermissionError",
+        "store_listing": "PermissionError",
+        "secret": None,
+    }
