@@ -173,3 +173,51 @@ async def test_a_users_kernel_cannot_read_another_users_files_or_the_server(
         "store_listing": "PermissionError",
         "secret": None,
     }
+
+
+@pytest.fixture
+def closed_python(jp_kernel_dir: Path) -> Iterator[str]:
+    """A kernel spec ``closed`` whose interpreter is in a folder only root may enter
+    (as pyenv's Python under /root is)."""
+    base = Path(tempfile.mkdtemp(prefix="rn-closed-", dir="/tmp"))
+    (base / "bin").mkdir()
+    os.symlink(shutil.which("python3") or "/usr/bin/python3", base / "bin" / "python")
+    base.chmod(0o700)
+    argv = [str(base / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (jp_kernel_dir / "closed").mkdir()
+    (jp_kernel_dir / "closed" / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "closed", "language": "python"})
+    )
+    yield str(base)
+    shutil.rmtree(base)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            "--ReactiveNotebook.kernel_name=closed",
+            "kernel_accounts: kernel accounts cannot run {closed}/bin/python: {closed} does "
+            "not let other users through (mode drwx------). Install the kernel's Python",
+        ),
+        (
+            "--ReactiveNotebook.kernel_account_prefix=Rn",
+            "bad configuration: kernel account prefix 'Rn' must be lower-case letters",
+        ),
+        (
+            "--ServerApp.root_dir=/tmp",
+            "kernel_accounts: the notebook store /tmp holds",
+        ),
+    ],
+)
+def test_the_server_refuses_to_start_saying_what_to_fix(
+    jp_configurable_serverapp: Any,
+    capsys: pytest.CaptureFixture[str],
+    closed_python: str,
+    option: str,
+    message: str,
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        jp_configurable_serverapp(argv=[option])
+    assert stopped.value.code == 1
+    assert message.format(closed=closed_python) in capsys.readouterr().err
