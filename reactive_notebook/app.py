@@ -635,13 +635,20 @@ class ReactiveNotebook(ExtensionApp):
         """A kernel for ``notebook``: the kernel of its Jupyter session (the one a
         JupyterLab tab on the file uses; created when there is none), started through
         the server's kernel manager (so it shows in JupyterLab, gets culled, and works
-        through a gateway) in the notebook's folder, without the server's secrets."""
+        through a gateway) in the notebook's folder, without the server's secrets.
+
+        With kernel_accounts the kernel is always our own, started as the owner's
+        account, never the kernel of a Jupyter session: a JupyterLab tab's kernel (an
+        operator's, from the launcher) runs as the server's user, and the owner's code
+        must not run in it."""
         path = self.store.known_path(notebook.id)
         env = kernel_environment(
             os.environ, allow=self.kernel_env_allow, patterns=self._kernel_env_deny()
         )
+        sessions = self.server.session_manager
         if self.kernel_accounts:  # the provisioner starts it as the owner's account
             env[OWNER_VARIABLE] = notebook.owner
+            sessions = None
         return KernelSession(
             self.server.kernel_manager,
             kernel_name=self.kernel_name,
@@ -649,7 +656,7 @@ class ReactiveNotebook(ExtensionApp):
             path=posixpath.dirname(path) if path else None,
             startup_timeout=self.kernel_startup_timeout,
             max_table_rows=self.max_table_rows,
-            session_manager=self.server.session_manager,
+            session_manager=sessions,
             notebook_path=path,
         )
 

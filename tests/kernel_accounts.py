@@ -58,6 +58,7 @@ class AccountsSetting:
     """Where the test kernels' accounts live, and the kernel spec they run."""
 
     prefix: str
+    base: str  # a folder of root's others may pass (0711), removed at the end
     kernels_dir: str
     kernel_dirs: str  # a folder of kernel specs holding KERNEL_NAME
     argv: list[str]
@@ -84,6 +85,7 @@ def accounts_setting() -> Iterator[AccountsSetting]:
     (specs / KERNEL_NAME / "kernel.json").write_text(json.dumps(spec))
     setting = AccountsSetting(
         prefix=f"rnt{secrets.token_hex(3)}_",
+        base=str(base),
         kernels_dir=str(base / "kernels"),
         kernel_dirs=str(specs),
         argv=argv,

@@ -36,16 +36,13 @@ def setting() -> Iterator[AccountsSetting]:
 
 
 @pytest.fixture
-def jp_root_dir() -> Iterator[Path]:
+def jp_root_dir(setting: AccountsSetting) -> Path:
     """The notebook store in a folder every user could reach, opened to others as a
-    careless operator would leave it: the server must close it."""
-    base = Path(tempfile.mkdtemp(prefix="rn-store-", dir="/tmp"))
-    base.chmod(0o755)
-    root = base / "root_dir"
-    root.mkdir(mode=0o755)
+    careless operator would leave it: the server must close it. (Removed with the
+    module's accounts: the server saves into it while it stops, after the test.)"""
+    root = Path(tempfile.mkdtemp(prefix="store-", dir=setting.base))
     root.chmod(0o755)
-    yield root
-    shutil.rmtree(base)
+    return root
 
 
 @pytest.fixture
@@ -221,3 +218,43 @@ def test_the_server_refuses_to_start_saying_what_to_fix(
         jp_configurable_serverapp(argv=[option])
     assert stopped.value.code == 1
     assert message.format(closed=closed_python) in capsys.readouterr().err
+
+
+async def test_an_operators_session_kernel_on_the_file_is_not_used(
+    jp_fetch: Any, api: Api, jp_root_dir: Path, setting: AccountsSetting
+) -> None:
+    """A JupyterLab session on alice's notebook (an operator's tab: its kernel runs as
+    the server's user) does not become the kernel her runs use."""
+    headers = {JWT_HEADER: "alice"}
+    created = await api("POST", "notebooks", body={"name": "shared"}, headers=headers)
+    notebook_id = payload(created)["notebook_id"]
+    session = await jp_fetch(
+        "api",
+        "sessions",
+        method="POST",
+        body=json.dumps(
+            {"path": "alice/shared.ipynb", "type": "notebook", "kernel": {"name": KERNEL_NAME}}
+        ),
+    )
+    assert session.code == 201
+    cell = await api(
+        "POST",
+        "notebooks",
+        notebook_id,
+        "cells",
+        body={"type": "python", "code": "import os\nprint(os.getuid())"},
+        headers=headers,
+    )
+    ran = await api(
+        "POST",
+        "notebooks",
+        notebook_id,
+        "cells",
+        payload(cell)["cell_id"],
+        "run",
+        body={"wait": True},
+        headers=headers,
+    )
+    (done,) = payload(ran)["cells"]
+    alice = pwd.getpwnam(account_name("alice", setting.prefix))
+    assert done["stdout"].strip() == str(alice.pw_uid)
