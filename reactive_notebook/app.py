@@ -533,6 +533,13 @@ class ReactiveNotebook(ExtensionApp):
         accounts, our provisioner made the default (refuses to start on a problem)."""
         if not self.kernel_accounts:
             return
+        if self.server.gateway_config.gateway_enabled:
+            self._refuse_to_start(
+                "kernel_accounts: kernels run in the gateway (--gateway-url), not in this "
+                "server, so it cannot start them as accounts; the gateway isolates them "
+                "(docs/kernel-isolation.md). Turn kernel_accounts off.",
+                self.server,
+            )
         specs = self.server.kernel_spec_manager
         assert specs is not None, "the server has no kernel spec manager"
         spec = specs.get_kernel_spec(self.kernel_name)
