@@ -210,8 +210,13 @@ def test_an_owners_kernel_runs_as_the_owners_account(loop, manager, setting) -> 
 def test_the_same_owner_gets_the_same_account_another_owner_another(loop, manager, setting) -> None:  # type: ignore[no-untyped-def]
     first, second, other = (kernel(manager, o) for o in ("carol", "carol", "dave"))
     try:
-        for session in (first, second, other):
-            loop.run_until_complete(session.start())
+        # carol's two kernels start at once: her account is made once (the lock), and
+        # both run as it.
+        async def both() -> None:
+            await asyncio.gather(first.start(), second.start())
+
+        loop.run_until_complete(both())
+        loop.run_until_complete(other.start())
         uids = [ask(loop, session, WHO)["uid"] for session in (first, second, other)]
     finally:
         for session in (first, second, other):
