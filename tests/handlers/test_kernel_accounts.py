@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_server.gateway.gateway_client import GatewayClient
 
 from reactive_notebook.kernels.accounts import account_name
 
@@ -189,6 +190,13 @@ def closed_python(jp_kernel_dir: Path) -> Iterator[str]:
     shutil.rmtree(base)
 
 
+@pytest.fixture
+def no_gateway_left() -> Iterator[None]:
+    """The gateway client is a process-wide singleton: forget the test's."""
+    yield
+    GatewayClient.clear_instance()
+
+
 @pytest.mark.parametrize(
     ("option", "message"),
     [
@@ -205,9 +213,14 @@ def closed_python(jp_kernel_dir: Path) -> Iterator[str]:
             "--ServerApp.root_dir=/tmp",
             "kernel_accounts: the notebook store /tmp holds",
         ),
+        (
+            "--gateway-url=http://127.0.0.1:9",
+            "kernel_accounts: kernels run in the gateway (--gateway-url), not in this server",
+        ),
     ],
 )
 def test_the_server_refuses_to_start_saying_what_to_fix(
+    no_gateway_left: None,
     jp_configurable_serverapp: Any,
     capsys: pytest.CaptureFixture[str],
     closed_python: str,
