@@ -118,7 +118,8 @@ class ReactiveNotebook(ExtensionApp):
         secret parameter, e.g. DATABASE_URL) is dropped whatever its name. Replacing
         the list drops these defaults; extend it in a config file with
         c.ReactiveNotebook.kernel_env_deny.extend([...]). This keeps secrets out of
-        the kernel's os.environ only: a kernel runs as the server's OS user.""",
+        the kernel's os.environ only: a kernel runs as the server's OS user unless
+        kernel_accounts is on.""",
     )
     kernel_accounts = Bool(
         False,
