@@ -95,5 +95,5 @@ def accounts_setting() -> Iterator[AccountsSetting]:
         yield setting
     finally:
         for name in setting.accounts():
-            subprocess.run(["userdel", name], check=False, capture_output=True)
+            subprocess.run(["userdel", "--force", name], check=False, capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
