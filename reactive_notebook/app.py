@@ -18,7 +18,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode
+from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, validate
 from traitlets.config import Config
 
 from . import __version__
@@ -34,6 +34,8 @@ from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
 from .handlers import ApiContext, routes
 from .handlers.mcp import ENDPOINT_SETTING
+from .kernels.account_setup import KernelAccountSetup
+from .kernels.accounts import DEFAULT_KERNELS_DIR, DEFAULT_PREFIX, OWNER_VARIABLE, check_prefix
 from .kernels.environment import (
     SECRET_PATTERNS,
     filter_session_kernel_environment,
@@ -116,7 +118,37 @@ class ReactiveNotebook(ExtensionApp):
         secret parameter, e.g. DATABASE_URL) is dropped whatever its name. Replacing
         the list drops these defaults; extend it in a config file with
         c.ReactiveNotebook.kernel_env_deny.extend([...]). This keeps secrets out of
-        the kernel's os.environ only: a kernel runs as the server's OS user.""",
+        the kernel's os.environ only: a kernel runs as the server's OS user unless
+        kernel_accounts is on.""",
+    )
+    kernel_accounts = Bool(
+        False,
+        config=True,
+        help="""Run each notebook owner's kernels as an OS account of their own (made on
+        first use with useradd: a system account, its own group, no login shell, named
+        kernel_account_prefix plus a hash of the owner), in a private working folder
+        under kernel_accounts_dir. A kernel then cannot read the notebook store (its
+        "other" permissions are dropped at startup), other owners' kernels and files,
+        /proc of their processes, or the server's environment. Needs the server to run
+        as root, and the kernel's Python readable by other users (checked at startup).
+        Kernels started from JupyterLab's launcher run as the server's user. See
+        docs/kernel-isolation.md: on a shared machine this is a floor; production gives
+        each kernel its own container (Enterprise Gateway).""",
+    )
+    kernel_account_prefix = Unicode(
+        DEFAULT_PREFIX,
+        config=True,
+        help="""Start of the kernel accounts' names (kernel_accounts): lower-case letters,
+        digits, '_' or '-', at most 16 characters; 16 hex digits of the owner's hash
+        follow.""",
+    )
+    kernel_accounts_dir = Unicode(
+        DEFAULT_KERNELS_DIR,
+        config=True,
+        help="""Folder holding the kernel accounts' private working folders (one per
+        account, mode 0700) and their kernels' connection files (kernel_accounts). Made
+        at startup (root's, mode 0711); every folder above it must let other users
+        through. Keep it outside the notebook store.""",
     )
     notebook_idle_timeout = Float(
         3600.0,
@@ -374,6 +406,7 @@ class ReactiveNotebook(ExtensionApp):
 
     service: NotebookService | None = None
     chat: ChatService | None = None
+    accounts: KernelAccountSetup | None = None
     mcp: McpEndpoint | None = None
 
     @property
@@ -392,6 +425,24 @@ class ReactiveNotebook(ExtensionApp):
             super()._link_jupyter_server_extension(serverapp)
         except TraitError as error:
             self._refuse_to_start(f"bad configuration: {error}", serverapp)
+        if self.kernel_accounts:
+            # Before the server builds its kernel manager, whose kernels' provisioners
+            # take their configuration from it.
+            serverapp.update_config(
+                Config(
+                    KernelAccountProvisioner={
+                        "account_prefix": self.kernel_account_prefix,
+                        "kernels_dir": self.kernel_accounts_dir,
+                    }
+                )
+            )
+
+    @validate("kernel_account_prefix")
+    def _valid_prefix(self, proposal: Any) -> str:
+        try:
+            return check_prefix(proposal["value"])
+        except ValueError as error:
+            raise TraitError(str(error)) from None
 
     def load_config_file(self, *args: Any, **kwargs: Any) -> None:
         """Our config files over ``SERVER_DEFAULTS``. When the extension is linked, the
@@ -402,6 +453,7 @@ class ReactiveNotebook(ExtensionApp):
 
     def initialize_settings(self) -> None:
         self._check_identity()
+        self._set_up_kernel_accounts()
         self._filter_session_kernel_environment()
         self.store = self._build_store()
         # Sequence numbers from the clock (µs): a restarted server's are beyond the old
@@ -464,6 +516,8 @@ class ReactiveNotebook(ExtensionApp):
             await self.chat.shutdown()
         if self.service is not None:
             await self.service.shutdown()
+        if self.accounts is not None:
+            self.accounts.stop()
 
     # -- the parts -------------------------------------------------------------------
 
@@ -474,6 +528,32 @@ class ReactiveNotebook(ExtensionApp):
             self._refuse_to_start(
                 PER_USER_NEEDS_NAMED_USERS.format(provider=type(provider).__name__), self.server
             )
+
+    def _set_up_kernel_accounts(self) -> None:
+        """With kernel_accounts: the machine checked, the notebook store closed to the
+        accounts, our provisioner made the default (refuses to start on a problem)."""
+        if not self.kernel_accounts:
+            return
+        if self.server.gateway_config.gateway_enabled:
+            self._refuse_to_start(
+                "kernel_accounts: kernels run in the gateway (--gateway-url), not in this "
+                "server, so it cannot start them as accounts; the gateway isolates them "
+                "(docs/kernel-isolation.md). Turn kernel_accounts off.",
+                self.server,
+            )
+        specs = self.server.kernel_spec_manager
+        assert specs is not None, "the server has no kernel spec manager"
+        spec = specs.get_kernel_spec(self.kernel_name)
+        self.accounts = KernelAccountSetup(
+            kernels_dir=self.kernel_accounts_dir,
+            root_dir=self.server.root_dir,
+            kernel_argv=spec.argv,
+            kernel_env=spec.env,
+            log=self.log,
+        )
+        problem = self.accounts.start()
+        if problem:
+            self._refuse_to_start(f"kernel_accounts: {problem}", self.server)
 
     def _refuse_to_start(self, message: str, serverapp: ServerApp) -> NoReturn:
         """Stop the server (exit status 1) saying why: a configuration that would be
@@ -563,18 +643,28 @@ class ReactiveNotebook(ExtensionApp):
         """A kernel for ``notebook``: the kernel of its Jupyter session (the one a
         JupyterLab tab on the file uses; created when there is none), started through
         the server's kernel manager (so it shows in JupyterLab, gets culled, and works
-        through a gateway) in the notebook's folder, without the server's secrets."""
+        through a gateway) in the notebook's folder, without the server's secrets.
+
+        With kernel_accounts the kernel is always our own, started as the owner's
+        account, never the kernel of a Jupyter session: a JupyterLab tab's kernel (an
+        operator's, from the launcher) runs as the server's user, and the owner's code
+        must not run in it."""
         path = self.store.known_path(notebook.id)
+        env = kernel_environment(
+            os.environ, allow=self.kernel_env_allow, patterns=self._kernel_env_deny()
+        )
+        sessions = self.server.session_manager
+        if self.kernel_accounts:  # the provisioner starts it as the owner's account
+            env[OWNER_VARIABLE] = notebook.owner
+            sessions = None
         return KernelSession(
             self.server.kernel_manager,
             kernel_name=self.kernel_name,
-            env=kernel_environment(
-                os.environ, allow=self.kernel_env_allow, patterns=self._kernel_env_deny()
-            ),
+            env=env,
             path=posixpath.dirname(path) if path else None,
             startup_timeout=self.kernel_startup_timeout,
             max_table_rows=self.max_table_rows,
-            session_manager=self.server.session_manager,
+            session_manager=sessions,
             notebook_path=path,
         )
 

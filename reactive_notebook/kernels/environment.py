@@ -9,7 +9,8 @@ with a password, a key/value string with a secret parameter: ``DATABASE_URL``,
 
 This keeps secrets out of ``os.environ`` in the kernel, nothing more: a kernel runs as
 the server's OS user and can read the server's own environment from
-``/proc/<server pid>/environ`` and its token from the runtime folder.
+``/proc/<server pid>/environ`` and its token from the runtime folder, unless
+``ReactiveNotebook.kernel_accounts`` runs it as an account of its own (:mod:`.accounts`).
 """
 
 from __future__ import annotations
