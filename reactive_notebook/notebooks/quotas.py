@@ -18,16 +18,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import NotebookError
-from .reclaim import IN_USE_GRACE_SECONDS, Reclaimer
+from .reclaim import IN_USE_GRACE_SECONDS, RETRY_KERNELS, Reclaimer
 
 log = logging.getLogger(__name__)
 
 #: Seconds a refused client is told to wait. Nothing frees a notebook slot but a
 #: delete, so its figure is only a polite pace; a kernel frees once one of the user's
-#: notebooks has gone unused (no tab, no run) past the reclaimer's grace; a run slot
+#: notebooks has gone unused (no tab, no run) past the reclaimer's grace
+#: (``reclaim.RETRY_KERNELS``, shared with the server-wide ``max_kernels``); a run slot
 #: frees when a run ends, often within seconds.
 RETRY_NOTEBOOKS = 60
-RETRY_KERNELS = max(5, int(IN_USE_GRACE_SECONDS) + 1)
 RETRY_RUNS = 2
 
 
