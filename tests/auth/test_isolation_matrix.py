@@ -192,7 +192,11 @@ def route_of(path: str, routes: list[tuple[str, type]]) -> str:
 
 
 async def rest_walk(
-    bob: As, alice_notebook: dict[str, Any], alices_folder: str, routes: list[tuple[str, type]]
+    bob: As,
+    alice_notebook: dict[str, Any],
+    bobs_id: str,
+    alices_folder: str,
+    routes: list[tuple[str, type]],
 ) -> tuple[list[str], set[tuple[str, str]]]:
     """Bob against every operation of the document on Alice's notebook: the cases, and
     the (route, method) pairs they reached."""
@@ -222,7 +226,7 @@ async def rest_walk(
                 assert response.code == NOT_A_NOTEBOOK[(method, template)], where
             if template == "/reactive/api/v1/notebooks" and method == "GET":
                 listed = [n["id"] for n in json.loads(response.body)["notebooks"]]
-                assert alice_notebook["id"] not in listed, where
+                assert listed == [bobs_id], where  # his own, only
             cases.append(where)
             reached.add((route_of("/" + "/".join(parts), routes), method))
 
@@ -277,11 +281,17 @@ async def ws_walk(
 
 
 @contextlib.asynccontextmanager
-async def mcp_client(url: str, user: As, mode: str) -> AsyncIterator[Client]:
+async def mcp_client(url: str, user: As, mode: str, methods: set[str]) -> AsyncIterator[Client]:
+    """The SDK's client as ``user``; ``methods`` collects the HTTP methods it sends."""
     headers = user.headers()
     timeout = httpx2.Timeout(30.0, read=60.0)
+
+    async def record(request: httpx2.Request) -> None:
+        methods.add(request.method)
+
+    hooks = {"request": [record]}
     async with (
-        httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+        httpx2.AsyncClient(headers=headers, timeout=timeout, event_hooks=hooks) as http,
         Client(streamable_http_client(url, http_client=http), mode=mode) as client,
     ):
         yield client
@@ -321,11 +331,11 @@ def text_of(result: CallToolResult) -> str:
 
 
 async def mcp_walk(
-    url: str, bob: As, alice_notebook: dict[str, Any], bobs_folder: str
+    url: str, bob: As, alice_notebook: dict[str, Any], bobs_folder: str, methods: set[str]
 ) -> list[str]:
     cases = []
     for mode in ("auto", "legacy"):
-        async with mcp_client(url, bob, mode) as client:
+        async with mcp_client(url, bob, mode, methods) as client:
             tools = (await client.list_tools()).tools
             assert len(tools) >= 10
             for tool in tools:
@@ -384,19 +394,19 @@ async def test_another_api_user_reaches_nothing_of_a_users_notebook(
     started = await alice("POST", "notebooks", notebook["id"], "cells", slow, "run", body={})
     assert started.code == 202
     await notebook_when(alice, notebook["id"], lambda n: n["cells"][1]["status"] == "running")
-    for method, parts, body in (
+    during_run = [
         ("POST", ("interrupt",), {}),
         ("POST", ("chat", "cancel"), {"interrupt": True}),
         ("POST", ("run",), {}),
         ("POST", ("cells", slow, "run"), {}),
-    ):
+    ]
+    for method, parts, body in during_run:
         refused = await bob(method, "notebooks", notebook["id"], *parts, body=body)
         assert refused.code == 404, (parts, refused.code)
     done = await notebook_when(
         alice, notebook["id"], lambda n: n["cells"][1]["status"] != "running"
     )
     assert done["cells"][1]["status"] == "success"  # not interrupted
-    during_run = 4
 
     before = await stored(alice, jp_root_dir, notebook["id"])
     chat_before = (await alice("GET", "notebooks", notebook["id"], "chat")).body
@@ -404,12 +414,13 @@ async def test_another_api_user_reaches_nothing_of_a_users_notebook(
     kernels = sorted(jp_serverapp.kernel_manager.list_kernel_ids())
 
     routes = list(our_routes(jp_serverapp))
-    rest, reached = await rest_walk(bob, notebook, alices_folder, routes)
+    rest, reached = await rest_walk(bob, notebook, bobs_id, alices_folder, routes)
     ws = await ws_walk(jp_ws_fetch, bob, alice, notebook, bobs_id)
     reached.add((f"{API_PREFIX}/notebooks/([^/]+)/ws", "GET"))
     url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}reactive/mcp"
-    mcp = await mcp_walk(url, bob, notebook, bobs_folder)
-    reached.update(("/reactive/mcp", m) for m in ("POST", "GET", "DELETE"))
+    methods: set[str] = set()
+    mcp = await mcp_walk(url, bob, notebook, bobs_folder, methods)
+    reached.update(("/reactive/mcp", m) for m in methods)
 
     # Every route the extension registers, with every verb it answers, was walked.
     registered = {(p, m) for p, h in routes for m in (verbs(h) or ["GET"])}
@@ -424,8 +435,8 @@ async def test_another_api_user_reaches_nothing_of_a_users_notebook(
     assert len(fake_llm.requests) == asked_the_model  # Bob's chat never reached the model
     assert sorted(jp_serverapp.kernel_manager.list_kernel_ids()) == kernels
 
-    size = during_run + len(rest) + len(ws) + len(mcp)
+    size = len(during_run) + len(rest) + len(ws) + len(mcp)
     print(
-        f"\nisolation matrix: {size} cases (REST {len(rest)}, during a run {during_run}, "
+        f"\nisolation matrix: {size} cases (REST {len(rest)}, during a run {len(during_run)}, "
         f"WebSocket {len(ws)}, MCP {len(mcp)}); routes x verbs covered: {len(registered)}"
     )
