@@ -32,7 +32,7 @@ from tornado.httpclient import HTTPClientError, HTTPResponse
 from reactive_notebook.handlers.openapi import API_PREFIX
 
 from ..agent.fake_llm import FakeLLM, Reply
-from ..handlers.conftest import API
+from ..handlers.conftest import API, rooms_config
 from ..handlers.contract import DOCUMENT, conforms, notebook_file, notebook_when, stored
 from ..handlers.test_auth import our_routes, verbs
 from .conftest import Issuer
@@ -78,10 +78,19 @@ def fake_llm() -> Iterator[FakeLLM]:
         yield fake
 
 
+@pytest.fixture(params=["private", "rooms"])
+def documents(request: pytest.FixtureRequest) -> str:
+    """Where open notebooks' live documents are: the server's own, or collaboration
+    rooms (jupyter-collaboration loaded, as with JupyterLab)."""
+    return str(request.param)
+
+
 @pytest.fixture
 def jp_server_config(
     jp_server_config: dict[str, Any],
     fake_llm: FakeLLM,
+    documents: str,
+    jp_root_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, Any]:
@@ -90,6 +99,14 @@ def jp_server_config(
         **jp_server_config["ServerApp"],
         "contents_manager_class": "reactive_notebook.contents.atomic.AtomicFileContentsManager",
     }
+    rooms: dict[str, Any] = {}
+    if documents == "rooms":
+        rooms = rooms_config(jp_root_dir, monkeypatch)
+        server["jpserver_extensions"] = {
+            **server["jpserver_extensions"],
+            "jupyter_server_ydoc": True,
+            "jupyter_server_fileid": True,
+        }
     reactive = {
         "save_delay": 0.05,
         "per_user_notebooks": True,
@@ -102,7 +119,7 @@ def jp_server_config(
         "chat_history_dir": str(tmp_path / "chats"),
         "chat_audit_log": str(tmp_path / "audit.jsonl"),
     }
-    return {**jp_server_config, "ServerApp": server, "ReactiveNotebook": reactive}
+    return {**jp_server_config, **rooms, "ServerApp": server, "ReactiveNotebook": reactive}
 
 
 class As:
@@ -252,12 +269,7 @@ async def rest_walk(
 
 
 async def ws_status(jp_ws_fetch: Any, notebook_id: str, **kw: Any) -> int:
-    try:
-        socket = await jp_ws_fetch(*API, "notebooks", notebook_id, "ws", **kw)
-    except HTTPClientError as error:
-        return int(error.code)
-    socket.close()
-    return 101
+    return await ws_status_at(jp_ws_fetch, (*API, "notebooks", notebook_id, "ws"), **kw)
 
 
 async def ws_walk(
@@ -275,6 +287,30 @@ async def ws_walk(
     assert await ws_status(jp_ws_fetch, bobs_id, headers=bob.headers()) == 101
     assert await ws_status(jp_ws_fetch, alice_notebook["id"], headers=alice.headers()) == 101
     return cases
+
+
+async def room_walk(jp_fetch: Any, jp_ws_fetch: Any, bob: As, path: str) -> list[str]:
+    """With collaboration rooms: Bob at the room of Alice's file (its id asked by the
+    operator), and asking for a room session on her file."""
+    found = await jp_fetch("api", "fileid", "id", params={"path": path})
+    file_id = json.loads(found.body)["id"]
+    room = ("api", "collaboration", "room", f"json:notebook:{file_id}")
+    code = await ws_status_at(jp_ws_fetch, room, headers=bob.headers())
+    assert code in (302, 403), code  # not a user there: the login page, or refused
+    session = await bob.fetch(
+        "PUT", "api", "collaboration", "session", path, body={"format": "json", "type": "notebook"}
+    )
+    assert session.code in (302, 403), session.code
+    return ["WS collaboration room", "PUT collaboration session"]
+
+
+async def ws_status_at(jp_ws_fetch: Any, parts: tuple[str, ...], **kw: Any) -> int:
+    try:
+        socket = await jp_ws_fetch(*parts, **kw)
+    except HTTPClientError as error:
+        return int(error.code)
+    socket.close()
+    return 101
 
 
 # -- MCP -------------------------------------------------------------------------------
@@ -379,6 +415,7 @@ async def test_another_api_user_reaches_nothing_of_a_users_notebook(
     http_server: Any,
     issuer: Issuer,
     fake_llm: FakeLLM,
+    documents: str,
 ) -> None:
     alice, bob = As(jp_fetch, issuer, ALICE), As(jp_fetch, issuer, BOB)
     notebook = await alices_notebook(alice, fake_llm, jp_root_dir)
@@ -416,6 +453,8 @@ async def test_another_api_user_reaches_nothing_of_a_users_notebook(
     routes = list(our_routes(jp_serverapp))
     rest, reached = await rest_walk(bob, notebook, bobs_id, alices_folder, routes)
     ws = await ws_walk(jp_ws_fetch, bob, alice, notebook, bobs_id)
+    if documents == "rooms":
+        ws += await room_walk(jp_fetch, jp_ws_fetch, bob, notebook["path"])
     reached.add((f"{API_PREFIX}/notebooks/([^/]+)/ws", "GET"))
     url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}reactive/mcp"
     methods: set[str] = set()
@@ -437,6 +476,6 @@ async def test_another_api_user_reaches_nothing_of_a_users_notebook(
 
     size = len(during_run) + len(rest) + len(ws) + len(mcp)
     print(
-        f"\nisolation matrix: {size} cases (REST {len(rest)}, during a run {len(during_run)}, "
-        f"WebSocket {len(ws)}, MCP {len(mcp)}); routes x verbs covered: {len(registered)}"
+        f"\nisolation matrix ({documents}): {size} cases (REST {len(rest)}, "
+        f"during a run {len(during_run)}, WebSocket {len(ws)}, MCP {len(mcp)}); routes x verbs covered: {len(registered)}"
     )
