@@ -477,5 +477,6 @@ async def test_another_api_user_reaches_nothing_of_a_users_notebook(
     size = len(during_run) + len(rest) + len(ws) + len(mcp)
     print(
         f"\nisolation matrix ({documents}): {size} cases (REST {len(rest)}, "
-        f"during a run {len(during_run)}, WebSocket {len(ws)}, MCP {len(mcp)}); routes x verbs covered: {len(registered)}"
+        f"during a run {len(during_run)}, WebSocket {len(ws)}, MCP {len(mcp)}); "
+        f"routes x verbs covered: {len(registered)}"
     )
