@@ -22,6 +22,12 @@ from urllib.parse import urlsplit
 import jwt
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
+#: The most bytes read of a discovery document or a JWK Set. Real ones are a few KB
+#: (Clerk's key set ~0.5 KB, Google's ~2 KB, Microsoft's ~10 KB); the cap keeps a broken
+#: or hostile endpoint from filling the server's memory. A bigger answer is a failed fetch
+#: (the last good set stays).
+MAX_DOCUMENT_BYTES = 1024 * 1024
+
 #: Hosts for which plain ``http://`` key URLs are allowed (a local issuer, tests).
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -70,6 +76,7 @@ class KeySet:
         timeout: float = 5.0,
         refetch_cooldown: float = 60.0,
         max_age: float = 3600.0,
+        max_bytes: int = MAX_DOCUMENT_BYTES,
         log: logging.Logger | logging.LoggerAdapter[Any] | None = None,
     ) -> None:
         if not (jwks_url or discovery_url):
@@ -80,6 +87,7 @@ class KeySet:
         self.timeout = timeout
         self.refetch_cooldown = refetch_cooldown
         self.max_age = max_age
+        self.max_bytes = max_bytes
         self.log = log or logging.getLogger(__name__)
         self.counters = KeySetCounters()
         self._keys: dict[str | None, jwt.PyJWK] = {}
@@ -201,21 +209,36 @@ class KeySet:
         return jwks_uri
 
     async def _get_json(self, url: str) -> dict[str, Any]:
+        body = bytearray()
+
+        def read(chunk: bytes) -> None:
+            # Streamed, so that no more than the cap (and one chunk) is ever held.
+            body.extend(chunk)
+            if len(body) > self.max_bytes:
+                raise _TooLarge()
+
         request = HTTPRequest(
             url,
             connect_timeout=self.timeout,
             request_timeout=self.timeout,
             follow_redirects=False,
             headers={"Accept": "application/json"},
+            streaming_callback=read,
         )
         try:
-            response = await AsyncHTTPClient().fetch(request)
-            data = json.loads(response.body)
+            await AsyncHTTPClient().fetch(request)
+            data = json.loads(bytes(body))
+        except _TooLarge:
+            raise KeySetError(f"GET {url}: the answer is over {self.max_bytes} bytes") from None
         except Exception as error:  # timeouts, refused connections, HTTP errors, bad JSON
             raise KeySetError(f"GET {url}: {type(error).__name__}: {error}") from None
         if not isinstance(data, dict):
             raise KeySetError(f"GET {url}: not a JSON object")
         return data
+
+
+class _TooLarge(Exception):
+    """Raised from the streaming callback: the fetch stops and fails with it."""
 
 
 def _parse_key_set(data: dict[str, Any]) -> dict[str | None, jwt.PyJWK]:

@@ -12,22 +12,24 @@ A refusal is :class:`QuotaExceeded` (429) naming the limit and its trait, with
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from .errors import NotebookError
-from .reclaim import IN_USE_GRACE_SECONDS, Reclaimer
+from .reclaim import IN_USE_GRACE_SECONDS, RETRY_KERNELS, Reclaimer
 
 log = logging.getLogger(__name__)
 
 #: Seconds a refused client is told to wait. Nothing frees a notebook slot but a
 #: delete, so its figure is only a polite pace; a kernel frees once one of the user's
-#: notebooks has gone unused (no tab, no run) past the reclaimer's grace; a run slot
+#: notebooks has gone unused (no tab, no run) past the reclaimer's grace
+#: (``reclaim.RETRY_KERNELS``, shared with the server-wide ``max_kernels``); a run slot
 #: frees when a run ends, often within seconds.
 RETRY_NOTEBOOKS = 60
-RETRY_KERNELS = max(5, int(IN_USE_GRACE_SECONDS) + 1)
 RETRY_RUNS = 2
 
 
@@ -77,6 +79,23 @@ class Quotas:
         self.policy = policy
         self.reclaimer = reclaimer
         self._open_notebooks = open_notebooks
+        #: Held from a kernel quota's check to the slot's reservation. Both may await
+        #: reclaims (closing notebooks), and a second run checked meanwhile would not
+        #: count the first's kernel yet: one user would get two slots on a quota of
+        #: one. One lock for the server, since ``max_kernels`` is the server's.
+        self._reserving = asyncio.Lock()
+        #: Per user, held from the notebook quota's count to the creation (same reason).
+        self._creating: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def creating(self, user: str) -> asyncio.Lock:
+        """Hold it from :meth:`check_new_notebook`'s count to the notebook's creation,
+        so that concurrent creations of one user count each other."""
+        lock = self._creating.get(user)
+        if lock is None:
+            lock = self._creating[user] = asyncio.Lock()
+        return lock
 
     def check_new_notebook(self, user: str, owned: int) -> None:
         """Before creating a notebook for ``user``, who has ``owned`` already."""
@@ -93,7 +112,14 @@ class Quotas:
     async def reserve_kernel(self, notebook_id: str) -> None:
         """A kernel slot for a notebook about to start its kernel: within its owner's
         ``kernels`` quota (closing the owner's unused notebooks first, least recently
-        used first), then within the server's ``max_kernels`` (the reclaimer's)."""
+        used first), then within the server's ``max_kernels`` (the reclaimer's).
+
+        Check and reservation are one step (``_reserving``): concurrent runs that need
+        a kernel are served one after the other, each seeing the slots taken before."""
+        async with self._reserving:
+            await self._reserve_kernel(notebook_id)
+
+    async def _reserve_kernel(self, notebook_id: str) -> None:
         limit = self.policy.kernels
         if limit > 0 and not self.reclaimer.holds(notebook_id):
             owner = self._owner(notebook_id)

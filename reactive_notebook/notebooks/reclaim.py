@@ -8,7 +8,8 @@ stopped (30 notebooks run once held 34 kernels, ~2 GB). Now:
   afresh, and its next run re-runs the ancestors it needs, as after a kernel restart;
 - at most ``max_kernels`` notebooks hold a kernel at once. A notebook that needs one
   beyond that first takes the slot of the least recently used notebook nobody uses;
-  when every slot is in use, the run is refused with :class:`TooManyKernels` (429).
+  when every slot is in use, the run is refused with :class:`TooManyKernels` (429,
+  ``Retry-After``: :data:`RETRY_KERNELS`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,13 @@ log = logging.getLogger(__name__)
 #: still be working on it.
 IN_USE_GRACE_SECONDS = 2.0
 
+#: Seconds a client refused a kernel (``TooManyKernels``, or the ``quota_kernels`` quota)
+#: is told to wait (``Retry-After``): a slot frees once one of the notebooks holding one
+#: has had no tab and no run for ``IN_USE_GRACE_SECONDS``, or when it is closed or
+#: deleted, which no server-side timer predicts; a few seconds paces retries without
+#: making a client that closed a tab wait long.
+RETRY_KERNELS = max(5, int(IN_USE_GRACE_SECONDS) + 1)
+
 
 @dataclass(frozen=True)
 class ReclaimPolicy:
@@ -48,9 +56,10 @@ class TooManyKernels(NotebookError):
             "close one (or wait until one has been unused for a while) and run again"
         )
         self.limit = limit
+        self.retry_after = RETRY_KERNELS
 
     def details(self) -> dict[str, int]:
-        return {"limit": self.limit}
+        return {"limit": self.limit, "retry_after": self.retry_after}
 
 
 class Reclaimable(Protocol):

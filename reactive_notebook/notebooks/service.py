@@ -126,15 +126,16 @@ class NotebookService:
         """A new notebook in ``folder`` (a contents path; default: the user's notebooks
         folder)."""
         name = valid_name(name or "Untitled")
-        self.quotas.check_new_notebook(user, len(await self.store.list(user)))
-        notebook = Notebook(id=new_notebook_id(), name=name, owner=user, revision=1)
-        try:
-            await self.store.create(notebook, folder)
-        except ValueError as error:
-            if folder is None:
-                raise
-            # The store refused the folder (see Store.create).
-            raise InvalidRequest(str(error), field="folder") from None
+        async with self.quotas.creating(user):  # counted and created in one step
+            self.quotas.check_new_notebook(user, len(await self.store.list(user)))
+            notebook = Notebook(id=new_notebook_id(), name=name, owner=user, revision=1)
+            try:
+                await self.store.create(notebook, folder)
+            except ValueError as error:
+                if folder is None:
+                    raise
+                # The store refused the folder (see Store.create).
+                raise InvalidRequest(str(error), field="folder") from None
         return notebook
 
     def file_path(self, notebook_id: str) -> str | None:

@@ -55,6 +55,8 @@ class Issuer:
     #: Set: the server accepts requests and answers none (until ``release`` is set).
     hang: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
+    #: Bytes of filler added to every document served (an oversized answer: set it).
+    padding: int = 0
 
     @property
     def jwks_url(self) -> str:
@@ -111,6 +113,8 @@ def serve(issuer: Issuer) -> None:
             else:
                 self.send_error(404)
                 return
+            if issuer.padding:
+                body["x-filler"] = "x" * issuer.padding
             data = json.dumps(body).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")

@@ -21,7 +21,7 @@ from traitlets import TraitError
 from traitlets.config import Config
 
 from reactive_notebook.auth import JWTIdentityProvider
-from reactive_notebook.auth.jwks import KeySet
+from reactive_notebook.auth.jwks import MAX_DOCUMENT_BYTES, KeySet
 from reactive_notebook.auth.users import JWTUser
 
 from .conftest import Issuer
@@ -272,6 +272,35 @@ async def test_a_discovery_document_for_another_issuer_gives_no_keys(issuer: Iss
     await keys.warm()
     assert await keys.get("rsa-1") is None
     assert keys.counters.failures == 2
+    assert "/jwks.json" not in issuer.requests
+
+
+async def test_an_oversized_key_set_is_a_failed_fetch_and_the_last_good_set_stays(
+    issuer: Issuer,
+) -> None:
+    keys = KeySet(issuer=issuer.url, jwks_url=issuer.jwks_url, refetch_cooldown=0)
+    await keys.warm()
+    assert sorted(k or "" for k in keys.kids) == ["ec-1", "rsa-1"]
+
+    issuer.served = issuer.keys  # rotated, in a key set over the cap
+    issuer.padding = MAX_DOCUMENT_BYTES
+    assert await keys.get("rsa-2") is None
+    assert issuer.requests["/jwks.json"] == 2  # it was asked, and answered
+    assert keys.counters.failures == 1
+    assert sorted(k or "" for k in keys.kids) == ["ec-1", "rsa-1"]
+    assert await keys.get("rsa-1") is not None
+
+    issuer.padding = MAX_DOCUMENT_BYTES - 4096  # just under the cap: read in full
+    assert await keys.get("rsa-2") is not None
+    assert keys.counters.failures == 1
+
+
+async def test_an_oversized_discovery_document_gives_no_keys(issuer: Issuer) -> None:
+    issuer.padding = MAX_DOCUMENT_BYTES
+    keys = KeySet(issuer=issuer.url, discovery_url=issuer.discovery_url)
+    await keys.warm()
+    assert keys.counters.failures == 1
+    assert keys.kids == []
     assert "/jwks.json" not in issuer.requests
 
 

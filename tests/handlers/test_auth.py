@@ -102,9 +102,9 @@ def is_websocket(handler: type) -> bool:
     return issubclass(handler, web.RequestHandler) and hasattr(handler, "write_message")
 
 
-async def a_notebook(api: Api, **headers: str) -> tuple[str, str]:
-    """A notebook with one cell: their ids."""
-    created = await api("POST", "notebooks", body={"name": "mine"}, headers=headers)
+async def a_notebook(api: Api, code: str = "x = 1", **headers: str) -> tuple[str, str]:
+    """A notebook with one cell of ``code``: their ids."""
+    created = await api("POST", "notebooks", body={"name": "mine"}, headers=dict(headers))
     assert created.code == 201, created.body
     notebook_id = payload(created)["notebook_id"]
     cell = await api(
@@ -112,9 +112,10 @@ async def a_notebook(api: Api, **headers: str) -> tuple[str, str]:
         "notebooks",
         notebook_id,
         "cells",
-        body={"type": "python", "code": "x = 1"},
-        headers=headers,
+        body={"type": "python", "code": code},
+        headers=dict(headers),
     )
+    assert cell.code == 201, cell.body
     return notebook_id, payload(cell)["cell_id"]
 
 

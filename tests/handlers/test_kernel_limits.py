@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 
+from reactive_notebook.notebooks.reclaim import IN_USE_GRACE_SECONDS, RETRY_KERNELS
+
 from .conftest import Api, payload
+from .contract import conforms
 from .wsclient import WsClient
 
 
@@ -36,8 +39,11 @@ async def test_a_run_beyond_the_cap_gets_429_while_the_kernel_is_in_use(
     async with await WsClient.connect(jp_ws_fetch, first):  # a tab on the first notebook
         refused = await api("POST", "notebooks", second, "cells", other, "run", body={})
         assert refused.code == 429
-        body = payload(refused)
+        body = conforms(refused)
         assert "ReactiveNotebook.max_kernels" in body["message"]
         assert body["limit"] == 1
+        # When to try again: a slot frees once a notebook has been unused for a moment.
+        assert int(refused.headers["Retry-After"]) == body["retry_after"] == RETRY_KERNELS
+        assert RETRY_KERNELS > IN_USE_GRACE_SECONDS
         refused_all = await api("POST", "notebooks", second, "run", body={})
         assert refused_all.code == 429
