@@ -493,10 +493,14 @@ RESPONSES: dict[str, Schema] = {
                 "makes none.",
             },
             "created": {"type": "boolean", "description": "Whether `outcome` is `created`."},
+            "made_now": {
+                "type": "boolean",
+                "description": "Whether this very call made it (JupyterLab opens it then).",
+            },
             "notebook_id": {"type": "string"},
             "path": {"type": "string", "description": "Its file's contents path, when made."},
         },
-        "required": ["outcome", "created"],
+        "required": ["outcome", "created", "made_now"],
     },
     "Capabilities": {
         "type": "object",

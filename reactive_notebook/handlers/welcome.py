@@ -17,4 +17,4 @@ class WelcomeHandler(ReactiveHandler):
     @authorized
     async def post(self) -> None:
         welcome = await self.welcome()
-        self.reply({**welcome.describe(), "created": welcome.created})
+        self.reply({**welcome.describe(), "created": welcome.created, "made_now": welcome.made_now})

@@ -24,6 +24,7 @@ retried until the server restarts.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import logging
@@ -54,6 +55,8 @@ class Welcome:
     outcome: str
     notebook_id: str | None = None
     path: str | None = None
+    #: True for the one call that made it (a client may open it then, and only then).
+    made_now: bool = False
 
     @property
     def created(self) -> bool:
@@ -100,10 +103,11 @@ class WelcomeNotebooks:
         try:
             async with lock:
                 known = self._decided.get(key)
-                if known is None:
-                    known = await self._decide(user)
-                    self._decided[key] = known
-                return known
+                if known is not None:
+                    return known
+                decided = await self._decide(user)
+                self._decided[key] = dataclasses.replace(decided, made_now=False)
+                return decided
         finally:
             if self._locks.get(key) is lock and not lock.locked():
                 del self._locks[key]
@@ -136,7 +140,7 @@ class WelcomeNotebooks:
         ):
             return Welcome("name_taken", path=target)
         notebook = await self.service.create_notebook(user, self.name, cells=welcome_cells())
-        return Welcome("created", notebook.id, self.service.file_path(notebook.id))
+        return Welcome("created", notebook.id, self.service.file_path(notebook.id), made_now=True)
 
 
 def _key(user: str) -> str:

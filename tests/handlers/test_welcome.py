@@ -69,6 +69,7 @@ async def test_a_new_users_first_listing_shows_the_welcome_notebook(
     assert await welcome(api) == {
         "outcome": "created",
         "created": True,
+        "made_now": False,  # the listing made it
         "notebook_id": listed["id"],
         "path": FILE_NAME,
     }
@@ -84,6 +85,17 @@ async def test_a_new_users_first_listing_shows_the_welcome_notebook(
     assert "sales" in data["writes"]
     assert len(charts) == 3
     assert all("sales" in chart["reads"] for chart in charts)
+
+
+async def test_jupyterlabs_first_call_is_told_it_made_it_and_later_ones_are_not(
+    api: Api, jp_root_dir: Path
+) -> None:
+    first = await welcome(api)
+    assert first["made_now"]
+    assert first["path"] == FILE_NAME
+    assert await welcome(api) == {**first, "made_now": False}
+    assert [n["id"] for n in await listing(api)] == [first["notebook_id"]]
+    assert notebook_files(jp_root_dir) == [FILE_NAME]
 
 
 async def test_it_runs_whole_and_its_dependents_rerun_when_a_parameter_changes(
@@ -194,7 +206,7 @@ async def test_a_file_of_its_name_is_left_byte_identical(
 async def test_a_user_who_has_notebooks_gets_none(api: Api, jp_root_dir: Path) -> None:
     created = conforms(await api("POST", "notebooks", body={"name": "Mine"}))
     assert [n["id"] for n in await listing(api)] == [created["notebook_id"]]
-    assert await welcome(api) == {"outcome": "has_notebooks", "created": False}
+    assert await welcome(api) == {"outcome": "has_notebooks", "created": False, "made_now": False}
     assert notebook_files(jp_root_dir) == ["Mine.ipynb"]
 
 
@@ -217,7 +229,10 @@ class TestPerUser:
         *alices, first, second, bobs = answers
         (mine,) = alices[0]
         assert all(seen == [mine] for seen in alices)
-        assert first == second == {**first, "notebook_id": mine["id"], "created": True}
+        assert {**first, "made_now": False} == {**second, "made_now": False}
+        assert first["notebook_id"] == mine["id"]
+        assert first["created"]
+        assert not (first["made_now"] and second["made_now"])
         assert first["path"] == f"alice/{FILE_NAME}"
         assert [n["name"] for n in bobs] == [DEFAULT_NAME]
         assert bobs[0]["id"] != mine["id"]
@@ -231,7 +246,7 @@ class TestOff:
 
     async def test_nothing_is_made(self, api: Api, jp_root_dir: Path, jp_data_dir: Path) -> None:
         assert await listing(api) == []
-        assert await welcome(api) == {"outcome": "off", "created": False}
+        assert await welcome(api) == {"outcome": "off", "created": False, "made_now": False}
         assert notebook_files(jp_root_dir) == []
         assert not (jp_data_dir / "reactive_notebook" / "welcome").exists()
 
