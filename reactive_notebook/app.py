@@ -335,8 +335,9 @@ class ReactiveNotebook(ExtensionApp):
         cell, a pandas DataFrame that depends on it, and matplotlib, Plotly and Altair
         charts of it, to show that changing a value re-runs what reads it. Made once per
         user (recorded under welcome_state_dir), only for a user with no notebooks yet,
-        never over an existing file of its name; nothing runs until they run it. False:
-        never made.""",
+        never over an existing file of its name; nothing runs until they run it. It is
+        an ordinary notebook of theirs (it counts in quota_notebooks). False: never
+        made.""",
     )
     welcome_notebook_name = Unicode(
         DEFAULT_WELCOME_NAME,

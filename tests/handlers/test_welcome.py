@@ -179,6 +179,18 @@ async def test_a_deleted_welcome_notebook_does_not_come_back(
     assert await listing(api) == []
 
 
+async def test_a_marker_that_cannot_be_read_still_counts_as_decided(
+    api: Api, jp_root_dir: Path, jp_serverapp: ServerApp
+) -> None:
+    marker = Path(extension(jp_serverapp).context.welcome.marker_path(""))
+    marker.parent.mkdir(parents=True)
+    marker.write_text("{not json")
+    assert await listing(api) == []
+    assert (await welcome(api))["outcome"] == "unreadable_marker"
+    assert notebook_files(jp_root_dir) == []
+    assert marker.read_text() == "{not json"
+
+
 @pytest.mark.parametrize(
     "content",
     [
