@@ -54,6 +54,8 @@ from .notebooks.quotas import QuotaPolicy
 from .notebooks.reclaim import ReclaimPolicy
 from .notebooks.service import NotebookService
 from .notebooks.sql_cells import SqlOptions
+from .notebooks.welcome import WelcomeNotebooks
+from .notebooks.welcome_content import DEFAULT_NAME as DEFAULT_WELCOME_NAME
 from .sql_hosts import HostList
 
 #: The web-app setting the server reads for its ``/api/status`` last activity (and so
@@ -357,6 +359,32 @@ class ReactiveNotebook(ExtensionApp):
         help="""Where conversations are kept (one JSON file per user and notebook, not
         in the .ipynb). Empty: reactive_notebook/chats in Jupyter's data folder.""",
     )
+    welcome_notebook = Bool(
+        True,
+        config=True,
+        help="""Give each new user a welcome notebook on their first visit (their first
+        listing of their notebooks: JupyterLab asks once when it starts): a parameter
+        cell, a pandas DataFrame that depends on it, and matplotlib, Plotly and Altair
+        charts of it, to show that changing a value re-runs what reads it. Made once per
+        user (recorded under welcome_state_dir), only for a user with no notebooks yet,
+        never over an existing file of its name; nothing runs until they run it. It is
+        an ordinary notebook of theirs (it counts in quota_notebooks). False: never
+        made.""",
+    )
+    welcome_notebook_name = Unicode(
+        DEFAULT_WELCOME_NAME,
+        config=True,
+        help="""Name of the welcome notebook (its file is this name with .ipynb, in the
+        user's notebooks folder).""",
+    )
+    welcome_state_dir = Unicode(
+        "",
+        config=True,
+        help="""Where the record of each user's first visit is kept (one small file per
+        user, named by a hash of the user's name): a user who deletes their welcome
+        notebook does not get it back. Empty: reactive_notebook/welcome in Jupyter's
+        data folder.""",
+    )
     chat_audit_log = Unicode(
         "",
         config=True,
@@ -494,6 +522,7 @@ class ReactiveNotebook(ExtensionApp):
             websocket_max_pending_bytes=self.websocket_max_pending_bytes,
             chat=self.chat,
             chat_keep_alive=self.chat_keep_alive,
+            welcome=self._build_welcome(self.service),
         )
         self.mcp = self._build_mcp(self.service)
         self.settings.update(
@@ -612,6 +641,19 @@ class ReactiveNotebook(ExtensionApp):
             max_tool_turns=self.chat_max_tool_turns,
             resume_grace=self.chat_resume_grace,
             limits=self._preview_limits(),
+        )
+
+    def _build_welcome(self, service: NotebookService) -> WelcomeNotebooks | None:
+        """Each new user's welcome notebook, unless ``welcome_notebook`` is off."""
+        if not self.welcome_notebook:
+            return None
+        data = os.path.join(jupyter_data_dir(), "reactive_notebook")
+        return WelcomeNotebooks(
+            service,
+            self.store,
+            self.welcome_state_dir or os.path.join(data, "welcome"),
+            name=self.welcome_notebook_name,
+            log=self.log,
         )
 
     def _build_mcp(self, service: NotebookService) -> McpEndpoint:

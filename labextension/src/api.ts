@@ -8,6 +8,7 @@ import { ServerConnection } from '@jupyterlab/services';
 
 import { ICapabilities, ICell, INotebook, INotebookSummary } from './types';
 import type { TokenGetter } from './socket';
+import type { IWelcome } from './welcome';
 
 /** The API's path under the server's base URL. */
 export const API_PATH = 'reactive/api/v1';
@@ -173,6 +174,14 @@ export class ReactiveAPI {
       'notebooks'
     ]);
     return reply.notebooks;
+  }
+
+  /**
+   * The user's first visit: the server makes a new user's welcome notebook, once
+   * (welcome.ts); says what it decided.
+   */
+  welcome(): Promise<IWelcome> {
+    return this.call('POST', ['welcome'], {});
   }
 
   /** What the server offers beyond notebooks (whether the chat has an LLM provider). */

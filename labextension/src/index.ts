@@ -44,6 +44,7 @@ import { ReactiveContentFactory } from './footer';
 import { ReactiveNotebooks } from './notebooks';
 import { followRunOn } from './run-on';
 import { DEFAULT_SETTINGS, IReactiveSettings, RunOn } from './settings';
+import { welcomeToOpen } from './welcome';
 
 const PLUGIN_ID = 'reactive-notebook:plugin';
 
@@ -199,6 +200,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
         palette.addItem({ command, category, args: { isPalette: true } });
       }
     }
+
+    // A new user's first visit makes their welcome notebook: open it (once restored,
+    // so it is not lost under the restored layout) and show it in the file browser.
+    void app.restored
+      .then(() => welcomeToOpen(notebooks.api))
+      .then(async path => {
+        if (path !== null) {
+          void fileBrowser?.model.refresh();
+          await app.commands.execute('docmanager:open', { path });
+        }
+      })
+      .catch(error =>
+        Notification.warning(
+          `Your welcome notebook could not be opened: ${String(error)}`,
+          { autoClose: 5000 }
+        )
+      );
   }
 };
 

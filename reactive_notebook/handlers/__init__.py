@@ -24,6 +24,7 @@ from .notebooks import (
 )
 from .openapi import API_PREFIX
 from .websocket import NotebookSocket
+from .welcome import WelcomeHandler
 
 _ID = r"([^/]+)"
 _NOTEBOOK = rf"{API_PREFIX}/notebooks/{_ID}"
@@ -38,6 +39,7 @@ def routes(context: ApiContext) -> list[tuple[str, type, dict[str, Any]]]:
         ("/reactive/mcp", McpHandler, api),
         (f"{API_PREFIX}/openapi.json", OpenAPIHandler, {}),
         (f"{API_PREFIX}/capabilities", CapabilitiesHandler, api),
+        (f"{API_PREFIX}/welcome", WelcomeHandler, api),
         (f"{API_PREFIX}/notebooks", NotebooksHandler, api),
         (_NOTEBOOK, NotebookHandler, api),
         (f"{_NOTEBOOK}/name", NotebookNameHandler, api),

@@ -24,6 +24,7 @@ from ..capabilities import Capabilities
 from ..kernels.outputs import json_safe
 from ..notebooks.errors import NotebookError, RequestTooLarge
 from ..notebooks.service import NotebookService
+from ..notebooks.welcome import Welcome, WelcomeNotebooks
 from .schemas import REQUEST_BODIES
 from .validation import parse_json, validate
 
@@ -47,6 +48,8 @@ class ApiContext:
     chat: ChatService | None = None
     #: Seconds of silence after which a chat stream sends a keep-alive comment.
     chat_keep_alive: float = 15.0
+    #: Makes each new user's welcome notebook on their first visit (None: off).
+    welcome: WelcomeNotebooks | None = None
 
     def owner(self, user: Any) -> str:
         """Whose notebooks a request sees: the user's own, or the shared ones ("")."""
@@ -71,6 +74,13 @@ class ContextHandlerMixin(ExtensionHandlerMixin):
     def user(self) -> str:
         """The requesting user as the service's ownership checks know them."""
         return self.context.owner(self.current_user)
+
+    async def welcome(self) -> Welcome:
+        """The caller's first visit: their welcome notebook, made once (see
+        :mod:`..notebooks.welcome`); ``off`` when the server makes none."""
+        if self.context.welcome is None:
+            return Welcome("off")
+        return await self.context.welcome.ensure(self.user)
 
 
 class ReactiveHandler(ContextHandlerMixin, APIHandler):

@@ -21,6 +21,7 @@ class NotebooksHandler(ReactiveHandler):
     async def get(self) -> None:
         path = self.get_query_argument("path", None)
         if path is None:
+            await self.welcome()  # a new user's first listing shows it
             self.reply({"notebooks": await self.service.list_notebooks(self.user)})
             return
         if len(path) > MAX_PATH_LENGTH:

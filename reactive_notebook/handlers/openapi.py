@@ -122,9 +122,19 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
             parameters=(),
         )
     },
+    f"{API_PREFIX}/welcome": {
+        "post": _operation(
+            "The caller's first visit (JupyterLab's extension says so once when it starts): "
+            "a new user's welcome notebook is made, once (`ReactiveNotebook.welcome_notebook`).",
+            (200, "Welcome", "What the caller's first visit decided."),
+            errors=(),
+            parameters=(),
+        )
+    },
     f"{API_PREFIX}/notebooks": {
         "get": _operation(
-            "The caller's notebooks; with `path`, the one in that file (or none).",
+            "The caller's notebooks; with `path`, the one in that file (or none). A new "
+            "user's first listing makes their welcome notebook (as `POST .../welcome`).",
             (200, "NotebookList", "Id and name of each notebook."),
             errors=(400,),
             parameters=(_PATH_QUERY,),

@@ -472,6 +472,36 @@ RESPONSES: dict[str, Schema] = {
         },
         "required": ["message"],
     },
+    "Welcome": {
+        "type": "object",
+        "description": "What the caller's first visit decided (the same on every later call).",
+        "properties": {
+            "outcome": {
+                "type": "string",
+                "enum": [
+                    "created",
+                    "has_notebooks",
+                    "name_taken",
+                    "failed",
+                    "unreadable_marker",
+                    "off",
+                ],
+                "description": "`created`: their welcome notebook was made (on this call "
+                "or an earlier one); `has_notebooks`: they had notebooks already, so none "
+                "was made; `name_taken`: a file of its name was there (left untouched); "
+                "`failed`: it could not be made (see the server log); `off`: the server "
+                "makes none.",
+            },
+            "created": {"type": "boolean", "description": "Whether `outcome` is `created`."},
+            "made_now": {
+                "type": "boolean",
+                "description": "Whether this very call made it (JupyterLab opens it then).",
+            },
+            "notebook_id": {"type": "string"},
+            "path": {"type": "string", "description": "Its file's contents path, when made."},
+        },
+        "required": ["outcome", "created", "made_now"],
+    },
     "Capabilities": {
         "type": "object",
         "properties": {

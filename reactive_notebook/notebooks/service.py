@@ -121,14 +121,21 @@ class NotebookService:
         return [{"id": notebook_id, "name": name, "path": self.store.known_path(notebook_id) or ""}]
 
     async def create_notebook(
-        self, user: str, name: str | None = None, folder: str | None = None
+        self,
+        user: str,
+        name: str | None = None,
+        folder: str | None = None,
+        *,
+        cells: list[Cell] | None = None,
     ) -> Notebook:
         """A new notebook in ``folder`` (a contents path; default: the user's notebooks
-        folder)."""
+        folder), empty or holding ``cells`` (written with it, in one save)."""
         name = valid_name(name or "Untitled")
         async with self.quotas.creating(user):  # counted and created in one step
             self.quotas.check_new_notebook(user, len(await self.store.list(user)))
-            notebook = Notebook(id=new_notebook_id(), name=name, owner=user, revision=1)
+            notebook = Notebook(
+                id=new_notebook_id(), name=name, owner=user, revision=1, cells=list(cells or [])
+            )
             try:
                 await self.store.create(notebook, folder)
             except ValueError as error:

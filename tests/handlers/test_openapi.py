@@ -201,6 +201,7 @@ async def test_the_schemas_validate_a_real_answer_of_every_documented_operation(
     seen.add(("get", "/reactive/health", health.code))
 
     await call("GET", "capabilities")
+    await call("POST", "welcome")
     created = await call("POST", "notebooks", body={"name": "tour"})
     nb = created["notebook_id"]
     await call("GET", "notebooks")

@@ -53,14 +53,22 @@ async def test_two_notebooks_of_the_same_name_get_two_ids_and_two_files(
     assert notebook_file(jp_root_dir, first) != notebook_file(jp_root_dir, second)
 
 
-async def test_the_list_holds_the_id_and_name_of_every_notebook(api: Api) -> None:
-    assert conforms(await api("GET", "notebooks")) == {"notebooks": []}
-    beta = await new_notebook(api, "beta")
-    alpha = await new_notebook(api, "alpha")
-    listed = conforms(await api("GET", "notebooks"))["notebooks"]
-    assert sorted((n["id"], n["name"]) for n in listed) == sorted(
-        [(alpha, "alpha"), (beta, "beta")]
-    )
+class TestWithoutTheWelcomeNotebook:
+    """(A new user's first listing holds their welcome notebook: test_welcome.py.)"""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any]) -> dict[str, Any]:
+        reactive = {**jp_server_config["ReactiveNotebook"], "welcome_notebook": False}
+        return {**jp_server_config, "ReactiveNotebook": reactive}
+
+    async def test_the_list_holds_the_id_and_name_of_every_notebook(self, api: Api) -> None:
+        assert conforms(await api("GET", "notebooks")) == {"notebooks": []}
+        beta = await new_notebook(api, "beta")
+        alpha = await new_notebook(api, "alpha")
+        listed = conforms(await api("GET", "notebooks"))["notebooks"]
+        assert sorted((n["id"], n["name"]) for n in listed) == sorted(
+            [(alpha, "alpha"), (beta, "beta")]
+        )
 
 
 async def test_a_notebook_is_found_by_its_file_path_and_a_copy_by_its_own_id(

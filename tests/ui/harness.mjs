@@ -171,6 +171,8 @@ export class UiSession {
       `--ReactiveNotebook.llm_api_key_env=${LLM_KEY_ENV}`,
       '--ReactiveNotebook.llm_model=fake-model',
       '--ReactiveNotebook.llm_max_retries=0', // a scripted error is the chat's error at once
+      // No welcome notebook opening over the specs' tabs on the first page load.
+      '--ReactiveNotebook.welcome_notebook=False',
     ];
     if (process.getuid && process.getuid() === 0) args.push('--allow-root');
     const log = fs.openSync(this.labLog, 'w');
