@@ -66,6 +66,7 @@ NOT_A_NOTEBOOK = {
     ("GET", "/reactive/api/v1/capabilities"): 200,
     ("GET", "/reactive/api/v1/notebooks"): 200,  # his own only
     ("POST", "/reactive/api/v1/notebooks"): 400,  # in Alice's folder: refused
+    ("POST", "/reactive/api/v1/welcome"): 200,  # his own first visit (he has one: none made)
 }
 
 
