@@ -18,7 +18,7 @@ from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.serverapp import ServerApp
 from jupyter_server.utils import url_path_join
-from traitlets import Bool, Enum, Float, Int, List, TraitError, Unicode, validate
+from traitlets import Enum, Float, Int, List, TraitError, Unicode
 from traitlets.config import Config
 
 from . import __version__
@@ -29,13 +29,14 @@ from .agent.llm import Provider
 from .agent.llm_config import LlmSettings, NotConfigured, build_provider
 from .agent.previews import PreviewLimits
 from .agent.rate_limit import RateLimiter
+from .assistant_settings import AssistantSettings, McpSettings
 from .auth.identity import PER_USER_NEEDS_NAMED_USERS, names_users
 from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
 from .handlers import ApiContext, routes
 from .handlers.mcp import ENDPOINT_SETTING
 from .kernels.account_setup import KernelAccountSetup
-from .kernels.accounts import DEFAULT_KERNELS_DIR, DEFAULT_PREFIX, OWNER_VARIABLE, check_prefix
+from .kernels.accounts import OWNER_VARIABLE
 from .kernels.environment import (
     SECRET_PATTERNS,
     filter_session_kernel_environment,
@@ -47,6 +48,7 @@ from .mcp.contexts import ToolContexts
 from .mcp.endpoint import McpEndpoint
 from .mcp.server import NotebookMcp
 from .models import Notebook
+from .multi_user_settings import KernelAccountSettings, MultiUserSettings
 from .notebooks.cell_analysis import CellAnalyser
 from .notebooks.documents import ServerDocuments
 from .notebooks.events import Event, EventHub
@@ -55,7 +57,6 @@ from .notebooks.reclaim import ReclaimPolicy
 from .notebooks.service import NotebookService
 from .notebooks.sql_cells import SqlOptions
 from .notebooks.welcome import WelcomeNotebooks
-from .notebooks.welcome_content import DEFAULT_NAME as DEFAULT_WELCOME_NAME
 from .sql_hosts import HostList
 
 #: The web-app setting the server reads for its ``/api/status`` last activity (and so
@@ -74,7 +75,9 @@ SERVER_DEFAULTS = {
 }
 
 
-class ReactiveNotebook(ExtensionApp):
+class ReactiveNotebook(
+    MultiUserSettings, KernelAccountSettings, AssistantSettings, McpSettings, ExtensionApp
+):
     """Reactive notebooks: cells re-run when what they read changes."""
 
     name = "reactive_notebook"
@@ -87,14 +90,6 @@ class ReactiveNotebook(ExtensionApp):
         help="""Folder, relative to the server's root_dir, where notebooks created
         through the API are kept and listed ("" is the root itself). Any .ipynb under it
         opens as a reactive notebook.""",
-    )
-    per_user_notebooks = Bool(
-        False,
-        config=True,
-        help="""Give each authenticated user their own notebooks, in a sub-folder of
-        notebooks_dir named after them; another user's notebook answers 404. Needs an
-        identity provider that names users (the JWT provider); with the stock shared
-        token every request is the same person, so leave it off.""",
     )
     kernel_name = Unicode(
         "python3",
@@ -123,35 +118,6 @@ class ReactiveNotebook(ExtensionApp):
         the kernel's os.environ only: a kernel runs as the server's OS user unless
         kernel_accounts is on.""",
     )
-    kernel_accounts = Bool(
-        False,
-        config=True,
-        help="""Run each notebook owner's kernels as an OS account of their own (made on
-        first use with useradd: a system account, its own group, no login shell, named
-        kernel_account_prefix plus a hash of the owner), in a private working folder
-        under kernel_accounts_dir. A kernel then cannot read the notebook store (its
-        "other" permissions are dropped at startup), other owners' kernels and files,
-        /proc of their processes, or the server's environment. Needs the server to run
-        as root, and the kernel's Python readable by other users (checked at startup).
-        Kernels started from JupyterLab's launcher run as the server's user. See
-        docs/kernel-isolation.md: on a shared machine this is a floor; production gives
-        each kernel its own container (Enterprise Gateway).""",
-    )
-    kernel_account_prefix = Unicode(
-        DEFAULT_PREFIX,
-        config=True,
-        help="""Start of the kernel accounts' names (kernel_accounts): lower-case letters,
-        digits, '_' or '-', at most 16 characters; 16 hex digits of the owner's hash
-        follow.""",
-    )
-    kernel_accounts_dir = Unicode(
-        DEFAULT_KERNELS_DIR,
-        config=True,
-        help="""Folder holding the kernel accounts' private working folders (one per
-        account, mode 0700) and their kernels' connection files (kernel_accounts). Made
-        at startup (root's, mode 0711); every folder above it must let other users
-        through. Keep it outside the notebook store.""",
-    )
     notebook_idle_timeout = Float(
         3600.0,
         config=True,
@@ -167,25 +133,6 @@ class ReactiveNotebook(ExtensionApp):
         a kernel beyond it takes the kernel of the least recently used notebook nobody
         uses (which is closed); when every one is in use, the run is refused with 429.
         0: no limit.""",
-    )
-    quota_notebooks = Int(
-        0,
-        config=True,
-        help="""Most notebooks one user may have (429 with Retry-After beyond); 0: no
-        limit. Users are told apart with per_user_notebooks; without it, the server's.""",
-    )
-    quota_kernels = Int(
-        0,
-        config=True,
-        help="""Most kernels one user's notebooks may run at once. A run needing one more
-        first closes that user's least recently used notebook nobody uses; when every
-        one is in use, the run is refused with 429 and Retry-After. 0: no limit.""",
-    )
-    quota_concurrent_runs = Int(
-        0,
-        config=True,
-        help="""Most of one user's notebooks running at once (a run asked for while that
-        notebook runs joins it); beyond, 429 with Retry-After. 0: no limit.""",
     )
     kernel_startup_timeout = Float(
         60.0, config=True, help="Seconds a kernel may take to start before a run fails."
@@ -300,138 +247,6 @@ class ReactiveNotebook(ExtensionApp):
         help="The DataFrame type a SQL cell's result variable holds.",
     )
 
-    # -- the assistant (docs/chat-api.md, README "The assistant") -----------------------
-
-    llm_provider = Enum(
-        ["", "anthropic", "openai"],
-        default_value="",
-        config=True,
-        help="""The language model of the notebook chat: "anthropic" (Anthropic's
-        Messages API) or "openai" (OpenAI, or any OpenAI-compatible server with
-        llm_base_url: Ollama, vLLM, llama.cpp, a LiteLLM proxy). Empty: no chat (the chat
-        and GET .../capabilities say what to set).""",
-    )
-    llm_model = Unicode(
-        "",
-        config=True,
-        help="""The model's name as the provider knows it (default: claude-sonnet-4-5 for
-        anthropic, gpt-4.1 for openai).""",
-    )
-    llm_base_url = Unicode(
-        "",
-        config=True,
-        help="""The provider's URL, e.g. http://127.0.0.1:11434/v1 for a local Ollama.
-        Empty: the SDK's variable (ANTHROPIC_BASE_URL, OPENAI_BASE_URL), else the
-        provider's own API.""",
-    )
-    llm_api_key_env = Unicode(
-        "",
-        config=True,
-        help="""The name of the environment variable holding the API key (never the key
-        itself). Empty: ANTHROPIC_API_KEY or OPENAI_API_KEY. The variable is kept from
-        kernels, and its value never reaches a model or a log.""",
-    )
-    llm_max_tokens = Int(4096, config=True, help="Most tokens one answer of the model may have.")
-    llm_timeout = Float(
-        120.0, config=True, help="Seconds one request to the model may take before it fails."
-    )
-    llm_max_retries = Int(
-        2,
-        config=True,
-        help="""Retries of a request the model's server refused as busy or failed (429,
-        5xx), with the SDK's backoff, before the chat reports the error.""",
-    )
-    chat_max_tool_turns = Int(
-        10,
-        config=True,
-        help="""Most times the model may call tools while answering one message; past
-        it the turn stops and says so.""",
-    )
-    chat_messages_per_minute = Int(
-        20,
-        config=True,
-        help="""Chat messages one user may send per minute (429 with Retry-After past
-        it); 0: no limit.""",
-    )
-    chat_history_dir = Unicode(
-        "",
-        config=True,
-        help="""Where conversations are kept (one JSON file per user and notebook, not
-        in the .ipynb). Empty: reactive_notebook/chats in Jupyter's data folder.""",
-    )
-    welcome_notebook = Bool(
-        True,
-        config=True,
-        help="""Give each new user a welcome notebook on their first visit (their first
-        listing of their notebooks: JupyterLab asks once when it starts): a parameter
-        cell, a pandas DataFrame that depends on it, and matplotlib, Plotly and Altair
-        charts of it, to show that changing a value re-runs what reads it. Made once per
-        user (recorded under welcome_state_dir), only for a user with no notebooks yet,
-        never over an existing file of its name; nothing runs until they run it. It is
-        an ordinary notebook of theirs (it counts in quota_notebooks). False: never
-        made.""",
-    )
-    welcome_notebook_name = Unicode(
-        DEFAULT_WELCOME_NAME,
-        config=True,
-        help="""Name of the welcome notebook (its file is this name with .ipynb, in the
-        user's notebooks folder).""",
-    )
-    welcome_state_dir = Unicode(
-        "",
-        config=True,
-        help="""Where the record of each user's first visit is kept (one small file per
-        user, named by a hash of the user's name): a user who deletes their welcome
-        notebook does not get it back. Empty: reactive_notebook/welcome in Jupyter's
-        data folder.""",
-    )
-    chat_audit_log = Unicode(
-        "",
-        config=True,
-        help="""The audit log of the assistant (JSON lines: time, user, notebook,
-        provider, model, tool, input, outcome, duration; secrets masked). Empty:
-        reactive_notebook/chat-audit.jsonl in Jupyter's data folder; "off" disables it.""",
-    )
-    chat_resume_grace = Float(
-        10.0,
-        config=True,
-        help="""Seconds a chat turn goes on after its client's connection dropped,
-        waiting for the client to resume it; then it is cancelled.""",
-    )
-    chat_keep_alive = Float(
-        15.0,
-        config=True,
-        help="Seconds of silence after which a chat stream sends a keep-alive comment.",
-    )
-    preview_text_bytes = Int(
-        2000,
-        config=True,
-        help="""Bytes of one output's text the assistant sees in a preview (its head and
-        tail; the size of what is left out is said). get_cell_output pages the rest.""",
-    )
-    preview_answer_bytes = Int(
-        8000,
-        config=True,
-        help="Bytes of output previews of one cell in one tool answer.",
-    )
-
-    # -- the MCP endpoint (README "Agents over MCP") ------------------------------------
-
-    mcp_session_idle_timeout = Float(
-        1800.0,
-        config=True,
-        help="""Seconds after which a legacy MCP session (clients of protocol versions
-        before 2026-07-28, which open a session with initialize) that sent no request is
-        closed; the client then opens a new one. Clients of 2026-07-28 have no session.""",
-    )
-    mcp_run_ttl = Float(
-        600.0,
-        config=True,
-        help="""Seconds a run an MCP client started (run_cell answered a run_id) is kept
-        once finished, for wait_for_run to report; then it is forgotten (the notebook
-        keeps its outputs).""",
-    )
-
     service: NotebookService | None = None
     chat: ChatService | None = None
     accounts: KernelAccountSetup | None = None
@@ -464,13 +279,6 @@ class ReactiveNotebook(ExtensionApp):
                     }
                 )
             )
-
-    @validate("kernel_account_prefix")
-    def _valid_prefix(self, proposal: Any) -> str:
-        try:
-            return check_prefix(proposal["value"])
-        except ValueError as error:
-            raise TraitError(str(error)) from None
 
     def load_config_file(self, *args: Any, **kwargs: Any) -> None:
         """Our config files over ``SERVER_DEFAULTS``. When the extension is linked, the
