@@ -26,6 +26,7 @@ from reactive_notebook.kernels.accounts import account_name
 
 from ..kernel_accounts import KERNEL_NAME, AccountsSetting, accounts_setting
 from .conftest import Api, payload
+from .test_auth import a_notebook
 from .test_authorizer import JWT_HEADER
 
 SECRET = "server-only-secret-value"
@@ -71,18 +72,7 @@ def jp_server_config(
 async def run_cell(api: Api, user: str, code: str) -> dict[str, Any]:
     """A new notebook of ``user`` with one cell ``code``, run; the cell after the run."""
     headers = {JWT_HEADER: user}
-    created = await api("POST", "notebooks", body={"name": "probe"}, headers=headers)
-    assert created.code == 201, created.body
-    notebook_id = payload(created)["notebook_id"]
-    cell = await api(
-        "POST",
-        "notebooks",
-        notebook_id,
-        "cells",
-        body={"type": "python", "code": code},
-        headers=headers,
-    )
-    cell_id = payload(cell)["cell_id"]
+    notebook_id, cell_id = await a_notebook(api, code, **headers)
     ran = await api(
         "POST",
         "notebooks",
