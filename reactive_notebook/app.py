@@ -250,6 +250,7 @@ class ReactiveNotebook(
     service: NotebookService | None = None
     chat: ChatService | None = None
     accounts: KernelAccountSetup | None = None
+    audit: AuditLog | None = None
     mcp: McpEndpoint | None = None
 
     @property
@@ -321,6 +322,7 @@ class ReactiveNotebook(
             ),
         )
         model = build_provider(self._llm_settings(), os.environ)
+        self.audit = self._build_audit()
         self.chat = self._build_chat(self.service, model)
         self.context = ApiContext(
             service=self.service,
@@ -439,17 +441,22 @@ class ReactiveNotebook(
         else:
             self.log.info("reactive_notebook: the chat uses %s model %s", model.name, model.model)
         data = os.path.join(jupyter_data_dir(), "reactive_notebook")
-        audit = self.chat_audit_log or os.path.join(data, "chat-audit.jsonl")
         return ChatService(
             service,
             model,
             ChatHistory(self.chat_history_dir or os.path.join(data, "chats")),
             rate_limiter=RateLimiter(self.chat_messages_per_minute),
-            audit=None if audit == "off" else AuditLog(audit),
+            audit=self.audit,
             max_tool_turns=self.chat_max_tool_turns,
             resume_grace=self.chat_resume_grace,
             limits=self._preview_limits(),
         )
+
+    def _build_audit(self) -> AuditLog | None:
+        """The audit log of the assistant's and the MCP clients' tool calls."""
+        data = os.path.join(jupyter_data_dir(), "reactive_notebook")
+        path = self.chat_audit_log or os.path.join(data, "chat-audit.jsonl")
+        return None if path == "off" else AuditLog(path)
 
     def _build_welcome(self, service: NotebookService) -> WelcomeNotebooks | None:
         """Each new user's welcome notebook, unless ``welcome_notebook`` is off."""
@@ -473,7 +480,7 @@ class ReactiveNotebook(
         )
         contexts = ToolContexts(service, limits=self._preview_limits(), run_ttl=self.mcp_run_ttl)
         return McpEndpoint(
-            NotebookMcp(service, contexts),
+            NotebookMcp(service, contexts, audit=self.audit),
             max_body_bytes=self.max_body_bytes,
             session_idle_timeout=self.mcp_session_idle_timeout,
             log=self.log,

@@ -70,8 +70,9 @@ class AssistantSettings(HasTraits):
     chat_audit_log = Unicode(
         "",
         config=True,
-        help="""The audit log of the assistant (JSON lines: time, user, notebook,
-        provider, model, tool, input, outcome, duration; secrets masked). Empty:
+        help="""The audit log of the assistant's and MCP clients' tool calls (JSON
+        lines: time, user, notebook, provider and model or "via": "mcp" and the client,
+        tool, input, outcome, duration; secrets masked). Empty:
         reactive_notebook/chat-audit.jsonl in Jupyter's data folder; "off" disables it.""",
     )
     chat_resume_grace = Float(

@@ -10,6 +10,7 @@ and scrubs every answer). A tool answers its JSON as text content and as
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import mcp_types as types
@@ -18,6 +19,7 @@ from mcp.server.lowlevel import Server
 from mcp.shared.exceptions import MCPError
 
 from .. import __version__
+from ..agent.audit import AuditLog, elapsed_ms
 from ..agent.tools import ToolContext, ToolRegistry, notebook_tools
 from ..kernels.outputs import json_safe
 from ..notebooks.actor import acting_as, mcp_client
@@ -47,9 +49,13 @@ for wait_for_run."""
 class NotebookMcp:
     """The handlers of the MCP server (one per Jupyter server)."""
 
-    def __init__(self, service: NotebookService, contexts: ToolContexts) -> None:
+    def __init__(
+        self, service: NotebookService, contexts: ToolContexts, *, audit: AuditLog | None = None
+    ) -> None:
         self.service = service
         self.contexts = contexts
+        #: The assistant's audit log: MCP calls are recorded there too, ``"via": "mcp"``.
+        self.audit = audit
         self.finding = finding_tools()
         self.notebook = notebook_tools()
         self._schemas = {
@@ -92,22 +98,55 @@ class NotebookMcp:
     async def call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        started = time.monotonic()
         caller = caller_of(ctx.request)
         name, arguments = params.name, dict(params.arguments or {})
         action, resource = access_of(name)
-        if not caller.authorize(action, resource):
-            return _result({"ok": False, "error": f"you are not allowed to {action} {resource}"})
         context = self.contexts.get(caller.principal, caller.owner)
-        registry = self.finding if name in self._finding_names else self.notebook
-        actor = mcp_client(
-            caller.username, client=_client_name(ctx), request_id=str(ctx.request_id)
-        )
-        with acting_as(actor):
-            if name in RUN_TOOLS and _wants_progress(ctx):
-                answer = await self._with_progress(ctx, context, registry, name, arguments)
-            else:
-                answer = await registry.call(context, name, arguments)
+        if not caller.authorize(action, resource):
+            answer: dict[str, Any] = {
+                "ok": False,
+                "error": f"you are not allowed to {action} {resource}",
+            }
+        else:
+            registry = self.finding if name in self._finding_names else self.notebook
+            actor = mcp_client(
+                caller.username, client=_client_name(ctx), request_id=str(ctx.request_id)
+            )
+            with acting_as(actor):
+                if name in RUN_TOOLS and _wants_progress(ctx):
+                    answer = await self._with_progress(ctx, context, registry, name, arguments)
+                else:
+                    answer = await registry.call(context, name, arguments)
+        await self._audit(ctx, context, name, arguments, answer, started)
         return _result(answer)
+
+    async def _audit(
+        self,
+        ctx: ServerRequestContext[Any],
+        context: ToolContext,
+        name: str,
+        arguments: dict[str, Any],
+        answer: dict[str, Any],
+        started: float,
+    ) -> None:
+        """One line of the audit log per call, as the chat's tool calls have (its input
+        and a refusal's answer pass the same scrubber as the answer did)."""
+        if self.audit is None:
+            return
+        notebook_id = arguments.get("notebook_id")
+        ok = answer.get("ok") is not False
+        await self.audit.record(
+            await context.scrubber(notebook_id),
+            via="mcp",
+            user=context.user,
+            client=_client_name(ctx),
+            notebook_id=notebook_id,
+            tool=name,
+            input=arguments,
+            outcome={"ok": True} if ok else answer,
+            duration_ms=elapsed_ms(started),
+        )
 
     @property
     def _finding_names(self) -> set[str]:

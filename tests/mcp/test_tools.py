@@ -200,3 +200,45 @@ async def test_a_client_that_goes_away_mid_run_leaves_the_run_and_the_server_wel
         assert {v["name"]: v["repr"] for v in listed["variables"]}["x"] == "8"  # it ran
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+class TestAuditLog:
+    """MCP clients' tool calls go to the assistant's audit log, scrubbed like its own."""
+
+    @pytest.fixture
+    def jp_server_config(self, jp_server_config: dict[str, Any], tmp_path: Any) -> dict[str, Any]:
+        reactive = {**jp_server_config["ReactiveNotebook"], "chat_audit_log": str(tmp_path / "a")}
+        return {**jp_server_config, "ReactiveNotebook": reactive}
+
+    async def test_each_call_is_a_line_without_the_notebooks_password(
+        self, connect: Connect, jp_fetch: Any, tmp_path: Any
+    ) -> None:
+        async with connect() as client:
+            notebook = (await call(client, "create_notebook", name="audited"))["notebook_id"]
+            await jp_fetch(
+                *API,
+                "notebooks",
+                notebook,
+                "db",
+                method="PUT",
+                body=json.dumps({"connection_string": "postgresql://me:s3cr3t-pw@127.0.0.1/db"}),
+            )
+            await call(client, "create_cell", notebook_id=notebook, code="pw = 's3cr3t-pw'")
+            refused = await call(client, "get_notebook", notebook_id="no-such-notebook")
+            assert refused["ok"] is False
+        text = (tmp_path / "a").read_text()
+        assert "s3cr3t-pw" not in text
+        lines = [json.loads(line) for line in text.splitlines()]
+        assert [(line["via"], line["tool"]) for line in lines] == [
+            ("mcp", "create_notebook"),
+            ("mcp", "create_cell"),
+            ("mcp", "get_notebook"),
+        ]
+        created, cell, missing = lines
+        assert cell["notebook_id"] == notebook
+        assert cell["outcome"] == {"ok": True}
+        assert cell["input"]["code"] != "pw = 's3cr3t-pw'"  # masked, not dropped
+        assert missing["outcome"]["ok"] is False
+        assert missing["notebook_id"] == "no-such-notebook"
+        assert {line["user"] for line in lines} == {created["user"]}
+        assert all(line["client"] and line["duration_ms"] >= 0 for line in lines)
