@@ -18,7 +18,11 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  IThemeManager,
+  Notification
+} from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import {
   EditorExtensionRegistry,
@@ -45,7 +49,7 @@ import { ReactiveContentFactory } from './footer';
 import { ReactiveNotebooks } from './notebooks';
 import { followRunOn } from './run-on';
 import { DEFAULT_SETTINGS, IReactiveSettings, RunOn } from './settings';
-import { vega6Extension } from './vega6';
+import { redrawCharts, vega6Extension } from './vega6';
 import { welcomeToOpen } from './welcome';
 
 const PLUGIN_ID = 'reactive-notebook:plugin';
@@ -260,8 +264,16 @@ const vega6Plugin: JupyterFrontEndPlugin<void> = {
   description: vega6Extension.description,
   autoStart: true,
   requires: [IRenderMimeRegistry],
-  activate: (_: JupyterFrontEnd, rendermime: IRenderMimeRegistry) => {
+  optional: [IThemeManager],
+  activate: (
+    _: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    themes: IThemeManager | null
+  ) => {
     rendermime.addFactory(vega6Extension.rendererFactory, vega6Extension.rank);
+    // Charts follow the theme (they read `data-jp-theme-light`, which the theme
+    // plugin, activated before us, updates on the same signal).
+    themes?.themeChanged.connect(() => void redrawCharts());
   }
 };
 

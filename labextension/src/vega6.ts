@@ -36,6 +36,17 @@ function darkTheme(): boolean {
   return document.body.dataset.jpThemeLight === 'false';
 }
 
+/** The charts on the page, drawn again when JupyterLab's theme changes. */
+const shown = new Set<RenderedVega6>();
+
+/**
+ * Draws every chart again, in JupyterLab's current theme (index.ts calls it when the
+ * theme changes: JupyterLab's own Vega renderer keeps the old theme until a re-run).
+ */
+export function redrawCharts(): Promise<void> {
+  return Promise.all([...shown].map(chart => chart.redraw())).then(() => {});
+}
+
 /** One Vega/Vega-Lite 6 output. */
 export class RenderedVega6 extends Widget implements IRenderMime.IRenderer {
   constructor(options: IRenderMime.IRendererOptions) {
@@ -46,11 +57,20 @@ export class RenderedVega6 extends Widget implements IRenderMime.IRenderer {
     this.addClass('rn-RenderedVega6');
   }
 
+  /** Draws the last model again (if that fails, the chart stays as it was drawn). */
+  async redraw(): Promise<void> {
+    if (this._model !== null && !this.isDisposed) {
+      await this.renderModel(this._model).catch(() => undefined);
+    }
+  }
+
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const spec = model.data[this._mimeType];
     if (spec === undefined) {
       return;
     }
+    this._model = model;
+    shown.add(this);
     const mode = this._mimeType === VEGA6_MIME_TYPE ? 'vega' : 'vega-lite';
     const options = embedOptions(
       model.metadata[this._mimeType],
@@ -58,7 +78,11 @@ export class RenderedVega6 extends Widget implements IRenderMime.IRenderer {
       darkTheme(),
       mode
     );
+    const draw = ++this._draws;
     const embed = await loadVegaEmbed();
+    if (draw !== this._draws || this.isDisposed) {
+      return; // a newer draw (the theme changed meanwhile) or none any more
+    }
     const el = document.createElement('div');
     this.node.textContent = '';
     this.node.appendChild(el);
@@ -89,7 +113,7 @@ export class RenderedVega6 extends Widget implements IRenderMime.IRenderer {
       }
       return loader.sanitize(uri, opts);
     };
-    this._result = await embed.default(
+    const result = await embed.default(
       el,
       spec as VegaEmbed.VisualizationSpec,
       {
@@ -97,9 +121,16 @@ export class RenderedVega6 extends Widget implements IRenderMime.IRenderer {
         loader: { ...loader, sanitize } as VegaEmbed.EmbedOptions['loader']
       }
     );
+    if (draw !== this._draws || this.isDisposed) {
+      result.finalize(); // replaced (or disposed) while vega was drawing
+    } else {
+      this._result = result;
+    }
   }
 
   dispose(): void {
+    shown.delete(this);
+    this._model = null;
     this._result?.finalize();
     this._result = null;
     super.dispose();
@@ -108,6 +139,8 @@ export class RenderedVega6 extends Widget implements IRenderMime.IRenderer {
   private _mimeType: string;
   private _resolver: IRenderMime.IResolver | null;
   private _result: VegaEmbed.Result | null = null;
+  private _model: IRenderMime.IMimeModel | null = null;
+  private _draws = 0;
 }
 
 /** Renders both MIME types; `safe`: untrusted outputs render too (their loads are

@@ -34,6 +34,38 @@ async function ourScripts(page) {
 
 const VEGA_VIEW = '.rn-RenderedVega6 .vega-embed :is(canvas, svg.marks)';
 
+/** Switches the theme from the Settings menu (as spec 19 does) and waits for it. */
+async function switchTheme(page, name) {
+  await page.page.locator('.lm-MenuBar-item', { hasText: /^Settings$/ }).click();
+  await page.page.locator('.lm-Menu-item', { hasText: /^Theme/ }).hover();
+  await page.page.locator('.lm-Menu-item', { hasText: new RegExp(`^${name}$`) }).click();
+  await page.page.waitForFunction((n) => document.body.dataset.jpThemeName === n, name, { timeout: TIMEOUT });
+  await page.page.waitForSelector('#jupyterlab-splash', { state: 'detached', timeout: TIMEOUT });
+  await page.page.keyboard.press('Escape');
+}
+
+/** Waits until the chart's background (its red, vega-embed draws SVG) is dark or light. */
+async function waitForBackground(chart, dark) {
+  const red = () =>
+    chart.evaluate((view) => {
+      if (view instanceof HTMLCanvasElement) {
+        const pixel = view.getContext('2d').getImageData(1, 1, 1, 1).data;
+        return pixel[3] === 0 ? 255 : pixel[0]; // transparent: the light page shows
+      }
+      const [r, , , a] = getComputedStyle(view)
+        .backgroundColor.match(/[\d.]+/g)
+        .map(Number);
+      return a === 0 ? 255 : r;
+    });
+  const deadline = Date.now() + TIMEOUT;
+  let seen = await red();
+  while ((dark ? seen > 100 : seen < 200) && Date.now() < deadline) {
+    await sleep(100);
+    seen = await red();
+  }
+  assert.ok(dark ? seen <= 100 : seen >= 200, `the chart's background (red ${seen}) is ${dark ? 'dark' : 'light'}`);
+}
+
 test('an Altair 6 chart renders offline with vega, loaded only for the chart, with export actions', async (t) => {
   const nb = await makeNotebook('Altair 6 offline', [
     "import altair as alt\nassert alt.SCHEMA_VERSION.startswith('v6'), alt.SCHEMA_VERSION\ndata = alt.Data(values=[{'x': 'a', 'y': 3}, {'x': 'b', 'y': 1}, {'x': 'c', 'y': 2}])",
@@ -90,12 +122,26 @@ test('an Altair 6 chart renders offline with vega, loaded only for the chart, wi
     assert.ok(labels.some((label) => /SVG/.test(label)) && labels.some((label) => /PNG/.test(label)), labels.join());
     assert.ok(!labels.some((label) => /Editor/i.test(label)), labels.join());
     await page.screenshot('the chart actions menu');
+    await cell(panel, 1).locator('.vega-embed details > summary').click();
+
+    // The chart follows JupyterLab's theme, without a re-run.
+    const view = () => cell(panel, 1).locator(VEGA_VIEW).first();
+    await waitForBackground(view(), false);
+    await switchTheme(page, 'JupyterLab Dark');
+    try {
+      await waitForBackground(view(), true);
+      await page.screenshot('the chart in the dark theme');
+    } finally {
+      await switchTheme(page, 'JupyterLab Light');
+    }
+    await waitForBackground(view(), false);
 
     // The trusted chart of a file read it through the server (and drew its points).
     await cell(panel, 2).locator(VEGA_VIEW).first().waitFor({ timeout: TIMEOUT });
     const deadline = Date.now() + TIMEOUT;
     while (fileLoads.length === 0 && Date.now() < deadline) await sleep(100);
-    assert.deepEqual(fileLoads, [200], 'points.json read from /files/');
+    // (read again by each redraw for the theme)
+    assert.ok(fileLoads.length > 0 && fileLoads.every((status) => status === 200), `points.json: ${fileLoads}`);
 
     assert.deepEqual(page.foreignRequests, [], 'no request left the machine');
     assert.deepEqual(page.errors(), [], 'console errors');
