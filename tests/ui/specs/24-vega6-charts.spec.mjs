@@ -174,6 +174,30 @@ test('an untrusted Vega-Lite 6 output renders, but loads no data from anywhere',
     outputs: [chartOutput(data)],
     execution_count: null,
   }));
+  // A Vega 6 spec (what Altair's vega format compiles to), drawn in vega mode.
+  const square = {
+    type: 'rect',
+    encode: { enter: { width: { value: 40 }, height: { value: 40 }, fill: { value: 'steelblue' } } },
+  };
+  cells.push({
+    ...cells[0],
+    id: 'vega-3',
+    outputs: [
+      {
+        output_type: 'display_data',
+        metadata: {},
+        data: {
+          'text/plain': 'a square',
+          'application/vnd.vega.v6+json': {
+            $schema: 'https://vega.github.io/schema/vega/v6.json',
+            width: 50,
+            height: 50,
+            marks: [square],
+          },
+        },
+      },
+    ],
+  });
   await session.api('PUT', 'api/contents/secrets.json', {
     type: 'file',
     format: 'text',
@@ -201,6 +225,8 @@ test('an untrusted Vega-Lite 6 output renders, but loads no data from anywhere',
       assert.equal(await cell(panel, index).locator('.jp-RenderedHTMLCommon').count(), 0, 'not the HTML');
     }
     await cell(panel, 0).locator(VEGA_VIEW).first().waitFor({ timeout: TIMEOUT });
+    await cell(panel, 3).scrollIntoViewIfNeeded();
+    await cell(panel, 3).locator('.rn-RenderedVega6 svg.marks .mark-rect path').waitFor({ timeout: TIMEOUT });
     await page.screenshot('untrusted vega-lite 6 outputs');
     // Vega asked for both URLs, and each was refused before any request.
     const refused = () => page.console.filter((m) => /this chart is not trusted: it may not load/.test(m.text));
