@@ -104,7 +104,8 @@ const UNTRUSTED_EMBED_OPTIONS = new Set([
 /**
  * The vega-embed options for one output: the metadata's `embed_options` (only the
  * look for untrusted outputs), the dark theme when JupyterLab's is dark and the output
- * chose none, and always our actions menu (no editor) and mode.
+ * chose none, always our actions menu (no editor) and mode, and for untrusted outputs
+ * vega's expression interpreter.
  */
 export function embedOptions(
   metadata: unknown,
@@ -134,5 +135,8 @@ export function embedOptions(
           ...ACTIONS,
           ...(trusted && typeof own.actions === 'object' ? own.actions : {})
         };
-  return { defaultStyle: true, ...own, actions, mode };
+  // An untrusted spec's expressions are interpreted, never compiled to code (vega's
+  // `Function` codegen has a whitelist, but an interpreter cannot run what slips by).
+  const ast = trusted ? {} : { ast: true };
+  return { defaultStyle: true, ...own, actions, mode, ...ast };
 }

@@ -105,11 +105,16 @@ describe('the embed options of an output', () => {
     }
     expect(untrusted.actions).toMatchObject({ editor: false });
     expect(untrusted.mode).toBe('vega-lite');
+    expect(untrusted.ast).toBe(true); // expressions interpreted, not compiled
+    expect(
+      embedOptions({ embed_options: { ast: false } }, false, false, 'vega')
+    ).toMatchObject({ ast: true });
     // A trusted output's author may ask for more.
     const trusted = embedOptions(metadata, true, false, 'vega-lite');
     expect(trusted).toMatchObject({ editorUrl: 'https://evil.example.org' });
     expect(trusted.actions).toMatchObject({ editor: true });
     expect(trusted.mode).toBe('vega-lite');
+    expect(trusted).not.toHaveProperty('ast');
   });
 
   it("follows JupyterLab's dark theme unless the output chose one", () => {
