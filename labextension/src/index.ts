@@ -9,7 +9,8 @@
  * - `content-factory`: stock cells with our footer (the decorations; replaces
  *   `@jupyterlab/notebook-extension:factory`);
  * - `plugin`: the reactive connections, the commands, the launcher and palette items,
- *   the error-line marks in the editors and the `runOn` setting.
+ *   the error-line marks in the editors and the `runOn` setting;
+ * - `vega6`: a renderer for Vega-Lite 6 (Altair 6 charts), which JupyterLab lacks.
  */
 import {
   ILabShell,
@@ -17,7 +18,11 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  IThemeManager,
+  Notification
+} from '@jupyterlab/apputils';
 import { IEditorServices } from '@jupyterlab/codeeditor';
 import {
   EditorExtensionRegistry,
@@ -44,6 +49,7 @@ import { ReactiveContentFactory } from './footer';
 import { ReactiveNotebooks } from './notebooks';
 import { followRunOn } from './run-on';
 import { DEFAULT_SETTINGS, IReactiveSettings, RunOn } from './settings';
+import { redrawCharts, vega6Extension } from './vega6';
 import { welcomeToOpen } from './welcome';
 
 const PLUGIN_ID = 'reactive-notebook:plugin';
@@ -248,7 +254,31 @@ const chatPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/**
+ * Vega-Lite 6 and Vega 6 outputs (Altair 6), which JupyterLab 4.6 does not render: added
+ * to the registry the notebooks clone when they open (vega itself loads on the first
+ * chart: vega6.ts).
+ */
+const vega6Plugin: JupyterFrontEndPlugin<void> = {
+  id: vega6Extension.id,
+  description: vega6Extension.description,
+  autoStart: true,
+  requires: [IRenderMimeRegistry],
+  optional: [IThemeManager],
+  activate: (
+    _: JupyterFrontEnd,
+    rendermime: IRenderMimeRegistry,
+    themes: IThemeManager | null
+  ) => {
+    rendermime.addFactory(vega6Extension.rendererFactory, vega6Extension.rank);
+    // Charts follow the theme (they read `data-jp-theme-light`, which the theme
+    // plugin, activated before us, updates on the same signal).
+    themes?.themeChanged.connect(() => void redrawCharts());
+  }
+};
+
 export default [
+  vega6Plugin,
   notebooksPlugin,
   executorPlugin,
   contentFactoryPlugin,

@@ -32,7 +32,15 @@ export const LANES = {
     '20-outputs',
     '22-chat',
   ],
-  2: ['11-output-trust', '15-command-mode', '17-collaboration', '19-decorations-and-sql', '21-debugger', '23-mcp'],
+  2: [
+    '11-output-trust',
+    '15-command-mode',
+    '17-collaboration',
+    '19-decorations-and-sql',
+    '21-debugger',
+    '23-mcp',
+    '24-vega6-charts',
+  ],
 };
 
 /** Registers lane `lane`'s specs, then the check of jupyter lab's log. */

@@ -17,8 +17,8 @@ test('DataFrames, figures and charts render as in stock JupyterLab', async (t) =
     "import pandas as pd\npd.set_option('display.max_rows', 6)\nframe = pd.DataFrame({'n': range(40), 'sq': [i * i for i in range(40)]})",
     'frame',
     'import matplotlib\nmatplotlib.use("module://matplotlib_inline.backend_inline")\nimport matplotlib.pyplot as plt\nplt.plot(frame.n, frame.sq)\nplt.show()',
-    // Altair 6 emits Vega-Lite 6, which JupyterLab 4.6 cannot render (it falls back to an
-    // HTML page loading vega from a CDN, stock or not): a Vega-Lite 5 spec, as Altair 5 sends.
+    // JupyterLab's own Vega-Lite 5 renderer, with a spec as Altair 5 sends (Altair 6's
+    // Vega-Lite 6, which JupyterLab 4.6 cannot render, is ours: 24-vega6-charts).
     "from IPython.display import display\nspec = {'$schema': 'https://vega.github.io/schema/vega-lite/v5.json', 'data': {'values': [{'n': int(n), 'sq': int(s)} for n, s in zip(frame.n, frame.sq)]}, 'mark': 'line', 'encoding': {'x': {'field': 'n', 'type': 'quantitative'}, 'y': {'field': 'sq', 'type': 'quantitative'}}}\ndisplay({'application/vnd.vegalite.v5+json': spec}, raw=True)",
     "import plotly.express as px\npx.scatter(frame, x='n', y='sq')",
   ]);
