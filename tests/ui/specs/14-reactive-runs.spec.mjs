@@ -50,7 +50,10 @@ test('a plain notebook runs as stock: Shift+Enter never calls our API, no footer
     await cell(panel, 1).locator('.jp-OutputArea-output', { hasText: 'a is 5' }).waitFor({ timeout: 30_000 });
     await page.screenshot('a plain notebook ran as stock');
     assert.equal(await panel.locator('.jp-ReactiveFooter:visible').count(), 0, 'a reactive footer on a plain notebook');
-    assert.deepEqual(calls, [], 'calls to the reactive API from a plain notebook');
+    // JupyterLab's one report of the visit at start (labextension/src/welcome.ts) may come
+    // after the notebook opened: the page's, not the notebook's.
+    const fromNotebook = calls.filter((call) => call !== 'POST /reactive/api/v1/welcome');
+    assert.deepEqual(fromNotebook, [], 'calls to the reactive API from a plain notebook');
     const found = await session.api('GET', `reactive/api/v1/notebooks?path=${encodeURIComponent(path)}`);
     assert.ok(found.notebooks.length <= 1);
 
