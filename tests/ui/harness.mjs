@@ -101,7 +101,11 @@ function killGroup(pid, signal) {
 }
 
 export class UiSession {
-  constructor() {
+  /** `welcomeNotebook`: the server makes a new user's welcome notebook on their first
+   * visit (ReactiveNotebook.welcome_notebook); off by default, so that it does not open
+   * over the specs' tabs (spec 25 starts a session of its own with it on). */
+  constructor({ welcomeNotebook = false } = {}) {
+    this.welcomeNotebook = welcomeNotebook;
     this.token = randomBytes(24).toString('hex');
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'reactive-ui-'));
     this.rootDir = path.join(this.tmp, 'notebooks');
@@ -172,7 +176,7 @@ export class UiSession {
       '--ReactiveNotebook.llm_model=fake-model',
       '--ReactiveNotebook.llm_max_retries=0', // a scripted error is the chat's error at once
       // No welcome notebook opening over the specs' tabs on the first page load.
-      '--ReactiveNotebook.welcome_notebook=False',
+      `--ReactiveNotebook.welcome_notebook=${this.welcomeNotebook ? 'True' : 'False'}`,
     ];
     if (process.getuid && process.getuid() === 0) args.push('--allow-root');
     const log = fs.openSync(this.labLog, 'w');

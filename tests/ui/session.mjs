@@ -19,9 +19,10 @@ after(async () => {
 });
 
 /** Runs `body(page)` on a new page (browser context) named after the test; on failure
- * it keeps a screenshot of where it stopped (and always the page's console log). */
-export async function withPage(t, body) {
-  const page = await session.newPage(t.name);
+ * it keeps a screenshot of where it stopped (and always the page's console log).
+ * `on`: the UiSession whose lab and browser to use, if not the run's one. */
+export async function withPage(t, body, { on = session } = {}) {
+  const page = await on.newPage(t.name);
   try {
     await body(page);
   } catch (error) {

@@ -31,6 +31,7 @@ export const LANES = {
     '18-colleague-notebook',
     '20-outputs',
     '22-chat',
+    '25-welcome',
   ],
   2: [
     '11-output-trust',
