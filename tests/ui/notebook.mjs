@@ -167,3 +167,19 @@ export async function waitUntil(check, what, timeout = 30_000) {
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Switches the theme from JupyterLab's Settings menu, as a user does, and waits for it
+ * (`name`: 'JupyterLab Light' or 'JupyterLab Dark'). */
+export async function switchTheme(page, name, timeout = 30_000) {
+  await page.page.locator('.lm-MenuBar-item', { hasText: /^Settings$/ }).click();
+  await page.page.locator('.lm-Menu-item', { hasText: /^Theme/ }).hover();
+  await page.page.locator('.lm-Menu-item', { hasText: new RegExp(`^${name}$`) }).click();
+  await page.page.waitForFunction((n) => document.body.dataset.jpThemeName === n, name, { timeout });
+  await page.page.waitForSelector('#jupyterlab-splash', { state: 'detached', timeout });
+  await page.page.waitForFunction(
+    (light) => document.body.dataset.jpThemeLight === String(light),
+    name === 'JupyterLab Light',
+    { timeout },
+  );
+  await page.page.keyboard.press('Escape');
+}

@@ -8,24 +8,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { session, withPage } from '../session.mjs';
-import { API, cell, kernelIdle, makeNotebook, openNotebook, typeInto, waitForMark } from '../notebook.mjs';
+import { API, cell, kernelIdle, makeNotebook, openNotebook, switchTheme, typeInto, waitForMark } from '../notebook.mjs';
 
 const TIMEOUT = 30_000;
 const LIGHT = 'JupyterLab Light';
 const DARK = 'JupyterLab Dark';
-
-/** Switches the theme from JupyterLab's Settings menu, as a user does, and waits for it. */
-async function switchTheme(page, name) {
-  await page.page.locator('.lm-MenuBar-item', { hasText: /^Settings$/ }).click();
-  await page.page.locator('.lm-Menu-item', { hasText: /^Theme/ }).hover();
-  await page.page.locator('.lm-Menu-item', { hasText: new RegExp(`^${name}$`) }).click();
-  await page.page.waitForFunction((n) => document.body.dataset.jpThemeName === n, name, { timeout: TIMEOUT });
-  await page.page.waitForSelector('#jupyterlab-splash', { state: 'detached', timeout: TIMEOUT });
-  await page.page.waitForFunction((light) => document.body.dataset.jpThemeLight === String(light), name === LIGHT, {
-    timeout: TIMEOUT,
-  });
-  await page.page.keyboard.press('Escape');
-}
 
 /** The failed mark's background and text colours, and what the theme's variables give:
  * a pale --jp-error-color3 behind the UI's text in a light theme; in a dark one (whose

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { session, withPage } from '../session.mjs';
-import { cell, makeNotebook, openNotebook, sleep, waitForMark } from '../notebook.mjs';
+import { cell, makeNotebook, openNotebook, sleep, switchTheme, waitForMark } from '../notebook.mjs';
 
 const TIMEOUT = 60_000;
 
@@ -33,16 +33,6 @@ async function ourScripts(page) {
 }
 
 const VEGA_VIEW = '.rn-RenderedVega6 .vega-embed :is(canvas, svg.marks)';
-
-/** Switches the theme from the Settings menu (as spec 19 does) and waits for it. */
-async function switchTheme(page, name) {
-  await page.page.locator('.lm-MenuBar-item', { hasText: /^Settings$/ }).click();
-  await page.page.locator('.lm-Menu-item', { hasText: /^Theme/ }).hover();
-  await page.page.locator('.lm-Menu-item', { hasText: new RegExp(`^${name}$`) }).click();
-  await page.page.waitForFunction((n) => document.body.dataset.jpThemeName === n, name, { timeout: TIMEOUT });
-  await page.page.waitForSelector('#jupyterlab-splash', { state: 'detached', timeout: TIMEOUT });
-  await page.page.keyboard.press('Escape');
-}
 
 /** Waits until the chart's background (its red, vega-embed draws SVG) is dark or light. */
 async function waitForBackground(chart, dark) {
@@ -127,12 +117,12 @@ test('an Altair 6 chart renders offline with vega, loaded only for the chart, wi
     // The chart follows JupyterLab's theme, without a re-run.
     const view = () => cell(panel, 1).locator(VEGA_VIEW).first();
     await waitForBackground(view(), false);
-    await switchTheme(page, 'JupyterLab Dark');
+    await switchTheme(page, 'JupyterLab Dark', TIMEOUT);
     try {
       await waitForBackground(view(), true);
       await page.screenshot('the chart in the dark theme');
     } finally {
-      await switchTheme(page, 'JupyterLab Light');
+      await switchTheme(page, 'JupyterLab Light', TIMEOUT);
     }
     await waitForBackground(view(), false);
 
