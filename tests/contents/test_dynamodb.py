@@ -1,0 +1,268 @@
+"""DynamoDBContentsManager on a real moto server: size, atomicity, concurrency, one-query
+listings and throttling. (The behaviour it shares with the file store is in
+test_contract.py.)"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import struct
+import time
+import zlib
+from collections import Counter
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from nbformat import v4
+from tornado.web import HTTPError
+
+from reactive_notebook.contents.dynamodb import DynamoDBContentsManager, keys
+from reactive_notebook.contents.dynamodb.chunks import CHUNK_SIZE
+from reactive_notebook.contents.dynamodb.retry import StorageBusyError
+from reactive_notebook.contents.dynamodb.table import ConflictError, ContentsTable
+
+from ._async import async_test
+
+ITEM_LIMIT = 400 * 1024
+
+
+def _png(width: int, height: int, seed: int) -> bytes:
+    """A real PNG of random RGB pixels (random data: the compressor cannot shrink it)."""
+    raw = os.urandom(width * height * 3)
+    rows = b"".join(b"\x00" + raw[y * width * 3 : (y + 1) * width * 3] for y in range(height))
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        body = tag + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 0 + seed % 2))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _big_notebook(megabytes: float = 5.0) -> Any:
+    """A notebook of about ``megabytes`` MB: code cells each with one ~380 KB PNG."""
+    nb = v4.new_notebook()
+    size = 0
+    index = 0
+    while size < megabytes * 1_000_000:
+        png = base64.b64encode(_png(160, 160 * 5, index)).decode()
+        cell = v4.new_code_cell(f"plot({index})", id=f"c{index}", execution_count=index + 1)
+        cell.outputs = [v4.new_output("display_data", {"image/png": png, "text/plain": "<Figure>"})]
+        nb.cells.append(cell)
+        size += len(png)
+        index += 1
+    return nb
+
+
+def _without_trust_marks(nb: Any) -> Any:
+    for cell in nb.cells:
+        cell.metadata.pop("trusted", None)
+    return nb
+
+
+def _count_calls(cm: DynamoDBContentsManager) -> Counter[str]:
+    """Count the API calls of the manager's real boto3 client, by operation."""
+    calls: Counter[str] = Counter()
+
+    def count(event_name: str, **_: Any) -> None:
+        calls[event_name.rsplit(".", 1)[-1]] += 1
+
+    cm.table.client.meta.events.register("before-call.dynamodb.*", count)
+    return calls
+
+
+def _chunk_sizes(table: ContentsTable) -> list[int]:
+    response = table.client.query(
+        TableName=table.table_name,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :c)",
+        ExpressionAttributeValues={":pk": {"S": table.partition}, ":c": {"S": keys.CHUNK}},
+    )
+    assert "LastEvaluatedKey" not in response or response["Items"]
+    sizes = []
+    params: dict[str, Any] = {}
+    while True:
+        for item in response["Items"]:
+            sizes.append(len(item["data"]["B"]) + len(item["sk"]["S"]) + len(item["pk"]["S"]))
+        if "LastEvaluatedKey" not in response:
+            return sizes
+        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        response = table.client.query(
+            TableName=table.table_name,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :c)",
+            ExpressionAttributeValues={
+                ":pk": {"S": table.partition},
+                ":c": {"S": keys.CHUNK},
+            },
+            **params,
+        )
+
+
+@async_test
+async def test_a_5_mb_notebook_with_images_round_trips_in_chunks_under_the_item_limit(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    nb = _big_notebook(5.0)
+    started = time.perf_counter()
+    saved = await cm.save({"type": "notebook", "content": nb}, "big.ipynb")
+    saved_in = time.perf_counter() - started
+    started = time.perf_counter()
+    model = await cm.get("big.ipynb")
+    loaded_in = time.perf_counter() - started
+    assert _without_trust_marks(model["content"]) == nb
+    assert saved["size"] > 5_000_000
+    head = await asyncio.to_thread(cm.table.head, "big.ipynb")
+    assert head is not None
+    assert head.chunks >= 15
+    sizes = await asyncio.to_thread(_chunk_sizes, cm.table)
+    assert len(sizes) == head.chunks
+    assert max(sizes) <= CHUNK_SIZE + 100 < ITEM_LIMIT
+    print(f"\n5 MB notebook: save {saved_in:.2f} s, load {loaded_in:.2f} s, {head.chunks} chunks")
+
+    # A second save replaces the body: the old chunks are collected.
+    nb.cells = nb.cells[:3]
+    await cm.save({"type": "notebook", "content": nb}, "big.ipynb")
+    head = await asyncio.to_thread(cm.table.head, "big.ipynb")
+    assert head is not None
+    assert await asyncio.to_thread(cm.table.count_chunks) == head.chunks
+
+
+@async_test
+async def test_two_saves_from_the_same_base_one_wins_the_other_gets_409_and_nothing_is_lost(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    await cm.save({"type": "file", "format": "text", "content": "base"}, "f.txt")
+    table = cm.table
+    base = await asyncio.to_thread(table.head, "f.txt")
+    assert base is not None
+    sk = keys.head_key("f.txt")
+    # Bodies bigger than the inline limit: both writers write chunks before the head.
+    bodies = [os.urandom(600_000), os.urandom(700_000)]
+    outcomes = await asyncio.gather(
+        *(asyncio.to_thread(table.put, sk, "f.txt", "file", body, base) for body in bodies),
+        return_exceptions=True,
+    )
+    errors = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(errors) == 1
+    assert isinstance(errors[0], ConflictError)
+    assert errors[0].status_code == 409
+    assert "changed by another save" in errors[0].log_message % errors[0].args
+    winner = bodies[outcomes.index(next(o for o in outcomes if not isinstance(o, BaseException)))]
+    model = await cm.get("f.txt", format="base64")
+    assert base64.b64decode(model["content"]) == winner
+    head = await asyncio.to_thread(table.head, "f.txt")
+    assert head is not None
+    assert head.version == base.version + 1
+    # The loser's chunks were removed, the base's were collected: only the winner's stay.
+    assert await asyncio.to_thread(table.count_chunks) == head.chunks
+
+
+@async_test
+async def test_a_save_against_a_stale_version_is_a_409_through_the_manager(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    await cm.save({"type": "file", "format": "text", "content": "v1"}, "f.txt")
+    stale = await asyncio.to_thread(cm.table.head, "f.txt")
+    await cm.save({"type": "file", "format": "text", "content": "v2"}, "f.txt")
+    with pytest.raises(HTTPError) as error:
+        await asyncio.to_thread(cm.table.put, keys.head_key("f.txt"), "f.txt", "file", b"v3", stale)
+    assert error.value.status_code == 409
+    assert (await cm.get("f.txt"))["content"] == "v2"
+
+
+@async_test
+async def test_a_folder_of_1000_notebooks_lists_in_one_query(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    await cm.save({"type": "directory"}, "many")
+    small = v4.new_notebook(cells=[v4.new_code_cell("1 + 1", id="c")])
+    gate = asyncio.Semaphore(8)
+
+    async def save(i: int) -> None:
+        async with gate:
+            await cm.save({"type": "notebook", "content": small}, f"many/n{i:04d}.ipynb")
+
+    await asyncio.gather(*(save(i) for i in range(1000)))
+    await cm.save({"type": "notebook", "content": small}, "outside.ipynb")
+    calls = _count_calls(cm)
+    started = time.perf_counter()
+    model = await cm.get("many")
+    listed_in = time.perf_counter() - started
+    names = sorted(entry["name"] for entry in model["content"])
+    assert names == [f"n{i:04d}.ipynb" for i in range(1000)]
+    assert calls["Query"] == 1
+    assert sum(calls.values()) == 2  # the folder's head (GetItem) and the one Query
+    print(f"\n1000-entry listing: {listed_in * 1000:.0f} ms, calls {dict(calls)}")
+
+
+def _throttle(cm: DynamoDBContentsManager, operation: str, times: int) -> Counter[str]:
+    """Make the next ``times`` calls of ``operation`` fail as DynamoDB does when throttled:
+    a real ClientError raised from botocore's own ``before-call`` event."""
+    seen: Counter[str] = Counter()
+
+    def refuse(**_: Any) -> None:
+        seen["attempts"] += 1
+        if seen["refused"] < times:
+            seen["refused"] += 1
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ProvisionedThroughputExceededException",
+                        "Message": "Rate of requests exceeds the allowed throughput.",
+                    }
+                },
+                operation,
+            )
+
+    cm.table.client.meta.events.register(f"before-call.dynamodb.{operation}", refuse)
+    return seen
+
+
+@async_test
+async def test_throttled_calls_are_retried_then_succeed(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    await cm.save({"type": "file", "format": "text", "content": "hi"}, "f.txt")
+    seen = _throttle(cm, "GetItem", 3)
+    assert (await cm.get("f.txt"))["content"] == "hi"
+    assert seen["refused"] == 3
+    assert seen["attempts"] == 4
+
+
+@async_test
+async def test_calls_throttled_past_the_budget_give_a_503(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    await cm.save({"type": "file", "format": "text", "content": "hi"}, "f.txt")
+    seen = _throttle(cm, "GetItem", 1000)
+    with pytest.raises(StorageBusyError) as error:
+        await cm.get("f.txt")
+    assert error.value.status_code == 503
+    assert error.value.retry_after >= 1
+    assert seen["attempts"] == cm.retry_attempts
+
+
+@async_test
+async def test_a_chunked_upload_is_invisible_until_its_last_chunk(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    await cm.save({"type": "file", "format": "text", "content": "old"}, "u.txt")
+    for chunk, text in ((1, "new "), (2, "text "), (-1, "end")):
+        if chunk == -1:
+            assert (await cm.get("u.txt"))["content"] == "old"
+        await cm.save({"type": "file", "format": "text", "chunk": chunk, "content": text}, "u.txt")
+    assert (await cm.get("u.txt"))["content"] == "new text end"
+    assert await asyncio.to_thread(cm.table.count_chunks) == 0  # staging collected
