@@ -356,6 +356,34 @@ class ContentsTable:
             self.delete_chunks(expected.body_id, expected.chunks)
         return record
 
+    def import_new(self, entries: list[tuple[str, str, bytes]]) -> int:
+        """Bulk-write new ``(path, type, data)`` entries, 25 per ``BatchWriteItem``; for
+        filling an empty tree (a migration), since a batch write takes no condition: an
+        existing entry at the same path would be overwritten (and its chunks orphaned).
+        Entries too big to be inline go through :meth:`put` (conditional) one by one.
+        Returns the number of entries written."""
+        now = _now()
+        requests: list[Item] = []
+        for path, type_, data in entries:
+            blob = chunks.compress(data)
+            if len(blob) > self.inline_max:
+                self.put(keys.head_key(path), path, type_, data, None)
+                continue
+            record = Record(
+                sk=keys.head_key(path),
+                path=path,
+                type=type_,
+                version=1,
+                size=len(data),
+                hash=hashlib.sha256(data).hexdigest(),
+                created=now,
+                last_modified=now,
+                inline=blob,
+            )
+            requests.append({"PutRequest": {"Item": self._encode(record)}})
+        self._batch_write(requests)
+        return len(entries)
+
     def put_directory(self, path: str) -> Record:
         """Create the directory ``path`` (nothing happens if it exists)."""
         now = _now()
