@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
+import json
 from typing import Any
 
 import nbformat
@@ -67,6 +69,8 @@ async def test_text_and_binary_files_round_trip(contents_manager: Any) -> None:
     binary = await cm.get("b.bin")
     assert binary["format"] == "base64"
     assert base64.b64decode(binary["content"]) == blob
+    hashed = await cm.get("t.txt", content=False, require_hash=True)
+    assert hashed["hash"] == hashlib.sha256("héllo\n".encode()).hexdigest()
     as_base64 = await cm.get("t.txt", format="base64")
     assert base64.b64decode(as_base64["content"]) == "héllo\n".encode()
     with pytest.raises(HTTPError) as error:
@@ -215,3 +219,39 @@ async def test_trust_signs_the_saved_notebook(contents_manager: Any) -> None:
     assert (await cm.get("t.ipynb"))["content"].cells[0].metadata.trusted is False
     await cm.trust_notebook("t.ipynb")
     assert (await cm.get("t.ipynb"))["content"].cells[0].metadata.trusted is True
+
+
+@async_test
+async def test_a_notebook_uploaded_in_chunks_reads_back_as_a_notebook(
+    contents_manager: Any,
+) -> None:
+    cm = contents_manager
+    raw = (json.dumps(_notebook("up = 1")) + "\n").encode()
+    half = len(raw) // 2
+    for chunk, part in ((1, raw[:half]), (-1, raw[half:])):
+        model = {
+            "type": "file",
+            "format": "base64",
+            "chunk": chunk,
+            "content": base64.b64encode(part).decode(),
+        }
+        await cm.save(model, "up.ipynb")
+    model = await cm.get("up.ipynb")
+    assert model["type"] == "notebook"
+    assert _plain(model["content"]) == _notebook("up = 1")
+    as_file = await cm.get("up.ipynb", type="file", format="text")
+    assert json.loads(as_file["content"]) == json.loads(raw)
+    await cm.rename("up.ipynb", "up.json")
+    assert (await cm.get("up.json"))["type"] == "file"
+
+
+@async_test
+async def test_renaming_a_folder_keeps_the_checkpoints_of_its_files(contents_manager: Any) -> None:
+    cm = contents_manager
+    await cm.save({"type": "directory"}, "d")
+    await cm.save({"type": "notebook", "content": _notebook("k = 1")}, "d/n.ipynb")
+    checkpoint = await cm.create_checkpoint("d/n.ipynb")
+    await cm.save({"type": "notebook", "content": _notebook("k = 2")}, "d/n.ipynb")
+    await cm.rename("d", "e")
+    await cm.restore_checkpoint(checkpoint["id"], "e/n.ipynb")
+    assert _plain((await cm.get("e/n.ipynb"))["content"]) == _notebook("k = 1")

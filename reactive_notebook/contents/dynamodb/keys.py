@@ -31,6 +31,12 @@ def split_path(path: str) -> tuple[str, str]:
     return parent, name
 
 
+def content_type(path: str) -> str:
+    """What a stored file is read back as: a notebook iff its name ends in ``.ipynb``,
+    as the file store decides (a notebook uploaded in chunks arrives as a "file")."""
+    return "notebook" if path.endswith(".ipynb") else "file"
+
+
 def head_key(path: str) -> str:
     parent, name = split_path(path)
     return f"{HEAD}{parent}//{name}"

@@ -20,12 +20,14 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 import nbformat
+from botocore.exceptions import ClientError
 from jupyter_server.services.contents.manager import AsyncContentsManager
 from tornado.web import HTTPError
 from traitlets import Bool, Float, Int, Unicode, default
 
 from . import keys
 from .checkpoints import DynamoDBCheckpoints
+from .retry import error_code
 from .table import ContentsTable, NotFoundError, Record, make_client
 
 T = TypeVar("T")
@@ -92,7 +94,17 @@ class DynamoDBContentsManager(AsyncContentsManager):
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         """Run a table call in a worker thread (the table is checked on first use)."""
         if not self._table_checked:
-            await asyncio.to_thread(self.table.ensure_table, self.create_table)
+            try:
+                await asyncio.to_thread(self.table.ensure_table, self.create_table)
+            except ClientError as error:
+                if error_code(error) != "ResourceNotFoundException":
+                    raise
+                raise HTTPError(
+                    500,
+                    f"The DynamoDB table {self.table_name!r} does not exist in "
+                    f"{self.region_name}: create it, or set "
+                    "DynamoDBContentsManager.create_table = True",
+                ) from error
             self._table_checked = True
         return await asyncio.to_thread(function, *args)
 
@@ -182,10 +194,9 @@ class DynamoDBContentsManager(AsyncContentsManager):
         if type == "file" and record.type == "notebook":
             model["type"] = "file"
             model["mimetype"] = "application/x-ipynb+json"
-        if content or require_hash:
-            data = await self.run(self.table.read_body, record)
         if not content:
-            return model
+            return model  # the hash is in the head: no body read
+        data = await self.run(self.table.read_body, record)
         if model["type"] == "notebook":
             try:
                 nb = nbformat.reads(data.decode("utf-8"), as_version=4)  # type: ignore[no-untyped-call]
@@ -251,7 +262,9 @@ class DynamoDBContentsManager(AsyncContentsManager):
         elif model["type"] == "notebook":
             nb = nbformat.from_dict(model["content"])  # type: ignore[no-untyped-call]
             self.check_and_sign(nb, path)  # type: ignore[no-untyped-call]
-            data = nbformat.writes(nb, version=nbformat.NO_CONVERT).encode("utf-8")  # type: ignore[no-untyped-call]
+            text = nbformat.writes(nb, version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call]
+            # The bytes nbformat.write puts in a file, so hashes match the file store's.
+            data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
             await self._put(path, "notebook", data)
             message = self.validate_notebook_model({"content": nb}).get("message")  # type: ignore[no-untyped-call]
         elif model["type"] == "file":
@@ -279,7 +292,8 @@ class DynamoDBContentsManager(AsyncContentsManager):
         current = await self.run(self.table.head, path)
         if current is not None and current.type == "directory":
             raise HTTPError(400, f"{path} is a directory")
-        return await self.run(self.table.put, keys.head_key(path), path, type_, data, current)
+        kind = keys.content_type(path)
+        return await self.run(self.table.put, keys.head_key(path), path, kind, data, current)
 
     async def _save_chunk(self, model: dict[str, Any], path: str, chunk: int) -> dict[str, Any]:
         """JupyterLab's chunked upload (``chunk`` = 1, 2, ..., -1): parts are staged in the
@@ -340,4 +354,10 @@ class DynamoDBContentsManager(AsyncContentsManager):
             for child in await self.run(self.table.descendants, old_path):
                 moved_path = new_path + child.path[len(old_path) :]
                 moves.append((child, keys.head_key(moved_path), moved_path))
+            # The checkpoints of the files below move with them (the inherited
+            # ``rename`` moves only those of ``old_path`` itself).
+            prefix = keys.checkpoint_key(old_path) + "/"
+            for checkpoint in await self.run(self.table.query_records, prefix):
+                moved_path = new_path + checkpoint.path[len(old_path) :]
+                moves.append((checkpoint, keys.checkpoint_key(moved_path), moved_path))
         await self.run(self.table.move, moves)

@@ -235,6 +235,10 @@ class ContentsTable:
                 return
             params["ExclusiveStartKey"] = last
 
+    def query_records(self, prefix: str) -> list[Record]:
+        """Every record (with its body fields) whose sort key starts with ``prefix``."""
+        return list(self.query_prefix(prefix, full=True))
+
     def children(self, folder: str) -> list[Record]:
         return list(self.query_prefix(keys.children_prefix(folder)))
 
@@ -436,6 +440,8 @@ class ContentsTable:
             items: list[Item] = []
             for record, new_sk, new_path in moves[start : start + per_transaction]:
                 moved = Record(**{**record.__dict__, "sk": new_sk, "path": new_path})
+                if moved.type != "directory":
+                    moved.type = keys.content_type(new_path)
                 items.append(
                     {
                         "Put": {
