@@ -328,3 +328,36 @@ async def test_racing_saves_of_two_servers_lose_nothing(
     head = await asyncio.to_thread(first.table.head, "race.bin")
     assert head is not None
     assert await asyncio.to_thread(first.table.count_chunks) == head.chunks
+
+
+@async_test
+async def test_a_missing_table_is_a_clear_error_unless_create_table_is_set(
+    moto: Any, aws_env: None
+) -> None:
+    cm = DynamoDBContentsManager(
+        table_name=f"absent-{os.urandom(4).hex()}", endpoint_url=moto.endpoint_url
+    )
+    with pytest.raises(HTTPError) as error:
+        await cm.get("")
+    assert error.value.status_code == 500
+    assert "create_table = True" in error.value.log_message
+
+
+@async_test
+async def test_partitions_keep_owners_apart_in_one_table(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    alice = dynamo_manager
+    bob = DynamoDBContentsManager(
+        table_name=alice.table_name,
+        endpoint_url=alice.endpoint_url,
+        partition="bob",
+        config=alice.config,
+    )
+    await alice.save({"type": "file", "format": "text", "content": "a"}, "same.txt")
+    await bob.save({"type": "file", "format": "text", "content": "b"}, "same.txt")
+    assert (await alice.get("same.txt"))["content"] == "a"
+    assert (await bob.get("same.txt"))["content"] == "b"
+    await bob.delete("same.txt")
+    assert [e["name"] for e in (await bob.get(""))["content"]] == []
+    assert [e["name"] for e in (await alice.get(""))["content"]] == ["same.txt"]
