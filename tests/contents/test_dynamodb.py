@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import multiprocessing
 import os
+import signal
 import struct
 import time
 import zlib
 from collections import Counter
+from multiprocessing.connection import Connection
 from typing import Any
 
 import nbformat
@@ -361,3 +364,62 @@ async def test_partitions_keep_owners_apart_in_one_table(
     await bob.delete("same.txt")
     assert [e["name"] for e in (await bob.get(""))["content"]] == []
     assert [e["name"] for e in (await alice.get(""))["content"]] == ["same.txt"]
+
+
+def _save_and_hang(table_name: str, endpoint_url: str, body: bytes, acks: Connection) -> None:
+    """Child process: save ``body`` over big.bin, reporting each chunk batch written; after
+    the second batch it hangs, so the parent can kill it between chunks and head."""
+
+    async def save() -> None:
+        cm = DynamoDBContentsManager(table_name=table_name, endpoint_url=endpoint_url)
+        batches = 0
+
+        def report(**_: Any) -> None:
+            nonlocal batches
+            batches += 1
+            acks.send(batches)
+            if batches > 2:
+                time.sleep(3600)
+
+        await cm.get("")
+        cm.table.client.meta.events.register("before-call.dynamodb.BatchWriteItem", report)
+        model = {"type": "file", "format": "base64", "content": base64.b64encode(body).decode()}
+        await cm.save(model, "big.bin")
+
+    asyncio.run(save())
+
+
+@async_test
+async def test_a_save_killed_between_its_chunks_and_its_head_leaves_the_previous_version(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    previous = os.urandom(800_000)
+    await cm.save(
+        {"type": "file", "format": "base64", "content": base64.b64encode(previous).decode()},
+        "big.bin",
+    )
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(
+        target=_save_and_hang,
+        args=(cm.table_name, cm.endpoint_url, os.urandom(20_000_000), sender),
+    )
+    child.start()
+    sender.close()
+    try:
+        # Two batches of 25 chunks written, the third under way: kill -9 now.
+        while receiver.recv() < 3:
+            pass
+    finally:
+        assert child.pid is not None
+        os.kill(child.pid, signal.SIGKILL)
+        child.join()
+        receiver.close()
+    model = await cm.get("big.bin", format="base64")
+    assert base64.b64decode(model["content"]) == previous
+    head = await asyncio.to_thread(cm.table.head, "big.bin")
+    assert head is not None
+    assert head.version == 1
+    # The killed save's chunks stay behind, unreferenced (nothing collects them yet).
+    assert await asyncio.to_thread(cm.table.count_chunks) == head.chunks + 50
