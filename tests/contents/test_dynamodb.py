@@ -421,5 +421,32 @@ async def test_a_save_killed_between_its_chunks_and_its_head_leaves_the_previous
     head = await asyncio.to_thread(cm.table.head, "big.bin")
     assert head is not None
     assert head.version == 1
-    # The killed save's chunks stay behind, unreferenced (nothing collects them yet).
+    # The killed save's chunks stay behind, unreferenced, until the collector runs; it
+    # spares chunks younger than its min_age (they may be a save in progress).
     assert await asyncio.to_thread(cm.table.count_chunks) == head.chunks + 50
+    assert await asyncio.to_thread(cm.table.collect_orphans, 60.0) == 0
+    assert await asyncio.to_thread(cm.table.collect_orphans, -1.0) == 50
+    assert await asyncio.to_thread(cm.table.count_chunks) == head.chunks
+    assert base64.b64decode((await cm.get("big.bin", format="base64"))["content"]) == previous
+
+
+@async_test
+async def test_the_collector_spares_every_referenced_chunk(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    big = os.urandom(700_000)
+    encoded = base64.b64encode(big).decode()
+    await cm.save({"type": "file", "format": "base64", "content": encoded}, "a.bin")
+    await cm.create_checkpoint("a.bin")
+    await cm.save({"type": "file", "format": "base64", "content": encoded[:400_000]}, "a.bin")
+    part = {"type": "file", "format": "base64", "chunk": 1, "content": encoded}
+    await cm.save(part, "upload.bin")  # an upload in progress
+    before = await asyncio.to_thread(cm.table.count_chunks)
+    assert before > 3
+    assert await asyncio.to_thread(cm.table.collect_orphans, -1.0) == 0
+    assert await asyncio.to_thread(cm.table.count_chunks) == before
+    await cm.save({**part, "chunk": -1, "content": ""}, "upload.bin")
+    assert base64.b64decode((await cm.get("upload.bin"))["content"]) == big
+    await cm.restore_checkpoint("checkpoint", "a.bin")
+    assert base64.b64decode((await cm.get("a.bin"))["content"]) == big

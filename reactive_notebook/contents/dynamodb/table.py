@@ -18,6 +18,7 @@ between (step 3), it reads the head again.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -249,8 +250,18 @@ class ContentsTable:
     # -- bodies ----------------------------------------------------------------------
 
     def _write_chunks(self, body_id: str, pieces: list[bytes]) -> None:
+        written = str(int(time.time()))
         requests = [
-            {"PutRequest": {"Item": {**self._key(keys.chunk_key(body_id, i)), "data": {"B": p}}}}
+            {
+                "PutRequest": {
+                    "Item": {
+                        **self._key(keys.chunk_key(body_id, i)),
+                        "data": {"B": p},
+                        # When it was written: the collector spares young chunks.
+                        "written": {"N": written},
+                    }
+                }
+            }
             for i, p in enumerate(pieces)
         ]
         self._batch_write(requests)
@@ -510,7 +521,7 @@ class ContentsTable:
                 ":n": {"N": str(len(data))},
                 ":u": {"S": upload_id},
             },
-            ReturnValues="UPDATED_NEW",
+            ReturnValues="ALL_NEW",
         )
         return int(response["Attributes"]["size"]["N"])
 
@@ -549,6 +560,49 @@ class ContentsTable:
         for number, count in enumerate(parts):
             self.delete_chunks(f"{upload_id}-{number}", count)
         self._call("delete_item", TableName=self.table_name, Key=self._key(keys.upload_key(path)))
+
+    # -- garbage -----------------------------------------------------------------------
+
+    def collect_orphans(self, min_age: float = 3600.0) -> int:
+        """Delete chunks no head, checkpoint or upload refers to, written more than
+        ``min_age`` seconds ago: what a save killed between its chunks and its head (or a
+        crash before the old chunks were deleted) left behind. Young chunks may belong
+        to a save in progress, so they stay. Returns how many were deleted."""
+        referenced: set[str] = set()
+        uploads: set[str] = set()
+        for prefix in (keys.HEAD, keys.CHECKPOINT):
+            referenced.update(r.body_id for r in self.query_prefix(prefix, full=True))
+        for item in self._query_items(keys.UPLOAD, "upload_id"):
+            uploads.add(item["upload_id"]["S"])
+        cutoff = time.time() - min_age
+        stale = []
+        for item in self._query_items(keys.CHUNK, "sk, written"):
+            body_id = item["sk"]["S"][len(keys.CHUNK) :].rsplit("#", 1)[0]
+            if body_id in referenced or body_id.split("-")[0] in uploads:
+                continue
+            if int(item.get("written", {}).get("N", "0")) > cutoff:
+                continue
+            stale.append({"DeleteRequest": {"Key": self._key(item["sk"]["S"])}})
+        self._batch_write(stale)
+        return len(stale)
+
+    def _query_items(self, prefix: str, projection: str) -> Iterator[Item]:
+        params: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": self.partition},
+                ":prefix": {"S": prefix},
+            },
+            "ProjectionExpression": projection,
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._call("query", **params)
+            yield from response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                return
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def count_chunks(self) -> int:
         """How many chunk items the partition holds (for tests and the bench)."""
