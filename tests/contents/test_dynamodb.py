@@ -158,7 +158,7 @@ async def test_two_saves_from_the_same_base_one_wins_the_other_gets_409_and_noth
     assert len(errors) == 1
     assert isinstance(errors[0], ConflictError)
     assert errors[0].status_code == 409
-    assert "changed by another save" in errors[0].log_message % errors[0].args
+    assert "changed by another save" in str(errors[0].log_message)
     winner = bodies[outcomes.index(next(o for o in outcomes if not isinstance(o, BaseException)))]
     model = await cm.get("f.txt", format="base64")
     assert base64.b64decode(model["content"]) == winner

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from nbformat import v4
+from tornado.web import HTTPError
 
 from . import moto_server
 
@@ -60,6 +61,15 @@ async def test_the_contents_api_runs_on_dynamodb(jp_fetch: Any, jp_serverapp: An
     await _call(jp_fetch, "PUT", "other.ipynb", {"type": "notebook", "content": nb})
     clash = await _call(jp_fetch, "PATCH", "m.ipynb", {"path": "other.ipynb"})
     assert clash.code == 409
+    cm = jp_serverapp.contents_manager
+    stale = await cm.run(cm.table.head, "other.ipynb")
+    await _call(jp_fetch, "PUT", "other.ipynb", {"type": "notebook", "content": nb})
+    with pytest.raises(HTTPError) as conflict:
+        await cm.run(cm.table.put, stale.sk, stale.path, "notebook", b"{}", stale)
+    assert conflict.value.status_code == 409
+    assert str(conflict.value.log_message).startswith(
+        "other.ipynb was changed by another save while this one ran"
+    )
 
 
 async def test_throttling_past_the_budget_is_a_503(jp_fetch: Any, jp_serverapp: Any) -> None:
@@ -78,4 +88,5 @@ async def test_throttling_past_the_budget_is_a_503(jp_fetch: Any, jp_serverapp: 
     finally:
         events.unregister("before-call.dynamodb.GetItem", refuse)
     assert response.code == 503
-    assert "busy" in json.loads(response.body)["message"]
+    message = json.loads(response.body)["message"]
+    assert message.startswith("The notebook storage is busy (DynamoDB throttled get_item 3 ")

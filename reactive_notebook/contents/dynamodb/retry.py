@@ -33,12 +33,11 @@ class StorageBusyError(HTTPError):
     """DynamoDB kept throttling past the retry budget: try again later (503)."""
 
     def __init__(self, operation: str, attempts: int, retry_after: int) -> None:
+        # Formatted here: jupyter_server's API replies with ``log_message`` unformatted.
         super().__init__(
             503,
-            "The notebook storage is busy (DynamoDB throttled %s %d times); try again in %d s",
-            operation,
-            attempts,
-            retry_after,
+            f"The notebook storage is busy (DynamoDB throttled {operation} {attempts} "
+            f"times); try again in {retry_after} s",
         )
         self.retry_after = retry_after
 

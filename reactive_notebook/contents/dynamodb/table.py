@@ -46,17 +46,17 @@ class ConflictError(HTTPError):
     """A conditional write lost: someone else changed the item first (409)."""
 
     def __init__(self, path: str, what: str) -> None:
+        # Formatted here: jupyter_server's API replies with ``log_message`` unformatted.
         super().__init__(
             409,
-            "%s was changed by another save while this one ran; %s. Reload it and save again.",
-            path,
-            what,
+            f"{path} was changed by another save while this one ran; {what}. "
+            "Reload it and save again.",
         )
 
 
 class NotFoundError(HTTPError):
     def __init__(self, path: str) -> None:
-        super().__init__(404, "No such file or directory: %s", path)
+        super().__init__(404, f"No such file or directory: {path}")
 
 
 def _now() -> str:
@@ -314,7 +314,7 @@ class ContentsTable:
             if fresh is None:
                 raise NotFoundError(record.path)
             record = fresh
-        raise HTTPError(503, "%s changes too fast to be read; try again", record.path)
+        raise HTTPError(503, f"{record.path} changes too fast to be read; try again")
 
     # -- writes ----------------------------------------------------------------------
 
@@ -504,7 +504,7 @@ class ContentsTable:
             "get_item", TableName=self.table_name, Key=self._key(sk), ConsistentRead=True
         ).get("Item")
         if item is None:
-            raise HTTPError(400, "Upload of %s was not started (no chunk 1)", path)
+            raise HTTPError(400, f"Upload of {path} was not started (no chunk 1)")
         upload_id = item["upload_id"]["S"]
         number = len(item["parts"]["L"])
         pieces = chunks.split(chunks.compress(data), self.chunk_size)
@@ -540,7 +540,7 @@ class ContentsTable:
         """The whole uploaded file (all parts joined); the staging items are deleted."""
         staged = self._upload_parts(path)
         if staged is None:
-            raise HTTPError(400, "Upload of %s was not started (no chunk 1)", path)
+            raise HTTPError(400, f"Upload of {path} was not started (no chunk 1)")
         upload_id, parts = staged
         data = []
         for number, count in enumerate(parts):
