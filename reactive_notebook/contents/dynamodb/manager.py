@@ -258,20 +258,21 @@ class DynamoDBContentsManager(AsyncContentsManager):
             raise HTTPError(404, f"No such directory: {parent}")
         message = None
         if model["type"] == "directory":
-            await self.run(self.table.put_directory, path)
+            record = await self.run(self.table.put_directory, path)
         elif model["type"] == "notebook":
             nb = nbformat.from_dict(model["content"])  # type: ignore[no-untyped-call]
             self.check_and_sign(nb, path)  # type: ignore[no-untyped-call]
             text = nbformat.writes(nb, version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call]
             # The bytes nbformat.write puts in a file, so hashes match the file store's.
             data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
-            await self._put(path, "notebook", data)
+            record = await self._put(path, "notebook", data)
             message = self.validate_notebook_model({"content": nb}).get("message")  # type: ignore[no-untyped-call]
         elif model["type"] == "file":
-            await self._put(path, "file", self._decode(model["content"], model.get("format")))
+            data = self._decode(model["content"], model.get("format"))
+            record = await self._put(path, "file", data)
         else:
             raise HTTPError(400, f"Unhandled contents type: {model['type']}")
-        saved = await self.get(path, content=False)
+        saved = self._base_model(record, False)  # what get(content=False) returns
         if message:
             saved["message"] = message
         self.emit(data={"action": "save", "path": path})  # type: ignore[no-untyped-call]
@@ -320,8 +321,7 @@ class DynamoDBContentsManager(AsyncContentsManager):
                 "hash_algorithm": None,
             }
         data = await self.run(self.table.take_upload, path)
-        await self._put(path, "file", data)
-        saved = await self.get(path, content=False)
+        saved = self._base_model(await self._put(path, "file", data), False)
         self.emit(data={"action": "save", "path": path})  # type: ignore[no-untyped-call]
         return saved
 
