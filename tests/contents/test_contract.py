@@ -76,6 +76,10 @@ async def test_text_and_binary_files_round_trip(contents_manager: Any) -> None:
     with pytest.raises(HTTPError) as error:
         await cm.get("b.bin", format="text")
     assert error.value.status_code == 400
+    for path, wrong_type in (("t.txt", "notebook"), ("t.txt", "directory")):
+        with pytest.raises(HTTPError) as error:
+            await cm.get(path, type=wrong_type)
+        assert error.value.status_code == 400
 
 
 @async_test

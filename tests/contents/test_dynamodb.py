@@ -450,3 +450,41 @@ async def test_the_collector_spares_every_referenced_chunk(
     assert base64.b64decode((await cm.get("upload.bin"))["content"]) == big
     await cm.restore_checkpoint("checkpoint", "a.bin")
     assert base64.b64decode((await cm.get("a.bin"))["content"]) == big
+
+
+@async_test
+async def test_a_reader_holding_a_replaced_head_reads_the_new_body(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    """A reader fetched the head, then a save replaced the body and deleted the old
+    chunks before the reader fetched them: the reader re-reads the head, never fails."""
+    cm = dynamo_manager
+    old, new = os.urandom(500_000), os.urandom(500_000)
+    for body in (old, new):
+        await cm.save(
+            {"type": "file", "format": "base64", "content": base64.b64encode(body).decode()},
+            "f.bin",
+        )
+        if body is old:
+            stale = await asyncio.to_thread(cm.table.head, "f.bin")
+    assert stale is not None
+    assert stale.chunks > 1
+    assert await asyncio.to_thread(cm.table.read_body, stale) == new
+
+
+@async_test
+async def test_a_folder_of_60_entries_renames_whole_across_transactions(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    cm = dynamo_manager
+    await cm.save({"type": "directory"}, "src")
+    await cm.save({"type": "directory"}, "src/inner")
+    entries = [(f"src/inner/f{i:02d}.txt", "file", f"body {i}".encode()) for i in range(60)]
+    await asyncio.to_thread(cm.table.import_new, entries)
+    calls = _count_calls(cm)
+    await cm.rename("src", "dst")
+    assert calls["TransactWriteItems"] == 3  # 62 moves, 25 per transaction
+    assert not await cm.dir_exists("src")
+    listing = (await cm.get("dst/inner"))["content"]
+    assert sorted(e["name"] for e in listing) == [f"f{i:02d}.txt" for i in range(60)]
+    assert (await cm.get("dst/inner/f59.txt"))["content"] == "body 59"

@@ -190,6 +190,8 @@ class DynamoDBContentsManager(AsyncContentsManager):
             return model
         if type == "directory":
             raise HTTPError(400, f"{path} is not a directory", reason="bad type")
+        if type == "notebook" and record.type != "notebook":
+            raise HTTPError(400, f"{path} is not a notebook", reason="bad type")
         model = self._base_model(record, require_hash)
         if type == "file" and record.type == "notebook":
             model["type"] = "file"

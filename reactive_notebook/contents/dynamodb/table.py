@@ -445,8 +445,11 @@ class ContentsTable:
 
     def move(self, moves: list[tuple[Record, str, str]]) -> None:
         """Move records to new (sort key, path) pairs, keeping their bodies: each batch of
-        up to 50 moves is one transaction (put new if absent + delete old if unchanged)."""
-        per_transaction = _TRANSACT_MAX // 2
+        up to 25 moves is one transaction (put new if absent + delete old if unchanged).
+        A larger folder moves in several transactions: not all-or-nothing as a whole."""
+        # 25 moves = 50 items: inside the 100-item cap, and with inline bodies of at most
+        # 64 KiB each, far inside the 4 MB a transaction may carry.
+        per_transaction = min(_TRANSACT_MAX // 2, 25)
         for start in range(0, len(moves), per_transaction):
             items: list[Item] = []
             for record, new_sk, new_path in moves[start : start + per_transaction]:
