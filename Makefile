@@ -133,6 +133,7 @@ bench: $(STAMP) labextension chromium $(UI_STAMP)
 	$(BIN)/python bench/bench_scale.py
 	$(BIN)/python bench/bench_corpus.py
 	$(BIN)/python bench/bench_rooms.py
+	$(BIN)/python bench/bench_dynamodb.py
 	CHROMIUM=$(CHROMIUM) VENV=$(VENV) node bench/ui_run_all.mjs
 
 ## labextension: build the JupyterLab front end (labextension/, TypeScript) into
