@@ -77,14 +77,19 @@ function roomWriteBlockEnd(lines, at) {
  * `write_message` raises WebSocketClosedError inside pyzmq's stream callback, which logs
  * it ("Uncaught exception in ZMQStream callback", again as "... zmqstream callback" one
  * level up) and re-raises it to asyncio ("Exception in callback
- * BaseAsyncIOLoop._handle_events"). jupyter_server then drops that connection itself.
+ * BaseAsyncIOLoop._handle_events"), or, when pyzmq's stream had a message waiting as it
+ * updated its handler, to tornado's IOLoop ("Exception in callback
+ * functools.partial(<function ZMQStream._update_handler.<locals>.<lambda> ...>)"). jupyter_server then drops that connection itself.
  * Every frame is pyzmq's, tornado's, asyncio's or that handler's; none is ours (our
  * kernel client is jupyter_client's, not a browser socket).
  */
 function kernelChannelWriteBlockEnd(lines, at) {
   const header =
     /Uncaught exception in (ZMQStream|zmqstream) callback$/.test(lines[at]) ||
-    /Exception in callback BaseAsyncIOLoop\._handle_events\(/.test(lines[at]);
+    /Exception in callback BaseAsyncIOLoop\._handle_events\(/.test(lines[at]) ||
+    /Exception in callback functools\.partial\(<function ZMQStream\._update_handler\.<locals>\.<lambda> /.test(
+      lines[at],
+    );
   if (!header) return -1;
   return closedSocketTracebackEnd(lines, at, 40, (line) =>
     /(site-packages\/(zmq|tornado)\/|site-packages\/jupyter_server\/services\/kernels\/connection\/channels\.py"|\/asyncio\/)/.test(

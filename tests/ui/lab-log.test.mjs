@@ -41,6 +41,23 @@ const asyncioBlock = [
   'tornado.websocket.WebSocketClosedError',
 ];
 
+// As CI logged it when the kernel's message was waiting while pyzmq updated its handler.
+const ioloopBlock = [
+  '[E 2026-12-06 18:14:23.930 ServerApp] Exception in callback functools.partial(<function ZMQStream._update_handler.<locals>.<lambda> at 0x7f22effae160>)',
+  '    Traceback (most recent call last):',
+  ...frame(`${SITE}/tornado/ioloop.py`, 756, '_run_callback', 'ret = callback()'),
+  ...frame(`${SITE}/zmq/eventloop/zmqstream.py`, 704, '<lambda>', 'self.io_loop.add_callback(lambda: ...)'),
+  ...frame(`${SITE}/zmq/eventloop/zmqstream.py`, 620, '_handle_events', 'self._handle_recv()'),
+  ...frame(
+    `${SITE}/jupyter_server/services/kernels/connection/channels.py`,
+    634,
+    '_on_zmq_reply',
+    'self.write_message(bin_msg, binary=True)',
+  ),
+  ...frame(`${SITE}/tornado/websocket.py`, 364, 'write_message', 'raise WebSocketClosedError()'),
+  '    tornado.websocket.WebSocketClosedError',
+];
+
 const roomBlock = [
   '[E 2026-12-06 13:30:01.000 ServerApp] Failed to write message',
   '    Traceback (most recent call last):',
@@ -55,6 +72,12 @@ test('a kernel socket writing to a page that went away is upstream noise', () =>
   const { kept, skipped } = withoutUpstreamWriteErrors([info, ...kernelChannelBlock, ...asyncioBlock, info]);
   assert.deepEqual(kept, [info, info]);
   assert.equal(skipped, 2);
+});
+
+test("a kernel socket's write raised through tornado's IOLoop callback is upstream noise", () => {
+  const { kept, skipped } = withoutUpstreamWriteErrors([info, ...ioloopBlock, info]);
+  assert.deepEqual(kept, [info, info]);
+  assert.equal(skipped, 1);
 });
 
 test("a room's write to a page that went away is upstream noise", () => {
