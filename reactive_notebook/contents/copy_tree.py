@@ -101,9 +101,15 @@ class TreeCopy:
         manager = self.dest.manager
         if manager is None:
             return None  # a destination folder still to be made (dry run)
-        if not path or await manager.dir_exists(path):
+        if not path:
             return "directory"
-        return "file" if await manager.file_exists(path) else None
+        try:
+            model = await manager.get(path, content=False)  # one read: no body
+        except HTTPError as error:
+            if error.status_code == 404:
+                return None
+            raise
+        return "directory" if model["type"] == "directory" else "file"
 
     async def make_folder(self, rel: str) -> bool:
         """The destination folder of ``rel`` exists afterwards (or would): True."""
