@@ -65,19 +65,23 @@ def _add_copy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "copy",
         help="copy notebooks, files and folders between the file store and DynamoDB",
         description=(
-            "Copy everything the server lists under SRC (notebooks, other files, folders; "
-            "not hidden entries nor checkpoints) into DEST, which then mirrors SRC: "
-            "SRC/a/b.ipynb lands at DEST/a/b.ipynb, byte for byte. A store is a local "
-            "folder path, or dynamodb://TABLE[/FOLDER] (credentials from the standard AWS "
-            "chain: environment, profile, instance role). Existing files of DEST are "
-            "skipped unless --overwrite. Exit status: 0 done, 1 some files failed, "
-            "2 a store cannot be used (nothing copied)."
+            "Copy everything the server lists under SRC (notebooks, other files, folders;\n"
+            "not hidden entries nor checkpoints) into DEST, which then mirrors SRC:\n"
+            "SRC/a/b.ipynb lands at DEST/a/b.ipynb, byte for byte.\n\n"
+            "A store is a local folder path, or dynamodb://TABLE[/FOLDER] (credentials\n"
+            "from the standard AWS chain: environment, profile, instance role).\n"
+            "Files that exist in DEST are skipped unless --overwrite.\n\n"
+            "Exit status: 0 done, 1 some files failed (the others are copied),\n"
+            "2 SRC or DEST cannot be used (nothing is written)."
         ),
         epilog=(
-            "examples: jupyter reactive-notebook copy notebooks dynamodb://nb-contents "
-            "--region eu-west-1 --dry-run;  jupyter reactive-notebook copy "
-            "dynamodb://nb-contents/team backup/"
+            "examples:\n"
+            "  jupyter reactive-notebook copy notebooks dynamodb://nb-contents "
+            "--region eu-west-1 --dry-run\n"
+            "  jupyter reactive-notebook copy dynamodb://nb-contents/team backup "
+            "--region eu-west-1 --verify"
         ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     copy.add_argument("src", metavar="SRC", help="the tree to copy: a folder or dynamodb://...")
     copy.add_argument("dest", metavar="DEST", help="where it goes: a folder or dynamodb://...")
