@@ -111,47 +111,35 @@ class TreeCopy:
             raise
         return "directory" if model["type"] == "directory" else "file"
 
-    async def make_folder(self, rel: str) -> bool:
-        """The destination folder of ``rel`` exists afterwards (or would): True."""
-        path = _join(self.dest.folder, rel)
+    async def _ensure_folder(self, path: str, label: str) -> bool:
+        """The destination folder ``path`` exists afterwards (or would, in a dry run)."""
         try:
             there = await self._dest_exists(path)
             if there == "directory":
                 return True
             if there == "file":
-                self._fail(rel, "a file by that name exists at the destination")
+                self._fail(label, "a file by that name exists at the destination")
                 return False
-            self.counts.folders += 1
-            self._say("created folder", (rel or path) + "/")
             if not self.dry_run:
                 await self.dest.manager.save({"type": "directory"}, path)
-            return True
         except Exception as error:
-            self._fail(rel, f"cannot create the folder: {describe(error)}")
+            self._fail(label, f"cannot create the folder: {describe(error)}")
             return False
+        self.counts.folders += 1
+        self._say("created folder", label + "/")
+        return True
+
+    async def make_folder(self, rel: str) -> bool:
+        """The destination folder of the source folder ``rel``."""
+        return await self._ensure_folder(_join(self.dest.folder, rel), rel)
 
     async def make_root(self) -> bool:
         """The destination's root folder, with its parents (``dynamodb://t/a/b``)."""
         parts = self.dest.folder.split("/") if self.dest.folder else []
         for i in range(1, len(parts) + 1):
             path = "/".join(parts[:i])
-            try:
-                there = await self._dest_exists(path)
-            except Exception as error:
-                self._fail(path, describe(error))
+            if not await self._ensure_folder(path, path):
                 return False
-            if there == "file":
-                self._fail(path, "a file by that name exists at the destination")
-                return False
-            if there is None:
-                self.counts.folders += 1
-                self._say("created folder", path + "/")
-                if not self.dry_run:
-                    try:
-                        await self.dest.manager.save({"type": "directory"}, path)
-                    except Exception as error:
-                        self._fail(path, f"cannot create the folder: {describe(error)}")
-                        return False
         return True
 
     async def copy_folder(self, rel: str) -> None:
