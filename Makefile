@@ -16,6 +16,11 @@ TOKEN ?=
 # More options for `jupyter lab`, e.g. LAB_ARGS='--MappingKernelManager.cull_idle_timeout=3600'
 LAB_ARGS ?=
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+# Where `make run` keeps notebooks: files (in $(NOTEBOOKS_DIR)) or dynamodb (a local moto
+# server started for the run, table $(DYNAMODB_TABLE) on 127.0.0.1:$(MOTO_PORT), 0 = a free port).
+STORAGE ?= files
+DYNAMODB_TABLE ?= reactive-notebook-contents
+MOTO_PORT ?= 0
 
 .PHONY: test lint typecheck unit postgres chromium lint-ui test-ui bench run labextension clean
 
@@ -173,8 +178,48 @@ test-ts: $(LABEXT_NODE)
 FORCE:
 
 ## run: JupyterLab with the extension on http://127.0.0.1:$(PORT)/lab (Jupyter token auth),
-## notebooks kept in $(NOTEBOOKS_DIR)/ (created if missing), saved atomically
+## notebooks kept in $(NOTEBOOKS_DIR)/ (created if missing), saved atomically.
+## STORAGE=dynamodb: notebooks in DynamoDB instead, on a local moto server started on
+## 127.0.0.1 for the run (dummy credentials, given to it and the server only), in a session
+## of its own so Ctrl-C's confirmation prompt does not kill it, and stopped when the run ends; its table is created at first use and lives in memory: gone when the run stops
+## (keep notebooks with `jupyter reactive-notebook copy dynamodb://TABLE FOLDER --endpoint-url ...`).
 run: $(STAMP) labextension
+ifeq ($(STORAGE),dynamodb)
+	@set -u; port=$(MOTO_PORT); \
+	 [ "$$port" != 0 ] || port=$$($(BIN)/python -c 'import socket as s; k = s.socket(); \
+	   k.bind(("127.0.0.1", 0)); print(k.getsockname()[1])'); \
+	 log="$${TMPDIR:-/tmp}/reactive-notebook-moto-$$port.log"; \
+	 $(BIN)/python -c 'import os, sys; os.setsid(); os.execv(sys.executable, [sys.executable, \
+	   "-m", "moto.server", "-H", "127.0.0.1", "-p", sys.argv[1]])' $$port >"$$log" 2>&1 & moto=$$!; \
+	 trap 'kill $$moto 2>/dev/null; wait $$moto 2>/dev/null; echo "moto server stopped"' EXIT; \
+	 trap 'exit 130' INT; trap 'exit 143' TERM HUP; \
+	 for attempt in $$(seq 150); do \
+	   (exec 3<>"/dev/tcp/127.0.0.1/$$port") 2>/dev/null && break; \
+	   kill -0 $$moto 2>/dev/null && [ $$attempt != 150 ] || \
+	     { echo "the moto server did not start on 127.0.0.1:$$port (see $$log)" >&2; exit 1; }; \
+	   sleep 0.2; done; \
+	 echo "reactive-notebook: JupyterLab on http://127.0.0.1:$(PORT)/lab with notebooks in" \
+	   "DynamoDB table $(DYNAMODB_TABLE) of a local moto server, http://127.0.0.1:$$port" \
+	   "(pid $$moto, log $$log)"; \
+	 echo "  REST API: http://127.0.0.1:$(PORT)/reactive/api/v1 (header 'Authorization: token <token>')"; \
+	 if [ -n "$(TOKEN)" ]; then echo "  token: the one given as TOKEN"; \
+	 else echo "  token: in the URL Jupyter prints below (.../lab?token=...); also $(BIN)/jupyter server list"; fi; \
+	 mkdir -p "$(NOTEBOOKS_DIR)"; echo "  kernels run in $$(cd "$(NOTEBOOKS_DIR)" && pwd)"; \
+	 echo "  stop with Ctrl-C (the moto server and its tables go with it)"; \
+	 env -u AWS_PROFILE -u AWS_SESSION_TOKEN -u AWS_ROLE_ARN -u AWS_WEB_IDENTITY_TOKEN_FILE \
+	   AWS_ACCESS_KEY_ID=local-moto AWS_SECRET_ACCESS_KEY=local-moto \
+	   AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
+	 $(BIN)/jupyter lab $(ROOT_FLAG) --no-browser \
+	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
+	  --ServerApp.root_dir="$(NOTEBOOKS_DIR)" \
+	  --ServerApp.contents_manager_class=reactive_notebook.contents.dynamodb.DynamoDBContentsManager \
+	  --DynamoDBContentsManager.endpoint_url=http://127.0.0.1:$$port \
+	  --DynamoDBContentsManager.region_name=us-east-1 \
+	  --DynamoDBContentsManager.table_name="$(DYNAMODB_TABLE)" \
+	  --DynamoDBContentsManager.create_table=True \
+	  --ServerApp.allow_unauthenticated_access=False \
+	  $(if $(TOKEN),--IdentityProvider.token="$(TOKEN)") $(LAB_ARGS)
+else ifeq ($(STORAGE),files)
 	@mkdir -p "$(NOTEBOOKS_DIR)"
 	@echo "reactive-notebook: JupyterLab on http://127.0.0.1:$(PORT)/lab" \
 	  "with notebooks in $$(cd "$(NOTEBOOKS_DIR)" && pwd)"
@@ -188,6 +233,9 @@ run: $(STAMP) labextension
 	  --ServerApp.contents_manager_class=reactive_notebook.contents.atomic.AtomicFileContentsManager \
 	  --ServerApp.allow_unauthenticated_access=False \
 	  $(if $(TOKEN),--IdentityProvider.token="$(TOKEN)") $(LAB_ARGS)
+else
+	@echo "STORAGE=$(STORAGE): use STORAGE=files (the default) or STORAGE=dynamodb" >&2; exit 2
+endif
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov

@@ -3,6 +3,7 @@ script: ``jupyter <sub>`` runs ``jupyter-<sub>`` from PATH).
 
 Subcommands:
   mcp   bridge an MCP client that speaks only stdio to a running server's MCP endpoint
+  copy  copy notebooks, files and folders between the file store and DynamoDB
 """
 
 from __future__ import annotations
@@ -55,7 +56,67 @@ def _parser() -> argparse.ArgumentParser:
             "taken from the command line, where every user of the machine can read it"
         ),
     )
+    _add_copy(commands)
     return parser
+
+
+def _add_copy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    copy = commands.add_parser(
+        "copy",
+        help="copy notebooks, files and folders between the file store and DynamoDB",
+        description=(
+            "Copy everything the server lists under SRC (notebooks, other files, folders;\n"
+            "not hidden entries nor checkpoints) into DEST, which then mirrors SRC:\n"
+            "SRC/a/b.ipynb lands at DEST/a/b.ipynb, byte for byte.\n\n"
+            "A store is a local folder path, or dynamodb://TABLE[/FOLDER] (credentials\n"
+            "from the standard AWS chain: environment, profile, instance role).\n"
+            "Files that exist in DEST are skipped unless --overwrite.\n\n"
+            "Exit status: 0 done, 1 some files failed (the others are copied),\n"
+            "2 SRC or DEST cannot be used (nothing is written)."
+        ),
+        epilog=(
+            "examples:\n"
+            "  jupyter reactive-notebook copy notebooks dynamodb://nb-contents "
+            "--region eu-west-1 --dry-run\n"
+            "  jupyter reactive-notebook copy dynamodb://nb-contents/team backup "
+            "--region eu-west-1 --verify"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    copy.add_argument("src", metavar="SRC", help="the tree to copy: a folder or dynamodb://...")
+    copy.add_argument("dest", metavar="DEST", help="where it goes: a folder or dynamodb://...")
+    copy.add_argument(
+        "--dry-run", action="store_true", help="list what would be copied; write nothing"
+    )
+    copy.add_argument("--overwrite", action="store_true", help="replace files that exist in DEST")
+    copy.add_argument(
+        "--verify",
+        action="store_true",
+        help="read every copied file back from DEST and compare it with SRC's bytes",
+    )
+    copy.add_argument(
+        "--region",
+        default="",
+        help="the AWS region of the table (default: $AWS_REGION, $AWS_DEFAULT_REGION, "
+        "else us-east-1)",
+    )
+    copy.add_argument(
+        "--endpoint-url",
+        default="",
+        metavar="URL",
+        help="a DynamoDB-compatible endpoint, e.g. http://127.0.0.1:5000 (moto)",
+    )
+    copy.add_argument(
+        "--partition",
+        default="default",
+        help="the partition key of the tree in the table (default: %(default)s), as "
+        "DynamoDBContentsManager.partition",
+    )
+    copy.add_argument(
+        "--create-table",
+        action="store_true",
+        help="create DEST's table (on-demand billing) if it does not exist",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,6 +125,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from . import mcp_bridge
 
         return mcp_bridge.main(args.url, args.token_env)
+    if args.command == "copy":
+        from .contents import copy_tree
+
+        return copy_tree.main(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse refuses others
 
 
