@@ -33,7 +33,7 @@ from .assistant_settings import AssistantSettings, McpSettings
 from .auth.identity import PER_USER_NEEDS_NAMED_USERS, names_users
 from .capabilities import Capabilities, chat_capability
 from .contents.store import NotebookStore
-from .handlers import ApiContext, routes
+from .handlers import ApiContext, retry_after, routes
 from .handlers.mcp import ENDPOINT_SETTING
 from .kernels.account_setup import KernelAccountSetup
 from .kernels.accounts import OWNER_VARIABLE
@@ -347,6 +347,8 @@ class ReactiveNotebook(
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(routes(self.context))
+        # A busy storage's 503 through /api/contents carries Retry-After.
+        retry_after.install(self.server.web_app)
 
     async def stop_extension(self) -> None:
         if self.mcp is not None:
