@@ -177,3 +177,25 @@ async def test_a_run_of_the_reactive_service_lands_in_the_stored_item(
 
     await eventually(stored_output, "the run's output in the DynamoDB item")
     assert first in tab.ids()
+
+
+def test_the_operator_is_told_when_the_file_id_manager_cannot_serve_rooms(
+    jp_serverapp: Any, tmp_path: Any
+) -> None:
+    from jupyter_server_fileid.manager import ArbitraryFileIdManager, LocalFileIdManager
+
+    from reactive_notebook.contents.atomic import AtomicFileContentsManager
+    from reactive_notebook.contents.file_ids import file_id_problem
+
+    cm = jp_serverapp.contents_manager
+    local = LocalFileIdManager(root_dir=str(tmp_path), db_path=str(tmp_path / "local.db"))
+    arbitrary = ArbitraryFileIdManager(root_dir="", db_path=str(tmp_path / "any.db"))
+    problem = file_id_problem(cm, local)
+    assert problem is not None
+    assert "LocalFileIdManager" in problem
+    assert "jupyter_server_fileid.manager.ArbitraryFileIdManager" in problem
+    assert file_id_problem(cm, arbitrary) is None
+    assert file_id_problem(cm, None) is None
+    assert file_id_problem(AtomicFileContentsManager(root_dir=str(tmp_path)), local) is None
+    # This test's server is configured right: its extension did not warn.
+    assert file_id_problem(cm, jp_serverapp.web_app.settings["file_id_manager"]) is None
