@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from nbformat import v4
 
 from reactive_notebook.contents.dynamodb import keys
@@ -88,6 +89,45 @@ async def test_a_tabs_edit_is_saved_by_the_room_into_dynamodb(
     after = await cm.get("shared.ipynb", content=False, require_hash=True)
     assert after["last_modified"] > before["last_modified"]
     assert after["hash"] != before["hash"]
+
+
+async def test_a_save_refused_by_a_throttled_table_is_made_by_the_next_one(
+    jp_serverapp: Any, open_tab: Any
+) -> None:
+    """jupyter-collaboration does not retry a failed save (the 503 of a busy table): the
+    edit stays in the room, dirty, and the next save writes it with the newer ones."""
+    cm = jp_serverapp.contents_manager
+    await _store(cm, "busy.ipynb", "a = 1", "b = 2")
+    tab = await open_tab("busy.ipynb")
+    await tab.wait_for(lambda: tab.sources() == ["a = 1", "b = 2"], "the stored cells")
+    events = cm.table.client.meta.events
+    refused: list[str] = []
+
+    def refuse(**_: Any) -> None:
+        refused.append("PutItem")
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+            "PutItem",
+        )
+
+    events.register("before-call.dynamodb.PutItem", refuse)
+    try:
+        tab.replace_source("c1", "a = 'while throttled'")
+        await eventually(lambda: _true(len(refused) >= cm.retry_attempts), "a refused save")
+    finally:
+        events.unregister("before-call.dynamodb.PutItem", refuse)
+    assert await _stored_sources(cm, "busy.ipynb") == ["a = 1", "b = 2"]
+    tab.replace_source("c2", "b = 'after'")
+
+    async def both_saved() -> bool:
+        stored = await _stored_sources(cm, "busy.ipynb")
+        return stored == ["a = 'while throttled'", "b = 'after'"]
+
+    await eventually(both_saved, "both edits in the item")
+
+
+async def _true(value: bool) -> bool:
+    return value
 
 
 async def test_a_change_to_the_item_made_around_the_room_is_reloaded_in_the_tab(
