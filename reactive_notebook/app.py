@@ -32,8 +32,9 @@ from .agent.rate_limit import RateLimiter
 from .assistant_settings import AssistantSettings, McpSettings
 from .auth.identity import PER_USER_NEEDS_NAMED_USERS, names_users
 from .capabilities import Capabilities, chat_capability
+from .contents.file_ids import file_id_problem
 from .contents.store import NotebookStore
-from .handlers import ApiContext, routes
+from .handlers import ApiContext, retry_after, routes
 from .handlers.mcp import ENDPOINT_SETTING
 from .kernels.account_setup import KernelAccountSetup
 from .kernels.accounts import OWNER_VARIABLE
@@ -290,6 +291,12 @@ class ReactiveNotebook(
 
     def initialize_settings(self) -> None:
         self._check_identity()
+        # jupyter_server_fileid loads before us (extensions load in name order).
+        problem = file_id_problem(
+            self.server.contents_manager, self.server.web_app.settings.get("file_id_manager")
+        )
+        if problem:
+            self.log.warning(problem)
         self._set_up_kernel_accounts()
         self._filter_session_kernel_environment()
         self.store = self._build_store()
@@ -347,6 +354,8 @@ class ReactiveNotebook(
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(routes(self.context))
+        # A busy storage's 503 through /api/contents carries Retry-After.
+        retry_after.install(self.server.web_app)
 
     async def stop_extension(self) -> None:
         if self.mcp is not None:

@@ -390,6 +390,8 @@ class NotebookStore:
                     self.contents_manager.get(path, content=True, type="notebook")
                 )
             except HTTPError as error:
+                if error.status_code == 503:
+                    raise  # a busy storage: the client is told when to come back
                 if error.status_code != 404:
                     raise NotebookUnreadable(f"{path}: {error.log_message}") from error
                 node = None
@@ -512,6 +514,11 @@ class NotebookStore:
             model = await ensure_async(
                 self.contents_manager.get(path, content=True, type="notebook")
             )
+        except HTTPError as error:
+            if error.status_code == 503:
+                raise  # a busy storage: not an unreadable file, the listing fails whole
+            self.log.warning("Skipping unreadable notebook %s: %s", path, error)
+            return None
         except Exception as error:  # one bad file must not hide all the others
             self.log.warning("Skipping unreadable notebook %s: %s", path, error)
             return None

@@ -25,6 +25,7 @@ from ..kernels.outputs import json_safe
 from ..notebooks.errors import NotebookError, RequestTooLarge
 from ..notebooks.service import NotebookService
 from ..notebooks.welcome import Welcome, WelcomeNotebooks
+from .retry_after import retry_after
 from .schemas import REQUEST_BODIES
 from .validation import parse_json, validate
 
@@ -139,7 +140,13 @@ class ReactiveHandler(ContextHandlerMixin, APIHandler):
             if "retry_after" in reply:
                 self.set_header("Retry-After", str(reply["retry_after"]))
         elif isinstance(error, web.HTTPError):
+            # Also what the contents manager raises under the service (a busy storage:
+            # 503 and its ``retry_after``, see ``retry_after.py``).
             reply = {"message": error.log_message or reason, "reason": error.reason or reason}
+            seconds = retry_after(error)
+            if seconds is not None:
+                reply["retry_after"] = seconds
+                self.set_header("Retry-After", str(seconds))
         elif error is not None:
             reply["message"] = "internal server error: see the server log"
         self.set_header("Content-Type", "application/json")

@@ -259,3 +259,22 @@ async def test_renaming_a_folder_keeps_the_checkpoints_of_its_files(contents_man
     await cm.rename("d", "e")
     await cm.restore_checkpoint(checkpoint["id"], "e/n.ipynb")
     assert _plain((await cm.get("e/n.ipynb"))["content"]) == _notebook("k = 1")
+
+
+@async_test
+async def test_an_invalid_notebook_is_saved_and_read_with_a_validation_message(
+    contents_manager: Any,
+) -> None:
+    cm = contents_manager
+    nb = _notebook()
+    broken = v4.new_code_cell("print('hi')", id="broken")
+    broken.pop("source")
+    nb.cells.append(broken)
+    saved = await cm.save({"type": "notebook", "content": nb}, "invalid.ipynb")
+    assert saved["message"].startswith("Notebook validation failed: 'source' is a required")
+    read = await cm.get("invalid.ipynb")
+    assert read["message"].startswith("Notebook validation failed: 'source' is a required")
+    fixed = read["content"]
+    fixed.cells.pop()
+    assert "message" not in await cm.save({"type": "notebook", "content": fixed}, "invalid.ipynb")
+    assert "message" not in await cm.get("invalid.ipynb")

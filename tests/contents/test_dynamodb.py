@@ -13,6 +13,7 @@ import struct
 import time
 import zlib
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -488,3 +489,30 @@ async def test_a_folder_of_60_entries_renames_whole_across_transactions(
     listing = (await cm.get("dst/inner"))["content"]
     assert sorted(e["name"] for e in listing) == [f"f{i:02d}.txt" for i in range(60)]
     assert (await cm.get("dst/inner/f59.txt"))["content"] == "body 59"
+
+
+@async_test
+async def test_last_modified_grows_at_every_save_even_after_a_server_with_a_fast_clock(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    """A collaboration room reloads an item changed around it only when its
+    ``last_modified`` grows: a save after a replica whose clock is ahead must not go back."""
+    cm = dynamo_manager
+    nb = v4.new_notebook(cells=[v4.new_code_cell("a = 1", id="c1")])
+    await cm.save({"type": "notebook", "content": nb}, "n.ipynb")
+    ahead = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    # What a save by another server with its clock one hour ahead leaves in the head.
+    await cm.run(
+        lambda: cm.table.client.update_item(
+            TableName=cm.table_name,
+            Key={"pk": {"S": cm.partition}, "sk": {"S": keys.head_key("n.ipynb")}},
+            UpdateExpression="SET last_modified = :t",
+            ExpressionAttributeValues={":t": {"S": ahead}},
+        )
+    )
+    seen = (await cm.get("n.ipynb", content=False))["last_modified"]
+    assert seen == datetime.fromisoformat(ahead)
+    nb.cells[0].source = "a = 2"
+    saved = await cm.save({"type": "notebook", "content": nb}, "n.ipynb")
+    assert saved["last_modified"] > seen
+    assert (await cm.get("n.ipynb", content=False))["last_modified"] == saved["last_modified"]

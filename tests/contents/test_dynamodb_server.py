@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from botocore.exceptions import ClientError
 from nbformat import v4
 from tornado.web import HTTPError
 
+from ..handlers.conftest import API
 from . import moto_server
 
 
@@ -20,7 +23,10 @@ from . import moto_server
 def jp_server_config(moto: moto_server.MotoServer, aws_env: None) -> dict[str, Any]:
     return {
         "ServerApp": {
-            "jpserver_extensions": {"jupyter_server_terminals": False},
+            "jpserver_extensions": {
+                "reactive_notebook": True,
+                "jupyter_server_terminals": False,
+            },
             "contents_manager_class": (
                 "reactive_notebook.contents.dynamodb.DynamoDBContentsManager"
             ),
@@ -33,6 +39,7 @@ def jp_server_config(moto: moto_server.MotoServer, aws_env: None) -> dict[str, A
             "retry_base_delay": 0.001,
         },
         "NotebookNotary": {"db_file": ":memory:"},
+        "ReactiveNotebook": {"save_delay": 0.05},
     }
 
 
@@ -72,21 +79,69 @@ async def test_the_contents_api_runs_on_dynamodb(jp_fetch: Any, jp_serverapp: An
     )
 
 
-async def test_throttling_past_the_budget_is_a_503(jp_fetch: Any, jp_serverapp: Any) -> None:
-    await _call(jp_fetch, "PUT", "f.txt", {"type": "file", "format": "text", "content": "x"})
+def _refuse(**_: Any) -> None:
+    """What DynamoDB answers a throttled call (raised before the request is sent)."""
+    raise ClientError(
+        {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
+        "DynamoDB",
+    )
 
-    def refuse(**_: Any) -> None:
-        raise ClientError(
-            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}},
-            "GetItem",
-        )
 
-    events = jp_serverapp.contents_manager.table.client.meta.events
-    events.register("before-call.dynamodb.GetItem", refuse)
+@contextmanager
+def _throttled(serverapp: Any, operation: str) -> Iterator[None]:
+    """Every ``operation`` call of the server's contents manager throttled, meanwhile."""
+    events = serverapp.contents_manager.table.client.meta.events
+    events.register(f"before-call.dynamodb.{operation}", _refuse)
     try:
-        response = await _call(jp_fetch, "GET", "f.txt")
+        yield
     finally:
-        events.unregister("before-call.dynamodb.GetItem", refuse)
-    assert response.code == 503
-    message = json.loads(response.body)["message"]
+        events.unregister(f"before-call.dynamodb.{operation}", _refuse)
+
+
+async def test_throttling_past_the_budget_is_a_503_with_retry_after(
+    jp_fetch: Any, jp_serverapp: Any
+) -> None:
+    await _call(jp_fetch, "PUT", "f.txt", {"type": "file", "format": "text", "content": "x"})
+    with _throttled(jp_serverapp, "GetItem"):
+        read = await _call(jp_fetch, "GET", "f.txt")
+    assert read.code == 503
+    message = json.loads(read.body)["message"]
     assert message.startswith("The notebook storage is busy (DynamoDB throttled get_item 3 ")
+    assert int(read.headers["Retry-After"]) >= 1
+    with _throttled(jp_serverapp, "PutItem"):
+        saved = await _call(
+            jp_fetch, "PUT", "f.txt", {"type": "file", "format": "text", "content": "y"}
+        )
+    assert saved.code == 503
+    assert int(saved.headers["Retry-After"]) >= 1
+    assert json.loads(saved.body)["message"].startswith("The notebook storage is busy")
+    # The same handlers answer other errors as before: no Retry-After there.
+    missing = await _call(jp_fetch, "GET", "nowhere.txt")
+    assert missing.code == 404
+    assert "Retry-After" not in missing.headers
+
+
+async def test_the_reactive_api_answers_a_busy_storage_with_503_and_retry_after(
+    jp_fetch: Any, jp_serverapp: Any
+) -> None:
+    with _throttled(jp_serverapp, "PutItem"):
+        created = await jp_fetch(
+            *API, "notebooks", method="POST", body=json.dumps({"name": "busy"}), raise_error=False
+        )
+    assert created.code == 503
+    answer = json.loads(created.body)
+    assert answer["message"].startswith("The notebook storage is busy (DynamoDB throttled")
+    assert answer["retry_after"] >= 1
+    assert created.headers["Retry-After"] == str(answer["retry_after"])
+    # A notebook the service has not read yet: reading it needs the storage.
+    cm = jp_serverapp.contents_manager
+    nb = v4.new_notebook(cells=[v4.new_code_cell("a = 1", id="c1")])
+    nb.metadata["reactive_notebook"] = {"id": "0123456789abcdef0123456789abcdef"}
+    await cm.save({"type": "notebook", "content": nb}, "outside.ipynb")
+    with _throttled(jp_serverapp, "GetItem"):
+        listed = await jp_fetch(*API, "notebooks", raise_error=False)
+    assert listed.code == 503
+    assert int(listed.headers["Retry-After"]) >= 1
+    assert json.loads(listed.body)["retry_after"] >= 1
+    listed = await jp_fetch(*API, "notebooks")
+    assert listed.code == 200

@@ -74,6 +74,10 @@ class DynamoDBContentsManager(AsyncContentsManager):
         0.05, config=True, help="First backoff (seconds) after a throttled call; doubles."
     )
 
+    #: What ``hash`` is (named like the file manager's trait; fixed here: the hash is
+    #: computed once, at the write, and kept in the head item).
+    hash_algorithm = "sha256"
+
     @default("checkpoints_class")
     def _checkpoints_class_default(self) -> type:
         return DynamoDBCheckpoints
@@ -147,7 +151,7 @@ class DynamoDBContentsManager(AsyncContentsManager):
         }
         if require_hash and record.type != "directory":
             model["hash"] = record.hash
-            model["hash_algorithm"] = "sha256"
+            model["hash_algorithm"] = self.hash_algorithm
         if record.type == "file":
             model["mimetype"] = mimetypes.guess_type(record.path)[0]
         return model
@@ -200,14 +204,19 @@ class DynamoDBContentsManager(AsyncContentsManager):
             return model  # the hash is in the head: no body read
         data = await self.run(self.table.read_body, record)
         if model["type"] == "notebook":
+            # Validated once, by the read (as the file manager does): a second pass
+            # over a 5 MB notebook would double the cost of a load.
+            validation_error: dict[str, Any] = {}
             try:
-                nb = nbformat.reads(data.decode("utf-8"), as_version=4)  # type: ignore[no-untyped-call]
+                nb = nbformat.reads(  # type: ignore[no-untyped-call]
+                    data.decode("utf-8"), as_version=4, capture_validation_error=validation_error
+                )
             except Exception as e:
                 raise HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from e
             self.mark_trusted_cells(nb, path)  # type: ignore[no-untyped-call]
             model["content"] = nb
             model["format"] = "json"
-            self.validate_notebook_model(model)  # type: ignore[no-untyped-call]
+            self.validate_notebook_model(model, validation_error)  # type: ignore[no-untyped-call]
         else:
             model.update(self._file_content(path, data, format))
         return model
@@ -264,11 +273,15 @@ class DynamoDBContentsManager(AsyncContentsManager):
         elif model["type"] == "notebook":
             nb = nbformat.from_dict(model["content"])  # type: ignore[no-untyped-call]
             self.check_and_sign(nb, path)  # type: ignore[no-untyped-call]
-            text = nbformat.writes(nb, version=nbformat.NO_CONVERT)  # type: ignore[no-untyped-call]
+            validation_error: dict[str, Any] = {}
+            text = nbformat.writes(  # type: ignore[no-untyped-call]
+                nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
+            )
             # The bytes nbformat.write puts in a file, so hashes match the file store's.
             data = (text if text.endswith("\n") else text + "\n").encode("utf-8")
             record = await self._put(path, "notebook", data)
-            message = self.validate_notebook_model({"content": nb}).get("message")  # type: ignore[no-untyped-call]
+            checked = self.validate_notebook_model({"content": nb}, validation_error)  # type: ignore[no-untyped-call]
+            message = checked.get("message")
         elif model["type"] == "file":
             data = self._decode(model["content"], model.get("format"))
             record = await self._put(path, "file", data)

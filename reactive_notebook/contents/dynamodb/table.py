@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import boto3
@@ -61,6 +61,17 @@ class NotFoundError(HTTPError):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def _now_after(previous: str | None) -> str:
+    """Now, or one microsecond after ``previous`` if the clock says earlier: a replaced
+    item's ``last_modified`` always grows, whatever the clocks of the servers writing it
+    (jupyter-collaboration takes a change made around a room only if it grows)."""
+    now = datetime.now(UTC)
+    if previous:
+        floor = datetime.fromisoformat(previous) + timedelta(microseconds=1)
+        now = max(now, floor)
+    return now.isoformat()
 
 
 @dataclass
@@ -337,7 +348,7 @@ class ContentsTable:
         """Write ``data`` as the new body of ``sk``, replacing ``expected`` (``None``: the
         item must not exist). Raises :class:`ConflictError` if ``expected`` is stale."""
         blob = chunks.compress(data)
-        now = _now()
+        now = _now_after(expected.last_modified if expected else None)
         record = Record(
             sk=sk,
             path=path,
