@@ -217,6 +217,7 @@ ifeq ($(STORAGE),dynamodb)
 	  --DynamoDBContentsManager.region_name=us-east-1 \
 	  --DynamoDBContentsManager.table_name="$(DYNAMODB_TABLE)" \
 	  --DynamoDBContentsManager.create_table=True \
+	  --FileIdExtension.file_id_manager_class=jupyter_server_fileid.manager.ArbitraryFileIdManager \
 	  --ServerApp.allow_unauthenticated_access=False \
 	  $(if $(TOKEN),--IdentityProvider.token="$(TOKEN)") $(LAB_ARGS)
 else ifeq ($(STORAGE),files)
