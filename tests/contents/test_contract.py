@@ -15,6 +15,8 @@ import pytest
 from nbformat import v4
 from tornado.web import HTTPError
 
+from reactive_notebook.contents.dynamodb import DynamoDBContentsManager, keys
+
 from ._async import async_test
 
 
@@ -134,6 +136,53 @@ async def test_delete_files_and_empty_folders(contents_manager: Any) -> None:
     await cm.delete("d")
     assert not await cm.dir_exists("d")
     assert await _names(cm) == []
+
+
+@async_test
+async def test_a_folder_with_contents_is_kept_unless_always_delete_dir(
+    contents_manager: Any,
+) -> None:
+    cm = contents_manager
+    await cm.save({"type": "directory"}, "d")
+    await cm.save({"type": "directory"}, "d/sub")
+    await cm.save({"type": "notebook", "content": _notebook()}, "d/sub/n.ipynb")
+    await cm.create_checkpoint("d/sub/n.ipynb")
+    with pytest.raises(HTTPError) as refused:
+        await cm.delete("d")
+    assert refused.value.status_code == 400
+    assert "not empty" in str(refused.value.log_message)
+    assert await cm.file_exists("d/sub/n.ipynb")
+    cm.always_delete_dir = True
+    await cm.delete("d")
+    assert not await cm.dir_exists("d")
+    assert not await cm.file_exists("d/sub/n.ipynb")
+    assert await _names(cm) == []
+    if isinstance(cm, DynamoDBContentsManager):  # its checkpoints went with it
+        left = await cm.run(cm.table.query_records, keys.checkpoint_key("d") + "/")
+        assert left == []
+
+
+@async_test
+async def test_a_folder_is_copied_with_everything_in_it(contents_manager: Any) -> None:
+    cm = contents_manager
+    await cm.save({"type": "directory"}, "data")
+    await cm.save({"type": "directory"}, "data/raw")
+    await cm.save({"type": "notebook", "content": _notebook("q = 1")}, "data/raw/a.ipynb")
+    png = base64.b64encode(bytes(range(256))).decode()
+    await cm.save({"type": "file", "format": "base64", "content": png}, "data/b.bin")
+    copied = await cm.copy("data", "")  # (the file manager needs the folder named)
+    assert (copied["name"], copied["type"]) == ("data-Copy1", "directory")
+    assert await _names(cm) == ["data", "data-Copy1"]
+    assert await _names(cm, "data-Copy1") == ["b.bin", "raw"]
+    notebook = await cm.get("data-Copy1/raw/a.ipynb")
+    assert _plain(notebook["content"]) == _notebook("q = 1")
+    copied_bytes = base64.b64decode((await cm.get("data-Copy1/b.bin"))["content"])
+    assert copied_bytes == bytes(range(256))
+    await cm.save({"type": "directory"}, "elsewhere")
+    into = await cm.copy("data", "elsewhere")
+    assert into["path"] == "elsewhere/data"
+    assert await _names(cm, "elsewhere/data") == ["b.bin", "raw"]
+    assert await _names(cm, "data") == ["b.bin", "raw"]  # the original is untouched
 
 
 @async_test

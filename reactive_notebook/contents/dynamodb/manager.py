@@ -5,8 +5,9 @@ reactive_notebook.contents.dynamodb.DynamoDBContentsManager``. Every boto3 call 
 a worker thread (``asyncio.to_thread``); the table layer (``table.py``) holds the key
 schema, the chunked bodies and the conditional writes.
 
-Inherited as is: ``new``, ``new_untitled``, ``copy``, ``update``, ``trust_notebook`` (the
-notary signs what ``save`` writes), ``increment_filename``.
+Inherited as is: ``new``, ``new_untitled``, ``copy`` of a file, ``update``,
+``trust_notebook`` (the notary signs what ``save`` writes), ``increment_filename``. A
+folder is copied here, file by file, as the file manager copies one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import mimetypes
+import posixpath
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
@@ -21,7 +23,7 @@ from typing import Any, TypeVar
 
 import nbformat
 from botocore.exceptions import ClientError
-from jupyter_server.services.contents.manager import AsyncContentsManager
+from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
 from tornado.web import HTTPError
 from traitlets import Bool, Float, Int, Unicode, default
 
@@ -33,6 +35,10 @@ from .table import ContentsTable, NotFoundError, Record, make_client
 T = TypeVar("T")
 
 _EPOCH = datetime(1970, 1, 1).astimezone()
+
+
+def _depth(record: Record) -> int:
+    return record.path.count("/")
 
 
 def _hidden(path: str) -> bool:
@@ -72,6 +78,20 @@ class DynamoDBContentsManager(AsyncContentsManager):
     )
     retry_base_delay = Float(
         0.05, config=True, help="First backoff (seconds) after a throttled call; doubles."
+    )
+
+    always_delete_dir = Bool(
+        False,
+        config=True,
+        help="Let a folder that is not empty be deleted with everything in it (and their "
+        "checkpoints). The table has no trash: what is deleted is gone. Off: deleting a "
+        "folder that holds anything answers 400, as the file manager does without a trash.",
+    )
+    max_copy_folder_size_mb = Int(
+        500,
+        config=True,
+        help="Largest folder (its files' sizes added up) that can be copied, as the file "
+        "manager's trait of the same name.",
     )
 
     #: What ``hash`` is (named like the file manager's trait; fixed here: the hash is
@@ -347,9 +367,60 @@ class DynamoDBContentsManager(AsyncContentsManager):
         record = await self.run(self.table.head, path)
         if record is None:
             raise HTTPError(404, f"File or directory does not exist: {path}")
-        if record.type == "directory" and await self.run(self.table.children, path) != []:
-            raise HTTPError(400, f"Directory {path} not empty")
+        if record.type == "directory":
+            below = await self.run(self.table.descendants, path)
+            if below and not self.always_delete_dir:
+                raise HTTPError(
+                    400,
+                    f"Directory {path} not empty (this storage has no trash: "
+                    "DynamoDBContentsManager.always_delete_dir lets a folder go with its contents)",
+                )
+            # Deepest first: a delete cut short leaves no file without its folder.
+            for child in sorted(below, key=_depth, reverse=True):
+                await self.run(self.table.delete, child)
+            for checkpoint in await self.run(
+                self.table.query_records, keys.checkpoint_key(path) + "/"
+            ):
+                await self.run(self.table.delete, checkpoint)
         await self.run(self.table.delete, record)
+
+    async def copy(self, from_path: str, to_path: str | None = None) -> dict[str, Any]:
+        """A copy of a file (inherited) or of a folder with everything in it, named as
+        the file manager names it (``data`` -> ``data-Copy1`` next to it, or ``data`` in
+        ``to_path`` when free there). Not atomic: a copy cut short leaves part of it."""
+        path = from_path.strip("/")
+        record = await self.run(self.table.head, path)
+        if record is None or record.type != "directory":
+            model: dict[str, Any] = await super().copy(from_path, to_path)  # type: ignore[no-untyped-call]
+            return model
+        below = await self.run(self.table.descendants, path)
+        size = sum(child.size for child in below)
+        if size > self.max_copy_folder_size_mb * 1024 * 1024:
+            raise HTTPError(
+                400,
+                f"Can't copy folders larger than {self.max_copy_folder_size_mb} MB: "
+                f"{path} holds {size} bytes",
+            )
+        from_dir, from_name = keys.split_path(path)
+        to_dir = from_dir if to_path is None else to_path.strip("/")
+        if to_dir == path or to_dir.startswith(path + "/"):
+            raise HTTPError(400, f"Cannot copy {path} into itself")
+        if not await self.dir_exists(to_dir):
+            raise HTTPError(404, f"No such directory: {to_dir}")
+        name = await self.increment_filename(  # type: ignore[no-untyped-call]
+            copy_pat.sub(".", from_name), to_dir, insert="-Copy"
+        )
+        target = posixpath.join(to_dir, name)
+        await self.run(self.table.put_directory, target)
+        for child in sorted(below, key=_depth):
+            copied = target + child.path[len(path) :]
+            if child.type == "directory":
+                await self.run(self.table.put_directory, copied)
+            else:
+                data = await self.run(self.table.read_body, child)
+                kind = keys.content_type(copied)
+                await self.run(self.table.put, keys.head_key(copied), copied, kind, data, None)
+        return await self.get(target, content=False)
 
     async def rename_file(self, old_path: str, new_path: str) -> None:
         old_path, new_path = old_path.strip("/"), new_path.strip("/")
