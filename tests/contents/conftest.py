@@ -59,9 +59,13 @@ def file_manager(root: Path) -> AtomicFileContentsManager:
     )
 
 
-@pytest.fixture(params=["file", "dynamodb"])
+@pytest.fixture(params=["file", "dynamodb", "dynamodb-depth1"])
 def contents_manager(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    """The contract suite's manager: the file store, then DynamoDB."""
+    """The contract suite's manager: the file store, then DynamoDB with one partition,
+    then DynamoDB with a partition per top-level folder (``partition_depth=1``)."""
     if request.param == "file":
         return file_manager(tmp_path)
-    return request.getfixturevalue("dynamo_manager")
+    cm = request.getfixturevalue("dynamo_manager")
+    if request.param == "dynamodb-depth1":
+        cm.partition_depth = 1
+    return cm

@@ -158,7 +158,7 @@ async def test_a_folder_with_contents_is_kept_unless_always_delete_dir(
     assert not await cm.file_exists("d/sub/n.ipynb")
     assert await _names(cm) == []
     if isinstance(cm, DynamoDBContentsManager):  # its checkpoints went with it
-        left = await cm.run(cm.table.query_records, keys.checkpoint_key("d") + "/")
+        left = await cm.run(cm.table.subtree, "d", keys.CHECKPOINT)
         assert left == []
 
 

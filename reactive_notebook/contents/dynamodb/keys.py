@@ -2,8 +2,11 @@
 
 One table, two key attributes, both strings:
 
-- ``pk`` (partition key): the owner/root partition, e.g. ``"default"`` or a user's prefix
-  in the multi-user mode, so each owner's tree is one partition.
+- ``pk`` (partition key): the server's partition, e.g. ``"default"``; with a partition
+  depth N > 0 (:func:`partition_of`), everything below the first N path components lives
+  in ``<partition>/<first N components>`` (e.g. one user's tree in the multi-user mode).
+  A folder's children always share one pk, and a file's checkpoint, upload and chunks
+  live in the pk of the file's path.
 - ``sk`` (sort key), by item kind:
 
   - ``H#<parent>//<name>``: the head of a file, notebook or directory. Every name of a
@@ -62,3 +65,29 @@ def checkpoint_key(path: str) -> str:
 
 def upload_key(path: str) -> str:
     return f"{UPLOAD}{path.strip('/')}"
+
+
+def path_of(sk: str) -> str:
+    """The path a head, checkpoint or upload sort key names ("" for a chunk)."""
+    if sk.startswith(HEAD):
+        parent, _, name = sk[len(HEAD) :].partition("//")
+        return f"{parent}/{name}" if parent else name
+    if sk.startswith((CHECKPOINT, UPLOAD)):
+        return sk[2:]
+    return ""
+
+
+def partition_of(partition: str, depth: int, path: str) -> str:
+    """The pk of ``path``'s items: ``<partition>/<first depth components>`` when the path
+    has more than ``depth`` components, else ``partition`` (so with depth 1 the folder
+    ``alice`` is in ``partition`` and ``alice/x.ipynb`` in ``partition/alice``)."""
+    parts = path.strip("/").split("/") if path.strip("/") else []
+    if depth <= 0 or len(parts) <= depth:
+        return partition
+    return f"{partition}/{'/'.join(parts[:depth])}"
+
+
+def children_partition(partition: str, depth: int, folder: str) -> str:
+    """The one pk every direct child of ``folder`` lives in."""
+    folder = folder.strip("/")
+    return partition_of(partition, depth, f"{folder}/x" if folder else "x")

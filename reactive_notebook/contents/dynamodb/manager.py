@@ -73,6 +73,19 @@ class DynamoDBContentsManager(AsyncContentsManager):
         help="The partition key of this server's tree: one owner or root prefix per "
         "partition, so per-user servers of the multi-user mode can share one table.",
     )
+    partition_depth = Int(
+        0,
+        config=True,
+        help="0: the whole tree is one partition (pk = partition). N > 0: everything below "
+        "the first N path components lives in a partition of its own, named "
+        "'<partition>/<first N components>' (a path of N or fewer components stays in "
+        "'partition'). With ReactiveNotebook.per_user_notebooks, N=1 (notebooks_dir '') or "
+        "N=2 (notebooks_dir 'nb') gives each user's tree its own partition: one user's "
+        "requests then spread over other partitions than another's, and an IAM policy can "
+        "confine a role to 'dynamodb:LeadingKeys' = '<partition>/<user>' for the user's "
+        "files (but the user's own folder entry, and the listing of its parent, are in "
+        "'partition'). Change it only on an empty table: existing items are not moved.",
+    )
     retry_attempts = Int(
         6, config=True, help="Attempts per DynamoDB call while it is throttled, then 503."
     )
@@ -109,6 +122,7 @@ class DynamoDBContentsManager(AsyncContentsManager):
             client,
             self.table_name,
             self.partition,
+            partition_depth=self.partition_depth,
             retry_attempts=self.retry_attempts,
             retry_base_delay=self.retry_base_delay,
         )
@@ -378,9 +392,7 @@ class DynamoDBContentsManager(AsyncContentsManager):
             # Deepest first: a delete cut short leaves no file without its folder.
             for child in sorted(below, key=_depth, reverse=True):
                 await self.run(self.table.delete, child)
-            for checkpoint in await self.run(
-                self.table.query_records, keys.checkpoint_key(path) + "/"
-            ):
+            for checkpoint in await self.run(self.table.subtree, path, keys.CHECKPOINT):
                 await self.run(self.table.delete, checkpoint)
         await self.run(self.table.delete, record)
 
@@ -442,8 +454,7 @@ class DynamoDBContentsManager(AsyncContentsManager):
                 moves.append((child, keys.head_key(moved_path), moved_path))
             # The checkpoints of the files below move with them (the inherited
             # ``rename`` moves only those of ``old_path`` itself).
-            prefix = keys.checkpoint_key(old_path) + "/"
-            for checkpoint in await self.run(self.table.query_records, prefix):
+            for checkpoint in await self.run(self.table.subtree, old_path, keys.CHECKPOINT):
                 moved_path = new_path + checkpoint.path[len(old_path) :]
                 moves.append((checkpoint, keys.checkpoint_key(moved_path), moved_path))
         await self.run(self.table.move, moves)

@@ -120,6 +120,7 @@ class ContentsTable:
         table_name: str,
         partition: str = "default",
         *,
+        partition_depth: int = 0,
         retry_attempts: int = 6,
         retry_base_delay: float = 0.05,
         chunk_size: int = chunks.CHUNK_SIZE,
@@ -128,6 +129,7 @@ class ContentsTable:
         self.client = client
         self.table_name = table_name
         self.partition = partition
+        self.partition_depth = partition_depth
         self.retry_attempts = retry_attempts
         self.retry_base_delay = retry_base_delay
         self.chunk_size = chunk_size
@@ -144,8 +146,16 @@ class ContentsTable:
             base_delay=self.retry_base_delay,
         )
 
-    def _key(self, sk: str) -> Item:
-        return {"pk": {"S": self.partition}, "sk": {"S": sk}}
+    def pk_of(self, path: str) -> str:
+        """The partition key of the items of ``path`` (see :func:`keys.partition_of`)."""
+        return keys.partition_of(self.partition, self.partition_depth, path)
+
+    def _key(self, sk: str, pk: str | None = None) -> Item:
+        """The key of ``sk``; its pk comes from the path the sort key names (a chunk's
+        sort key names none: its caller passes the pk of the file it belongs to)."""
+        if pk is None:
+            pk = self.pk_of(keys.path_of(sk))
+        return {"pk": {"S": pk}, "sk": {"S": sk}}
 
     def ensure_table(self, create: bool) -> None:
         """Check the table exists; create it (on-demand billing) when ``create``."""
@@ -216,14 +226,17 @@ class ContentsTable:
     def head(self, path: str) -> Record | None:
         return self.get_record(keys.head_key(path)) if path.strip("/") else None
 
-    def query_prefix(self, prefix: str, full: bool = False) -> Iterator[Record]:
-        """Every head whose sort key starts with ``prefix``: one ``Query`` per 1 MB page.
+    def query_prefix(
+        self, prefix: str, full: bool = False, pk: str | None = None
+    ) -> Iterator[Record]:
+        """Every head whose sort key starts with ``prefix`` in partition ``pk`` (default:
+        the server's own): one ``Query`` per 1 MB page.
         Without ``full``, the body fields (inline body, chunk ids) are left on the server."""
         params: dict[str, Any] = {
             "TableName": self.table_name,
             "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
             "ExpressionAttributeValues": {
-                ":pk": {"S": self.partition},
+                ":pk": {"S": self.partition if pk is None else pk},
                 ":prefix": {"S": prefix},
             },
             # The listing needs no body: inline bodies stay on the server.
@@ -247,26 +260,50 @@ class ContentsTable:
                 return
             params["ExclusiveStartKey"] = last
 
-    def query_records(self, prefix: str) -> list[Record]:
+    def query_records(self, prefix: str, pk: str | None = None) -> list[Record]:
         """Every record (with its body fields) whose sort key starts with ``prefix``."""
-        return list(self.query_prefix(prefix, full=True))
+        return list(self.query_prefix(prefix, full=True, pk=pk))
 
     def children(self, folder: str) -> list[Record]:
-        return list(self.query_prefix(keys.children_prefix(folder)))
+        """The direct entries of ``folder``: one ``Query`` (they share one pk)."""
+        pk = keys.children_partition(self.partition, self.partition_depth, folder)
+        return list(self.query_prefix(keys.children_prefix(folder), pk=pk))
 
     def descendants(self, folder: str) -> list[Record]:
         """Every record below ``folder``, with its body fields (for a move)."""
-        return list(self.query_prefix(keys.subtree_prefix(folder), full=True))
+        return self.subtree(folder, keys.HEAD)
+
+    def subtree(self, folder: str, kind: str) -> list[Record]:
+        """Every head (``kind`` ``keys.HEAD``) or checkpoint (``keys.CHECKPOINT``) below
+        the non-root ``folder``, with body fields. Below the partition depth it is one
+        partition; above it, one ``Query`` in the folder's own partition, then one per
+        folder at the partition depth below it (each holds its whole subtree)."""
+        folder = folder.strip("/")
+        prefix = f"{kind}{folder}/"
+        depth = self.partition_depth
+        if depth <= 0 or folder.count("/") + 1 >= depth:
+            return self.query_records(
+                prefix, keys.children_partition(self.partition, depth, folder)
+            )
+        heads = prefix if kind == keys.HEAD else keys.subtree_prefix(folder)
+        found = [] if kind == keys.HEAD else self.query_records(prefix)
+        for record in self.query_records(heads):
+            if kind == keys.HEAD:
+                found.append(record)
+            if record.type == "directory" and record.path.count("/") + 1 == depth:
+                sub = f"{kind}{record.path}/"
+                found.extend(self.query_records(sub, self.pk_of(record.path + "/x")))
+        return found
 
     # -- bodies ----------------------------------------------------------------------
 
-    def _write_chunks(self, body_id: str, pieces: list[bytes]) -> None:
+    def _write_chunks(self, body_id: str, pieces: list[bytes], pk: str) -> None:
         written = str(int(time.time()))
         requests = [
             {
                 "PutRequest": {
                     "Item": {
-                        **self._key(keys.chunk_key(body_id, i)),
+                        **self._key(keys.chunk_key(body_id, i), pk),
                         "data": {"B": p},
                         # When it was written: the collector spares young chunks.
                         "written": {"N": written},
@@ -284,22 +321,26 @@ class ContentsTable:
                 response = self._call("batch_write_item", RequestItems={self.table_name: pending})
                 pending = response.get("UnprocessedItems", {}).get(self.table_name, [])
 
-    def delete_chunks(self, body_id: str, count: int) -> None:
+    def delete_chunks(self, body_id: str, count: int, pk: str) -> None:
         if not body_id or not count:
             return
         self._batch_write(
             [
-                {"DeleteRequest": {"Key": self._key(keys.chunk_key(body_id, i))}}
+                {"DeleteRequest": {"Key": self._key(keys.chunk_key(body_id, i), pk)}}
                 for i in range(count)
             ]
         )
 
-    def _read_chunks(self, record: Record) -> bytes | None:
-        """The record's compressed body, or ``None`` if a chunk is gone (replaced)."""
+    def _read_chunks(self, record: Record, pk: str | None = None) -> bytes | None:
+        """The record's compressed body, or ``None`` if a chunk is gone (replaced).
+        The chunks are in the pk of the record's path unless ``pk`` is given."""
+        pk = self.pk_of(record.path) if pk is None else pk
         wanted = [keys.chunk_key(record.body_id, i) for i in range(record.chunks)]
         found: dict[str, bytes] = {}
         for start in range(0, len(wanted), _BATCH_GET_MAX):
-            pending: list[Item] = [self._key(sk) for sk in wanted[start : start + _BATCH_GET_MAX]]
+            pending: list[Item] = [
+                self._key(sk, pk) for sk in wanted[start : start + _BATCH_GET_MAX]
+            ]
             while pending:
                 response = self._call(
                     "batch_get_item",
@@ -365,7 +406,7 @@ class ContentsTable:
             pieces = chunks.split(blob, self.chunk_size)
             record.body_id = uuid.uuid4().hex
             record.chunks = len(pieces)
-            self._write_chunks(record.body_id, pieces)
+            self._write_chunks(record.body_id, pieces, self.pk_of(path))
         try:
             self._call(
                 "put_item",
@@ -374,12 +415,12 @@ class ContentsTable:
                 **self._condition(expected),
             )
         except ClientError as error:
-            self.delete_chunks(record.body_id, record.chunks)
+            self.delete_chunks(record.body_id, record.chunks, self.pk_of(path))
             if error_code(error) == "ConditionalCheckFailedException":
                 raise ConflictError(path, "this save was not applied") from error
             raise
         if expected is not None:
-            self.delete_chunks(expected.body_id, expected.chunks)
+            self.delete_chunks(expected.body_id, expected.chunks, self.pk_of(expected.path))
         return record
 
     def import_new(self, entries: list[tuple[str, str, bytes]]) -> int:
@@ -452,21 +493,40 @@ class ContentsTable:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise ConflictError(record.path, "it was not deleted") from error
             raise
-        self.delete_chunks(record.body_id, record.chunks)
+        self.delete_chunks(record.body_id, record.chunks, self.pk_of(record.path))
 
     def move(self, moves: list[tuple[Record, str, str]]) -> None:
         """Move records to new (sort key, path) pairs, keeping their bodies: each batch of
         up to 25 moves is one transaction (put new if absent + delete old if unchanged).
-        A larger folder moves in several transactions: not all-or-nothing as a whole."""
+        A larger folder moves in several transactions: not all-or-nothing as a whole.
+
+        A transaction may span partitions. A chunked body whose record changes partition
+        (``partition_depth``) is copied into the new partition first, under the same body
+        id; the old chunks are deleted once the transaction commits (the copies, if not)."""
         # 25 moves = 50 items: inside the 100-item cap, and with inline bodies of at most
         # 64 KiB each, far inside the 4 MB a transaction may carry.
         per_transaction = min(_TRANSACT_MAX // 2, 25)
         for start in range(0, len(moves), per_transaction):
             items: list[Item] = []
-            for record, new_sk, new_path in moves[start : start + per_transaction]:
+            batch = moves[start : start + per_transaction]
+            crossing = [
+                (record, self.pk_of(record.path), self.pk_of(new_path))
+                for record, _, new_path in batch
+                if record.chunks and self.pk_of(record.path) != self.pk_of(new_path)
+            ]
+            copied: dict[str, int] = {}  # body id -> chunks written in the new partition
+            for record, old_pk, new_pk in crossing:
+                blob = self._read_chunks(record, old_pk)
+                if blob is None:
+                    raise ConflictError(record.path, "the rename was not applied")
+                pieces = chunks.split(blob, self.chunk_size)
+                self._write_chunks(record.body_id, pieces, new_pk)
+                copied[record.body_id] = len(pieces)
+            for record, new_sk, new_path in batch:
                 moved = Record(**{**record.__dict__, "sk": new_sk, "path": new_path})
                 if moved.type != "directory":
                     moved.type = keys.content_type(new_path)
+                moved.chunks = copied.get(record.body_id, moved.chunks)
                 items.append(
                     {
                         "Put": {
@@ -488,11 +548,15 @@ class ContentsTable:
             try:
                 self._call("transact_write_items", TransactItems=items)
             except ClientError as error:
+                for record, _, new_pk in crossing:
+                    self.delete_chunks(record.body_id, copied[record.body_id], new_pk)
                 if error_code(error) == "TransactionCanceledException":
                     raise ConflictError(
                         moves[start][0].path, "the rename was not applied"
                     ) from error
                 raise
+            for record, old_pk, _ in crossing:
+                self.delete_chunks(record.body_id, record.chunks, old_pk)
 
     # -- chunked uploads ---------------------------------------------------------------
 
@@ -522,7 +586,7 @@ class ContentsTable:
         upload_id = item["upload_id"]["S"]
         number = len(item["parts"]["L"])
         pieces = chunks.split(chunks.compress(data), self.chunk_size)
-        self._write_chunks(f"{upload_id}-{number}", pieces)
+        self._write_chunks(f"{upload_id}-{number}", pieces, self.pk_of(path))
         response = self._call(
             "update_item",
             TableName=self.table_name,
@@ -572,7 +636,7 @@ class ContentsTable:
             return
         upload_id, parts = staged
         for number, count in enumerate(parts):
-            self.delete_chunks(f"{upload_id}-{number}", count)
+            self.delete_chunks(f"{upload_id}-{number}", count, self.pk_of(path))
         self._call("delete_item", TableName=self.table_name, Key=self._key(keys.upload_key(path)))
 
     # -- garbage -----------------------------------------------------------------------
@@ -581,58 +645,65 @@ class ContentsTable:
         """Delete chunks no head, checkpoint or upload refers to, written more than
         ``min_age`` seconds ago: what a save killed between its chunks and its head (or a
         crash before the old chunks were deleted) left behind. Young chunks may belong
-        to a save in progress, so they stay. Returns how many were deleted."""
-        referenced: set[str] = set()
-        uploads: set[str] = set()
+        to a save in progress, so they stay. Returns how many were deleted.
+
+        Covers every partition of the server: with ``partition_depth`` it is a ``Scan``
+        of the whole table filtered to them (a maintenance call, not a request path)."""
+        referenced: set[tuple[str, str]] = set()
+        uploads: set[tuple[str, str]] = set()
         for prefix in (keys.HEAD, keys.CHECKPOINT):
-            referenced.update(r.body_id for r in self.query_prefix(prefix, full=True))
-        for item in self._query_items(keys.UPLOAD, "upload_id"):
-            uploads.add(item["upload_id"]["S"])
+            for item in self._items(prefix, "pk, body_id"):
+                if "body_id" in item:
+                    referenced.add((item["pk"]["S"], item["body_id"]["S"]))
+        for item in self._items(keys.UPLOAD, "pk, upload_id"):
+            uploads.add((item["pk"]["S"], item["upload_id"]["S"]))
         cutoff = time.time() - min_age
         stale = []
-        for item in self._query_items(keys.CHUNK, "sk, written"):
+        for item in self._items(keys.CHUNK, "pk, sk, written"):
+            pk = item["pk"]["S"]
             body_id = item["sk"]["S"][len(keys.CHUNK) :].rsplit("#", 1)[0]
-            if body_id in referenced or body_id.split("-")[0] in uploads:
+            if (pk, body_id) in referenced or (pk, body_id.split("-")[0]) in uploads:
                 continue
             if int(item.get("written", {}).get("N", "0")) > cutoff:
                 continue
-            stale.append({"DeleteRequest": {"Key": self._key(item["sk"]["S"])}})
+            stale.append({"DeleteRequest": {"Key": self._key(item["sk"]["S"], pk)}})
         self._batch_write(stale)
         return len(stale)
 
-    def _query_items(self, prefix: str, projection: str) -> Iterator[Item]:
+    def _items(self, prefix: str, projection: str) -> Iterator[Item]:
+        """Every item of the server whose sort key starts with ``prefix``: a ``Query`` of
+        the one partition, or (``partition_depth`` > 0) a filtered ``Scan`` of the table
+        for the partition and every ``<partition>/...`` one."""
+        names = {"#pk": "pk", "#sk": "sk"}
+        values: dict[str, Any] = {":pk": {"S": self.partition}, ":prefix": {"S": prefix}}
         params: dict[str, Any] = {
             "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": self.partition},
-                ":prefix": {"S": prefix},
+            "ProjectionExpression": ", ".join(
+                f"#a{i}" for i, _ in enumerate(projection.split(", "))
+            ),
+            "ExpressionAttributeNames": {
+                **names,
+                **{f"#a{i}": a for i, a in enumerate(projection.split(", "))},
             },
-            "ProjectionExpression": projection,
+            "ExpressionAttributeValues": values,
             "ConsistentRead": True,
         }
+        if self.partition_depth <= 0:
+            operation = "query"
+            params["KeyConditionExpression"] = "#pk = :pk AND begins_with(#sk, :prefix)"
+        else:
+            operation = "scan"
+            values[":below"] = {"S": self.partition + "/"}
+            params["FilterExpression"] = (
+                "(#pk = :pk OR begins_with(#pk, :below)) AND begins_with(#sk, :prefix)"
+            )
         while True:
-            response = self._call("query", **params)
+            response = self._call(operation, **params)
             yield from response.get("Items", [])
             if "LastEvaluatedKey" not in response:
                 return
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def count_chunks(self) -> int:
-        """How many chunk items the partition holds (for tests and the bench)."""
-        total = 0
-        params: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :c)",
-            "ExpressionAttributeValues": {
-                ":pk": {"S": self.partition},
-                ":c": {"S": keys.CHUNK},
-            },
-            "Select": "COUNT",
-        }
-        while True:
-            response = self._call("query", **params)
-            total += int(response["Count"])
-            if "LastEvaluatedKey" not in response:
-                return total
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        """How many chunk items the server's partitions hold (for tests and the bench)."""
+        return sum(1 for _ in self._items(keys.CHUNK, "sk"))
