@@ -389,10 +389,13 @@ class DynamoDBContentsManager(AsyncContentsManager):
                     f"Directory {path} not empty (this storage has no trash: "
                     "DynamoDBContentsManager.always_delete_dir lets a folder go with its contents)",
                 )
+            # Listed before the heads go: above the partition depth, the folders below
+            # say which partitions hold checkpoints.
+            checkpoints = await self.run(self.table.subtree, path, keys.CHECKPOINT)
             # Deepest first: a delete cut short leaves no file without its folder.
             for child in sorted(below, key=_depth, reverse=True):
                 await self.run(self.table.delete, child)
-            for checkpoint in await self.run(self.table.subtree, path, keys.CHECKPOINT):
+            for checkpoint in checkpoints:
                 await self.run(self.table.delete, checkpoint)
         await self.run(self.table.delete, record)
 
