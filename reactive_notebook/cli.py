@@ -113,6 +113,12 @@ def _add_copy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "DynamoDBContentsManager.partition",
     )
     copy.add_argument(
+        "--partition-depth",
+        type=int,
+        default=0,
+        help="as DynamoDBContentsManager.partition_depth (default: %(default)s)",
+    )
+    copy.add_argument(
         "--create-table",
         action="store_true",
         help="create DEST's table (on-demand billing) if it does not exist",

@@ -283,6 +283,7 @@ def main(args: Any) -> int:
         region_name=args.region or default_region(),
         endpoint_url=args.endpoint_url or "",
         partition=args.partition,
+        partition_depth=getattr(args, "partition_depth", 0),
     )
     return asyncio.run(
         copy(

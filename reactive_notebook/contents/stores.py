@@ -31,6 +31,7 @@ class DynamoDBOptions:
     region_name: str
     endpoint_url: str
     partition: str
+    partition_depth: int = 0
 
 
 @dataclass
@@ -111,6 +112,7 @@ def _dynamodb_store(spec: str, options: DynamoDBOptions, *, create_table: bool) 
         region_name=options.region_name,
         endpoint_url=options.endpoint_url,
         partition=options.partition,
+        partition_depth=options.partition_depth,
         create_table=create_table,
         config=_config(),
     )

@@ -23,7 +23,7 @@ from nbformat import v4
 
 import reactive_notebook
 from reactive_notebook import cli
-from reactive_notebook.contents.dynamodb import DynamoDBContentsManager
+from reactive_notebook.contents.dynamodb import DynamoDBContentsManager, keys
 
 from . import moto_server
 
@@ -287,3 +287,23 @@ def test_the_command_line_program(tmp_path: Path, moto: moto_server.MotoServer) 
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "1 copied, 0 skipped, 0 failed (1 folders created)"
     assert "do-not-print-me" not in done.stdout + done.stderr
+
+
+def test_a_copy_into_dynamodb_honours_the_partition_depth(
+    tmp_path: Path, table: str, moto: moto_server.MotoServer
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    files = make_tree(src)
+    endpoint = ["--endpoint-url", moto.endpoint_url, "--region", "us-east-1"]
+    depth = ["--partition-depth", "1"]
+    assert copy(str(src), f"dynamodb://{table}", *endpoint, *depth, "--create-table") == 0
+    client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=moto.endpoint_url)
+    pks = {i["sk"]["S"]: i["pk"]["S"] for i in client.scan(TableName=table)["Items"]}
+    assert pks[keys.head_key("a")] == "default"
+    assert pks[keys.head_key("a/b/chart.ipynb")] == "default/a"
+    manager = DynamoDBContentsManager(
+        table_name=table, endpoint_url=moto.endpoint_url, region_name="us-east-1", partition_depth=1
+    )
+    model = asyncio.run(manager.get("a/raw.bin", format="base64"))
+    assert base64.b64decode(model["content"]) == files["a/raw.bin"]
