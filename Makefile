@@ -52,11 +52,24 @@ ROOMS_CONTRACT := tests/handlers/test_rest_cells.py tests/handlers/test_rest_not
   tests/handlers/test_websocket.py tests/handlers/test_ws_scenarios.py \
   tests/handlers/test_openapi.py
 
-unit: $(STAMP) postgres
+unit: $(STAMP) postgres upstream-tests
 	$(BIN)/python -m pytest --cov=reactive_notebook --cov-report=term \
 	  $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
 	$(if $(PYTEST_ARGS),,REACTIVE_TEST_ROOMS=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  $(ROOMS_CONTRACT))
+
+## upstream-tests: jupyter_server's own contents tests (in its sdist; the wheel has none) for
+## the installed version, from the package index like any dependency, into .cache/upstream;
+## tests/contents/test_upstream_suite.py runs them on the DynamoDB manager. If the index
+## has no sdist, that test is skipped and says why.
+UPSTREAM_DIR := .cache/upstream
+upstream-tests: $(STAMP)
+	@v=$$($(BIN)/python -c 'import jupyter_server; print(jupyter_server.__version__)'); \
+	 test -d "$(UPSTREAM_DIR)/jupyter_server-$$v/tests" || { mkdir -p "$(UPSTREAM_DIR)" && \
+	   $(BIN)/python -m pip download --quiet --no-deps --no-binary :all: \
+	     "jupyter_server==$$v" -d "$(UPSTREAM_DIR)" 2>/dev/null && \
+	   tar xzf "$(UPSTREAM_DIR)/jupyter_server-$$v.tar.gz" -C "$(UPSTREAM_DIR)" || \
+	   echo "upstream-tests: no sdist of jupyter_server $$v on the index (its contents tests are skipped)" >&2; }
 
 ## postgres: PostgreSQL's server programs, with which the tests start a throwaway server
 ## (tests/postgres.py). When neither $(PG_LIBDIR)/<version>/bin nor PATH has them, installs

@@ -384,11 +384,13 @@ class DynamoDBContentsManager(AsyncContentsManager):
         if record.type == "directory":
             below = await self.run(self.table.descendants, path)
             if below and not self.always_delete_dir:
-                raise HTTPError(
-                    400,
-                    f"Directory {path} not empty (this storage has no trash: "
-                    "DynamoDBContentsManager.always_delete_dir lets a folder go with its contents)",
+                # The file manager's words (clients match them); the way out goes to the log.
+                self.log.info(
+                    "%s not deleted: the table has no trash; "
+                    "DynamoDBContentsManager.always_delete_dir lets a folder go with its contents",
+                    path,
                 )
+                raise HTTPError(400, f"Directory {path} not empty")
             # Listed before the heads go: above the partition depth, the folders below
             # say which partitions hold checkpoints.
             checkpoints = await self.run(self.table.subtree, path, keys.CHECKPOINT)
@@ -420,8 +422,13 @@ class DynamoDBContentsManager(AsyncContentsManager):
         to_dir = from_dir if to_path is None else to_path.strip("/")
         if to_dir == path or to_dir.startswith(path + "/"):
             raise HTTPError(400, f"Cannot copy {path} into itself")
-        if not await self.dir_exists(to_dir):
-            raise HTTPError(404, f"No such directory: {to_dir}")
+        for depth in range(1, len(to_dir.split("/")) + 1 if to_dir else 0):
+            folder = "/".join(to_dir.split("/")[:depth])  # made if missing, as copytree does
+            found = await self.run(self.table.head, folder)
+            if found is None:
+                await self.run(self.table.put_directory, folder)
+            elif found.type != "directory":
+                raise HTTPError(400, f"{folder} is not a directory")
         name = await self.increment_filename(  # type: ignore[no-untyped-call]
             copy_pat.sub(".", from_name), to_dir, insert="-Copy"
         )
