@@ -225,7 +225,7 @@ ifeq ($(STORAGE),dynamodb)
 	 $(BIN)/jupyter lab $(ROOT_FLAG) --no-browser \
 	  --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) --ServerApp.port_retries=0 \
 	  --ServerApp.root_dir="$(NOTEBOOKS_DIR)" \
-	  --ServerApp.contents_manager_class=reactive_notebook.contents.dynamodb.DynamoDBContentsManager \
+	  --ServerApp.contents_manager_class=reactive_notebook.contents.DynamoDBContentsManager \
 	  --DynamoDBContentsManager.endpoint_url=http://127.0.0.1:$$port \
 	  --DynamoDBContentsManager.region_name=us-east-1 \
 	  --DynamoDBContentsManager.table_name="$(DYNAMODB_TABLE)" \

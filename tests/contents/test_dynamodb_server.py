@@ -27,9 +27,7 @@ def jp_server_config(moto: moto_server.MotoServer, aws_env: None) -> dict[str, A
                 "reactive_notebook": True,
                 "jupyter_server_terminals": False,
             },
-            "contents_manager_class": (
-                "reactive_notebook.contents.dynamodb.DynamoDBContentsManager"
-            ),
+            "contents_manager_class": ("reactive_notebook.contents.DynamoDBContentsManager"),
         },
         "DynamoDBContentsManager": {
             "table_name": f"server-{uuid.uuid4().hex[:12]}",

@@ -28,7 +28,7 @@ from .conftest import CLEANUP_DELAY, ROOMS_EXTENSIONS, SAVE_DELAY, Api, eventual
 #: The room's poll of the item (``YDocExtension.file_poll_interval`` of ``rooms_config``).
 POLL = 0.2
 
-DYNAMODB = "reactive_notebook.contents.dynamodb.DynamoDBContentsManager"
+DYNAMODB = "reactive_notebook.contents.DynamoDBContentsManager"
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """``DynamoDBContentsManager``: Jupyter's contents API over one DynamoDB table.
 
 Selected only by an operator: ``ServerApp.contents_manager_class =
-reactive_notebook.contents.dynamodb.DynamoDBContentsManager``. Every boto3 call runs in
+reactive_notebook.contents.DynamoDBContentsManager``. Every boto3 call runs in
 a worker thread (``asyncio.to_thread``); the table layer (``table.py``) holds the key
 schema, the chunked bodies and the conditional writes.
 
