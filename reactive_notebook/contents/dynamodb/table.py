@@ -21,17 +21,17 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from tornado.web import HTTPError
 
 from . import chunks, keys
+from .maintenance import TableMaintenance
+from .records import ConflictError, NotFoundError, Record, _now, _now_after, make_client
 from .retry import error_code, with_retries
+
+__all__ = ["ConflictError", "ContentsTable", "NotFoundError", "Record", "make_client"]
 
 T = TypeVar("T")
 Item = dict[str, Any]
@@ -42,76 +42,7 @@ _BATCH_GET_MAX = 50  # 50 x 256 KiB stays under BatchGetItem's 16 MB response
 _TRANSACT_MAX = 100
 
 
-class ConflictError(HTTPError):
-    """A conditional write lost: someone else changed the item first (409)."""
-
-    def __init__(self, path: str, what: str) -> None:
-        # Formatted here: jupyter_server's API replies with ``log_message`` unformatted.
-        super().__init__(
-            409,
-            f"{path} was changed by another save while this one ran; {what}. "
-            "Reload it and save again.",
-        )
-
-
-class NotFoundError(HTTPError):
-    def __init__(self, path: str) -> None:
-        super().__init__(404, f"No such file or directory: {path}")
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def _now_after(previous: str | None) -> str:
-    """Now, or one microsecond after ``previous`` if the clock says earlier: a replaced
-    item's ``last_modified`` always grows, whatever the clocks of the servers writing it
-    (jupyter-collaboration takes a change made around a room only if it grows)."""
-    now = datetime.now(UTC)
-    if previous:
-        floor = datetime.fromisoformat(previous) + timedelta(microseconds=1)
-        now = max(now, floor)
-    return now.isoformat()
-
-
-@dataclass
-class Record:
-    """A head (or checkpoint) item, decoded."""
-
-    sk: str
-    path: str
-    type: str  # "file" | "notebook" | "directory"
-    version: int
-    size: int
-    hash: str
-    created: str
-    last_modified: str
-    body_id: str = ""
-    chunks: int = 0
-    inline: bytes | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return keys.split_path(self.path)[1]
-
-    def last_modified_dt(self) -> datetime:
-        return datetime.fromisoformat(self.last_modified)
-
-    def created_dt(self) -> datetime:
-        return datetime.fromisoformat(self.created)
-
-
-def make_client(region_name: str, endpoint_url: str | None, **kwargs: Any) -> Any:
-    """A DynamoDB client with botocore's retries off (``retry.py`` retries instead).
-    Credentials come from boto3's standard chain; they are never logged here."""
-    config = Config(retries={"total_max_attempts": 1, "mode": "standard"})
-    return boto3.client(
-        "dynamodb", region_name=region_name, endpoint_url=endpoint_url, config=config, **kwargs
-    )
-
-
-class ContentsTable:
+class ContentsTable(TableMaintenance):
     """Files, notebooks and directories of one partition (owner) of one table."""
 
     def __init__(
@@ -638,72 +569,3 @@ class ContentsTable:
         for number, count in enumerate(parts):
             self.delete_chunks(f"{upload_id}-{number}", count, self.pk_of(path))
         self._call("delete_item", TableName=self.table_name, Key=self._key(keys.upload_key(path)))
-
-    # -- garbage -----------------------------------------------------------------------
-
-    def collect_orphans(self, min_age: float = 3600.0) -> int:
-        """Delete chunks no head, checkpoint or upload refers to, written more than
-        ``min_age`` seconds ago: what a save killed between its chunks and its head (or a
-        crash before the old chunks were deleted) left behind. Young chunks may belong
-        to a save in progress, so they stay. Returns how many were deleted.
-
-        Covers every partition of the server: with ``partition_depth`` it is a ``Scan``
-        of the whole table filtered to them (a maintenance call, not a request path)."""
-        referenced: set[tuple[str, str]] = set()
-        uploads: set[tuple[str, str]] = set()
-        for prefix in (keys.HEAD, keys.CHECKPOINT):
-            for item in self._items(prefix, "pk, body_id"):
-                if "body_id" in item:
-                    referenced.add((item["pk"]["S"], item["body_id"]["S"]))
-        for item in self._items(keys.UPLOAD, "pk, upload_id"):
-            uploads.add((item["pk"]["S"], item["upload_id"]["S"]))
-        cutoff = time.time() - min_age
-        stale = []
-        for item in self._items(keys.CHUNK, "pk, sk, written"):
-            pk = item["pk"]["S"]
-            body_id = item["sk"]["S"][len(keys.CHUNK) :].rsplit("#", 1)[0]
-            if (pk, body_id) in referenced or (pk, body_id.split("-")[0]) in uploads:
-                continue
-            if int(item.get("written", {}).get("N", "0")) > cutoff:
-                continue
-            stale.append({"DeleteRequest": {"Key": self._key(item["sk"]["S"], pk)}})
-        self._batch_write(stale)
-        return len(stale)
-
-    def _items(self, prefix: str, projection: str) -> Iterator[Item]:
-        """Every item of the server whose sort key starts with ``prefix``: a ``Query`` of
-        the one partition, or (``partition_depth`` > 0) a filtered ``Scan`` of the table
-        for the partition and every ``<partition>/...`` one."""
-        names = {"#pk": "pk", "#sk": "sk"}
-        values: dict[str, Any] = {":pk": {"S": self.partition}, ":prefix": {"S": prefix}}
-        params: dict[str, Any] = {
-            "TableName": self.table_name,
-            "ProjectionExpression": ", ".join(
-                f"#a{i}" for i, _ in enumerate(projection.split(", "))
-            ),
-            "ExpressionAttributeNames": {
-                **names,
-                **{f"#a{i}": a for i, a in enumerate(projection.split(", "))},
-            },
-            "ExpressionAttributeValues": values,
-            "ConsistentRead": True,
-        }
-        if self.partition_depth <= 0:
-            operation = "query"
-            params["KeyConditionExpression"] = "#pk = :pk AND begins_with(#sk, :prefix)"
-        else:
-            operation = "scan"
-            values[":below"] = {"S": self.partition + "/"}
-            params["FilterExpression"] = (
-                "(#pk = :pk OR begins_with(#pk, :below)) AND begins_with(#sk, :prefix)"
-            )
-        while True:
-            response = self._call(operation, **params)
-            yield from response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                return
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-    def count_chunks(self) -> int:
-        """How many chunk items the server's partitions hold (for tests and the bench)."""
-        return sum(1 for _ in self._items(keys.CHUNK, "sk"))
