@@ -50,7 +50,11 @@ def with_retry_after(handler: type[web.RequestHandler]) -> type[web.RequestHandl
     if issubclass(handler, RetryAfterMixin):
         return handler
     if handler not in _subclasses:
-        _subclasses[handler] = type(handler.__name__, (RetryAfterMixin, handler), {})
+        # It stays jupyter_server's handler in every check that goes by where a handler
+        # comes from (ReactiveAuthorizer and the JWT provider serve API users only on
+        # reactive_notebook.* handlers): only the header is added.
+        attributes = {"__module__": handler.__module__, "__qualname__": handler.__qualname__}
+        _subclasses[handler] = type(handler.__name__, (RetryAfterMixin, handler), attributes)
     return _subclasses[handler]
 
 
