@@ -90,11 +90,11 @@ class TreeCopy:
     def _say(self, verb: str, path: str, note: str = "") -> None:
         if self.dry_run:
             verb = "would " + _BASE_FORM[verb]
-        print(f"{verb:<20} {path}{note}", file=self.out)
+        self.out.write(f"{verb:<20} {path}{note}" + "\n")
 
     def _fail(self, path: str, reason: str) -> None:
         self.counts.failed += 1
-        print(f"failed  {path or '/'}: {reason}", file=self.err)
+        self.err.write(f"failed  {path or '/'}: {reason}" + "\n")
 
     async def _dest_exists(self, path: str) -> str | None:
         """``"directory"``, ``"file"`` or ``None`` at ``path`` of the destination."""
@@ -264,7 +264,7 @@ async def copy(
         await _check_source(source)
         await _check_dest(dest, dry_run=dry_run, create_table=create_table)
     except StoreError as error:
-        print(f"error: {error}", file=err)
+        err.write(f"error: {error}" + "\n")
         return 2
     if not dry_run:
         make_local_root(dest)
@@ -273,7 +273,7 @@ async def copy(
     )
     if await run.make_root():
         await run.copy_folder("")
-    print(run.summary(), file=out)
+    out.write(run.summary() + "\n")
     return 1 if run.counts.failed else 0
 
 
