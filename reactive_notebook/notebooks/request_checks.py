@@ -8,7 +8,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 from ..models import CellType
-from .errors import CellNotFound, InvalidRequest, shown_id
+from .errors import CellNotFound, InvalidRequest, RevisionConflict, shown_id
 
 if TYPE_CHECKING:
     from .open_notebook import OpenNotebook
@@ -89,3 +89,17 @@ def run_targets(
             raise InvalidRequest(f"a {cell.type.value} cell does not run", field=field)
         targets.add(cell.id)
     return targets
+
+
+def check_revision(opened: OpenNotebook, expected: int | None) -> None:
+    """RevisionConflict unless ``expected`` is None or the notebook's revision."""
+    if expected is not None and expected != opened.notebook.revision:
+        raise RevisionConflict(expected, opened.notebook.revision)
+
+
+def cell_index(opened: OpenNotebook, cell_id: str) -> int:
+    """Where ``cell_id`` is in an open notebook, or CellNotFound."""
+    try:
+        return opened.cells.index(cell_id)
+    except KeyError:
+        raise CellNotFound(cell_id) from None

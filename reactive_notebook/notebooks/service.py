@@ -32,14 +32,16 @@ from .document_sync import (
     write_model,
 )
 from .documents import DocumentSource, PrivateDocuments
-from .errors import CellNotFound, InvalidRequest, NotebookNotFound, RevisionConflict
+from .errors import CellNotFound, InvalidRequest, NotebookNotFound
 from .events import EventHub
 from .open_notebook import OpenNotebook
 from .quotas import QuotaPolicy, Quotas
 from .reclaim import Reclaimer, ReclaimPolicy
 from .request_checks import (
+    cell_index,
     check_code,
     check_connection_string,
+    check_revision,
     run_targets,
     valid_cell_type,
     valid_name,
@@ -159,7 +161,7 @@ class NotebookService:
         opened = await self._get(user, notebook_id)
         name = valid_name(name)
         async with opened.lock:
-            self._check_revision(opened, expected_revision)
+            check_revision(opened, expected_revision)
             try:
                 if opened.document.saves_itself:
                     # The name goes into the room's document and the room saves it; then
@@ -193,7 +195,7 @@ class NotebookService:
         opened = await self._get(user, notebook_id)
         check_connection_string(connection)
         async with opened.lock:
-            self._check_revision(opened, expected_revision)
+            check_revision(opened, expected_revision)
             current = opened.notebook.db_connection
             if connection == current or is_masked_echo(connection, current):
                 return opened.notebook  # unchanged (a client sent back the masked form)
@@ -269,9 +271,9 @@ class NotebookService:
                 raise InvalidRequest("only SQL cells have an output variable", field="output")
             output = valid_output(output)
         async with opened.lock:
-            self._check_revision(opened, expected_revision)
+            check_revision(opened, expected_revision)
             if after_cell_id is not None:
-                self._index(opened, after_cell_id)  # unknown: CellNotFound, nothing added
+                cell_index(opened, after_cell_id)  # unknown: CellNotFound, nothing added
             # Trusted: it has no outputs, and any it gets come from runs here.
             cell = Cell(id=new_cell_id(), type=kind, code=code, trusted=True)
             if kind is CellType.SQL:
@@ -279,7 +281,7 @@ class NotebookService:
             analysis = await opened.analyse(cell)
             await catch_up(self, opened)  # a tab's edits first: positions are the document's
             if after_cell_id is not None:
-                index = self._index(opened, after_cell_id) + 1
+                index = cell_index(opened, after_cell_id) + 1
             else:
                 index = len(opened.cells) if at_end else 0
             opened.write(opened.live.insert_cell, index, cell_to_nbformat(cell))
@@ -315,7 +317,7 @@ class NotebookService:
         opened = await self._get(user, notebook_id)
         check_code(code)
         async with opened.lock:
-            self._check_revision(opened, expected_revision)
+            check_revision(opened, expected_revision)
             cell = self.cell(opened, cell_id)
             kind = cell.type if cell_type is None else valid_cell_type(cell_type)
             if output is not None:  # checked before anything changes
@@ -334,7 +336,7 @@ class NotebookService:
                     opened.write(opened.live.set_source, cell.id, code)
                     opened.write(opened.live.set_cell_metadata, cell.id, our_metadata(cell))
                 else:
-                    index = self._index(opened, cell.id)
+                    index = cell_index(opened, cell.id)
                     opened.write(opened.live.set_cell, cell.id, index, cell_to_nbformat(cell))
             self.bump(opened)
             opened.publish("cell_updated", cell_id=cell.id, cell=self.describe(opened, cell))
@@ -365,7 +367,7 @@ class NotebookService:
             opened.core.insert(
                 cell.id,
                 analysis,
-                after=opened.graph_predecessor(self._index(opened, cell.id)),
+                after=opened.graph_predecessor(cell_index(opened, cell.id)),
                 fingerprint=opened.fingerprint(cell),
             )
         elif linked:
@@ -386,10 +388,10 @@ class NotebookService:
         """Move a cell right after ``after_cell_id`` (None: first). Returns its index."""
         opened = await self._get(user, notebook_id)
         async with opened.lock:
-            self._check_revision(opened, expected_revision)
-            self._index(opened, cell_id)  # unknown: CellNotFound
+            check_revision(opened, expected_revision)
+            cell_index(opened, cell_id)  # unknown: CellNotFound
             if after_cell_id is not None:
-                self._index(opened, after_cell_id)  # unknown: CellNotFound, nothing moved
+                cell_index(opened, after_cell_id)  # unknown: CellNotFound, nothing moved
                 if after_cell_id == cell_id:
                     raise InvalidRequest(
                         "after_cell_id names the cell being moved: a cell cannot be moved "
@@ -397,11 +399,11 @@ class NotebookService:
                         field="after_cell_id",
                     )
             await catch_up(self, opened)
-            self._index(opened, cell_id)  # deleted in a tab meanwhile: CellNotFound
+            cell_index(opened, cell_id)  # deleted in a tab meanwhile: CellNotFound
             if after_cell_id is not None:
-                self._index(opened, after_cell_id)
+                cell_index(opened, after_cell_id)
             old_index, cell = opened.cells.remove(cell_id)
-            index = 0 if after_cell_id is None else self._index(opened, after_cell_id) + 1
+            index = 0 if after_cell_id is None else cell_index(opened, after_cell_id) + 1
             opened.cells.insert(index, cell)
             opened.write(opened.live.move_cell, cell.id, old_index, index)
             if cell.type.runs:
@@ -418,10 +420,10 @@ class NotebookService:
         """Delete a cell: its names leave the kernel and its former dependents re-run."""
         opened = await self._get(user, notebook_id)
         async with opened.lock:
-            self._check_revision(opened, expected_revision)
-            self._index(opened, cell_id)  # unknown: CellNotFound
+            check_revision(opened, expected_revision)
+            cell_index(opened, cell_id)  # unknown: CellNotFound
             await catch_up(self, opened)
-            index = self._index(opened, cell_id)  # deleted in a tab meanwhile: CellNotFound
+            index = cell_index(opened, cell_id)  # deleted in a tab meanwhile: CellNotFound
             opened.write(opened.live.delete_cell, cell_id, index)
             plan = self.forget_cell(opened, cell_id)
         if plan is not None and (plan.cleanup or plan.targets):
@@ -580,10 +582,6 @@ class NotebookService:
             await self.quotas.reserve_kernel(opened.id)
         self.quotas.check_run(opened)  # again: no await from here to the run's start
 
-    def _check_revision(self, opened: OpenNotebook, expected: int | None) -> None:
-        if expected is not None and expected != opened.notebook.revision:
-            raise RevisionConflict(expected, opened.notebook.revision)
-
     def bump(self, opened: OpenNotebook) -> None:
         opened.notebook.revision += 1
         opened.schedule_save()
@@ -592,12 +590,6 @@ class NotebookService:
         """The cell ``cell_id`` of an open notebook, or CellNotFound."""
         try:
             return opened.cells.get(cell_id)
-        except KeyError:
-            raise CellNotFound(cell_id) from None
-
-    def _index(self, opened: OpenNotebook, cell_id: str) -> int:
-        try:
-            return opened.cells.index(cell_id)
         except KeyError:
             raise CellNotFound(cell_id) from None
 
