@@ -7,6 +7,11 @@ STAMP := $(VENV)/.installed
 # More pytest arguments, e.g. PYTEST_ARGS=tests/reactive. A run given some only reports
 # coverage: the threshold (pyproject.toml) is for the whole suite.
 PYTEST_ARGS ?=
+# pytest processes (pytest-xdist, a test file per process at a time: module fixtures stay
+# in one). Two fill a 2-core machine: a test spends most of its time waiting on a kernel
+# or a server. 0 runs everything in one process (for a debugger or a single test).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
 # make run: JupyterLab with the extension, on 127.0.0.1:$(PORT), notebooks in $(NOTEBOOKS_DIR).
 PORT ?= 8888
@@ -53,10 +58,10 @@ ROOMS_CONTRACT := tests/handlers/test_rest_cells.py tests/handlers/test_rest_not
   tests/handlers/test_openapi.py
 
 unit: $(STAMP) postgres upstream-tests
-	$(BIN)/python -m pytest --cov=reactive_notebook --cov-report=term \
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) --cov=reactive_notebook --cov-report=term \
 	  $(if $(PYTEST_ARGS),--cov-fail-under=0) $(PYTEST_ARGS)
-	$(if $(PYTEST_ARGS),,REACTIVE_TEST_ROOMS=1 $(BIN)/python -m pytest -q -p no:cacheprovider \
-	  $(ROOMS_CONTRACT))
+	$(if $(PYTEST_ARGS),,REACTIVE_TEST_ROOMS=1 $(BIN)/python -m pytest $(PYTEST_PARALLEL) -q \
+	  -p no:cacheprovider $(ROOMS_CONTRACT))
 
 ## upstream-tests: jupyter_server's own contents tests (in its sdist; the wheel has none) for
 ## the installed version, from the package index like any dependency, into .cache/upstream;
