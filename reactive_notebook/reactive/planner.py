@@ -215,8 +215,10 @@ def _closure(
         for child, linked in graph.children(cell_id).items() if reach else ():
             names = linked - imported
             if not names:
-                if child not in state.stale:
+                if child not in state.stale and not graph.analysis(child).defines & linked:
                     continue  # it reads only modules the cell imports again: the same ones
+                # (a child that rebinds or deletes such a name changed what the kernel
+                # holds: importing again undoes that, so it runs again)
                 names = linked
             if child in planned:
                 if expanded.get(child, reach) < reach:
@@ -317,9 +319,9 @@ def _restores(
             or writer not in graph
             or graph.interchangeable(name)
             or name not in graph.analysis(writer).defines
-            or not state.is_current(graph, writer)
+            or not (state.is_current(graph, writer) or state.bound_current(graph, writer, (name,)))
         ):
-            continue
+            continue  # (a failed writer that bound or deleted it holds what a run would give)
         kept_at = graph.index(writer)
         last_earlier = -1  # the last step using a definition above the kept cell's
         first_later = len(order)  # the first step that must see the kept value or follow it

@@ -137,7 +137,8 @@ class RunState:
         """The cells reading from ``cell_id`` whose inputs a new run of it changes: not
         those reading only names its first statements import, as they did in ``run``
         (the same modules, bound before anything in the cell can fail), unless it cannot
-        run at all (then none of its names is there for them)."""
+        run at all (then none of its names is there for them) or the reader rebinds or
+        deletes one of them (importing again undoes what it did)."""
         analysis = graph.analysis(cell_id)
         readers = graph.readers_of(cell_id)
         if run is None or not run.imports or graph.problem(cell_id) is not None:
@@ -146,7 +147,7 @@ class RunState:
         leading = analysis.leading_imports
         for reader in readers:
             names = [n for n, p in graph.providers(reader).items() if p == cell_id]
-            if not all(
+            if graph.analysis(reader).defines.intersection(names) or not all(
                 n in leading and run.same_import(n, analysis.import_target(n)) for n in names
             ):
                 affected.append(reader)

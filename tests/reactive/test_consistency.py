@@ -293,7 +293,8 @@ ReactiveNotebookMachine.TestCase.settings = settings(
     stateful_step_count=25,
     deadline=None,
     # The same examples on every run: CI is green or red for a reason, not a seed. Search
-    # at random (and further) with REACTIVE_PROPERTY_RANDOM=1 and REACTIVE_PROPERTY_EXAMPLES;
+    # at random (and further) with REACTIVE_PROPERTY_RANDOM=1 and REACTIVE_PROPERTY_EXAMPLES
+    # (and pytest --timeout=0 for a long search);
     # counterexamples found that way go to test_consistency_regressions.py.
     derandomize=os.environ.get("REACTIVE_PROPERTY_RANDOM") != "1",
     suppress_health_check=[HealthCheck.too_slow],
