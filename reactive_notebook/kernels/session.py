@@ -47,6 +47,8 @@ LIVENESS_INTERVAL = 0.5
 
 #: How long a dead kernel's own restarter gets to bring it back before we restart it.
 RESTARTER_GRACE = 5.0
+#: How long a status of the IOPub probe may take before another probe is sent.
+IOPUB_PROBE = 1.0
 
 #: What kernel managers raise for a kernel id they do not know (any more): jupyter_client's
 #: a KeyError, the server's (``serverapp.kernel_manager``) an HTTP 404 (see ``_is_gone``).
@@ -143,7 +145,6 @@ class KernelSession(RestartWatch):
         self._watch_kernel(kernel, kernel_id)
         self._client = kernel.client()
         self._client.start_channels()
-        await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
 
     async def is_alive(self) -> bool:
@@ -173,7 +174,6 @@ class KernelSession(RestartWatch):
             await self._recover()
         elif not self._installed:  # restarted (from outside): a new process, maybe starting
             self._restarted.clear()
-            await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
             await self._install_runner()
 
     async def run(
@@ -300,7 +300,6 @@ class KernelSession(RestartWatch):
             self._fresh = True  # our restart: not news for the listeners
             await ensure_async(self.manager.restart_kernel(self.kernel_id, now=True))
             self.generation += 1
-        await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
         await self._install_runner()
 
     async def _restarter_revived(self, kernel: Any) -> bool:
@@ -344,7 +343,6 @@ class KernelSession(RestartWatch):
             self._fresh, self._installed = True, False  # ours: not news for the listeners
             await ensure_async(self.manager.restart_kernel(self.kernel_id))
             self.generation += 1
-            await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
             await self._install_runner()
 
     async def moved(self, notebook_path: str) -> None:
@@ -371,6 +369,10 @@ class KernelSession(RestartWatch):
     # -- internals -------------------------------------------------------------
 
     async def _install_runner(self) -> None:
+        """Once the kernel (new, or restarted) answers, and its IOPub reaches us, the
+        runner goes in."""
+        await ensure_async(self._client.wait_for_ready(timeout=self.startup_timeout))
+        await self._hear_iopub()
         code = runner_source(self.max_table_rows)
         request_id = self._client.execute(code, silent=True, store_history=False)
         async for message in self._messages_until_idle(request_id):
@@ -381,6 +383,34 @@ class KernelSession(RestartWatch):
                     f"{content.get('evalue')}"
                 )
         self._installed, self._fresh, self._announced = True, False, False
+
+    async def _hear_iopub(self) -> None:
+        """Wait until a request's status reaches us on IOPub.
+
+        After a restart our subscription reconnects to the new process on its own time,
+        and what the kernel publishes before that is lost: a lost ``idle`` would leave a
+        run waiting for ever on a live kernel. ``wait_for_ready`` takes any IOPub message
+        as proof, and one left from the old process passes; only a status naming a
+        request sent now does.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.startup_timeout
+        while True:
+            request_id = self._client.kernel_info()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(IOPUB_PROBE):
+                    while True:
+                        message = await self._client.get_iopub_msg()
+                        if message["parent_header"].get("msg_id") == request_id:
+                            return
+            if not await self.is_alive():
+                self._installed = False
+                raise KernelDied("the kernel died")
+            if loop.time() > deadline:
+                raise RuntimeError(
+                    f"the kernel's output channel (IOPub) did not reach us within "
+                    f"{self.startup_timeout:g} s"
+                )
 
     async def _messages_until_idle(self, request_id: str) -> Any:
         """Iopub messages until the kernel is idle after ``request_id``.
