@@ -8,6 +8,7 @@ import asyncio
 import base64
 import multiprocessing
 import os
+import random
 import signal
 import struct
 import time
@@ -22,6 +23,7 @@ import pytest
 from botocore.exceptions import ClientError
 from nbformat import v4
 from tornado.web import HTTPError
+from traitlets import TraitError
 
 from reactive_notebook.contents.dynamodb import DynamoDBContentsManager, keys
 from reactive_notebook.contents.dynamodb.chunks import CHUNK_SIZE
@@ -516,3 +518,73 @@ async def test_last_modified_grows_at_every_save_even_after_a_server_with_a_fast
     saved = await cm.save({"type": "notebook", "content": nb}, "n.ipynb")
     assert saved["last_modified"] > seen
     assert (await cm.get("n.ipynb", content=False))["last_modified"] == saved["last_modified"]
+
+
+def _stored_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: attribute names plus values."""
+    total = 0
+    for name, value in item.items():
+        total += len(name.encode())
+        (kind, data), *_ = value.items()
+        total += len(data) if kind == "B" else len(str(data).encode())
+    return total
+
+
+def _prose_notebook(cells: int) -> Any:
+    """A notebook that compresses to tens of KiB (varied text, no images)."""
+    rng = random.Random(7)
+    words = [
+        "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6)) for _ in range(5000)
+    ]
+    nb = v4.new_notebook()
+    for i in range(cells):
+        nb.cells.append(
+            v4.new_markdown_cell(" ".join(rng.choice(words) for _ in range(120)), id=f"m{i}")
+        )
+    return nb
+
+
+@async_test
+async def test_the_head_a_room_polls_stays_within_one_read_unit(
+    dynamo_manager: DynamoDBContentsManager,
+) -> None:
+    """A room polls a notebook's head every second and a listing reads every head of a
+    folder; DynamoDB charges a read by the whole item (4 KB a unit, projection or not).
+    A body over ``inline_body_bytes`` goes to chunk items, so the head stays small."""
+    cm = dynamo_manager
+    nb = _prose_notebook(60)
+    await cm.save({"type": "notebook", "content": nb}, "prose.ipynb")
+    await cm.save({"type": "notebook", "content": v4.new_notebook()}, "empty.ipynb")
+
+    def raw_head(path: str) -> dict[str, Any]:
+        return cm.table.client.get_item(
+            TableName=cm.table.table_name,
+            Key={"pk": {"S": cm.table.pk_of(path)}, "sk": {"S": keys.head_key(path)}},
+        )["Item"]
+
+    prose = await asyncio.to_thread(raw_head, "prose.ipynb")
+    assert "inline" not in prose
+    assert int(prose["chunks"]["N"]) >= 1
+    assert _stored_bytes(prose) <= 4096
+    empty = await asyncio.to_thread(raw_head, "empty.ipynb")
+    assert "inline" in empty  # a small body: one item to write and read
+    assert _without_trust_marks((await cm.get("prose.ipynb"))["content"]) == nb
+
+    # Kept inline under a larger limit, and still read once the limit is lowered again.
+    roomy = DynamoDBContentsManager(
+        table_name=cm.table_name,
+        endpoint_url=cm.endpoint_url,
+        region_name=cm.region_name,
+        inline_body_bytes=65536,
+        config=cm.config,
+    )
+    await roomy.save({"type": "notebook", "content": nb}, "roomy.ipynb")
+    assert "inline" in await asyncio.to_thread(raw_head, "roomy.ipynb")
+    assert _without_trust_marks((await cm.get("roomy.ipynb"))["content"]) == nb
+
+
+def test_inline_body_bytes_is_bounded_by_what_a_folder_move_can_carry() -> None:
+    with pytest.raises(TraitError, match="between 0 and 65536"):
+        DynamoDBContentsManager(inline_body_bytes=65537)
+    with pytest.raises(TraitError):
+        DynamoDBContentsManager(inline_body_bytes=-1)

@@ -14,8 +14,15 @@ import zlib
 CHUNK_SIZE = 256 * 1024
 
 #: A compressed body up to this size is stored inline in its head item (one write, no
-#: chunk items): most notebooks without images.
-INLINE_MAX = 64 * 1024
+#: chunk items). Small, because the head is read far more often than the body: a
+#: collaboration room polls it every second, a listing reads every head of a folder, and
+#: DynamoDB charges a read by the whole item (4 KB per unit), projection or not. 3 KiB
+#: keeps a head with its metadata within one unit.
+INLINE_MAX = 3 * 1024
+
+#: The most ``inline_body_bytes`` may be: 25 folder moves (one transaction) stay far
+#: inside a transaction's 4 MB.
+INLINE_LIMIT = 64 * 1024
 
 
 def compress(data: bytes) -> bytes:

@@ -25,9 +25,9 @@ import nbformat
 from botocore.exceptions import ClientError
 from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
 from tornado.web import HTTPError
-from traitlets import Bool, Float, Int, Unicode, default
+from traitlets import Bool, Float, Int, TraitError, Unicode, default, validate
 
-from . import keys
+from . import chunks, keys
 from .checkpoints import DynamoDBCheckpoints
 from .retry import error_code
 from .table import ContentsTable, NotFoundError, Record, make_client
@@ -93,6 +93,26 @@ class DynamoDBContentsManager(AsyncContentsManager):
         0.05, config=True, help="First backoff (seconds) after a throttled call; doubles."
     )
 
+    inline_body_bytes = Int(
+        chunks.INLINE_MAX,
+        config=True,
+        help="A file whose compressed body is at most this many bytes is kept inside its "
+        "head item (one item to write and read); a larger one in chunk items beside it. "
+        "The head is what a collaboration room polls every second and what a folder "
+        "listing reads, and DynamoDB charges a read by the whole item (4 KB per unit): "
+        "the default, 3 KiB, keeps a head within one unit. At most 65536. Changing it "
+        "applies to new writes; items written before stay readable.",
+    )
+
+    @validate("inline_body_bytes")
+    def _valid_inline_body_bytes(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if not 0 <= value <= chunks.INLINE_LIMIT:
+            raise TraitError(
+                f"inline_body_bytes must be between 0 and {chunks.INLINE_LIMIT}, not {value}"
+            )
+        return value
+
     always_delete_dir = Bool(
         False,
         config=True,
@@ -125,6 +145,7 @@ class DynamoDBContentsManager(AsyncContentsManager):
             partition_depth=self.partition_depth,
             retry_attempts=self.retry_attempts,
             retry_base_delay=self.retry_base_delay,
+            inline_max=self.inline_body_bytes,
         )
 
     _table_checked = False

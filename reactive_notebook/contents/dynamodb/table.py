@@ -435,7 +435,7 @@ class ContentsTable(TableMaintenance):
         (``partition_depth``) is copied into the new partition first, under the same body
         id; the old chunks are deleted once the transaction commits (the copies, if not)."""
         # 25 moves = 50 items: inside the 100-item cap, and with inline bodies of at most
-        # 64 KiB each, far inside the 4 MB a transaction may carry.
+        # chunks.INLINE_LIMIT (64 KiB) each, far inside the 4 MB a transaction may carry.
         per_transaction = min(_TRANSACT_MAX // 2, 25)
         for start in range(0, len(moves), per_transaction):
             items: list[Item] = []
