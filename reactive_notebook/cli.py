@@ -4,6 +4,7 @@ script: ``jupyter <sub>`` runs ``jupyter-<sub>`` from PATH).
 Subcommands:
   mcp   bridge an MCP client that speaks only stdio to a running server's MCP endpoint
   copy  copy notebooks, files and folders between the file store and DynamoDB
+  collect-orphans  delete a DynamoDB contents table's chunk items nothing refers to
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     _add_copy(commands)
+    _add_collect_orphans(commands)
     return parser
 
 
@@ -94,35 +96,75 @@ def _add_copy(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         action="store_true",
         help="read every copied file back from DEST and compare it with SRC's bytes",
     )
-    copy.add_argument(
-        "--region",
-        default="",
-        help="the AWS region of the table (default: $AWS_REGION, $AWS_DEFAULT_REGION, "
-        "else us-east-1)",
-    )
-    copy.add_argument(
-        "--endpoint-url",
-        default="",
-        metavar="URL",
-        help="a DynamoDB-compatible endpoint, e.g. http://127.0.0.1:5000 (moto)",
-    )
-    copy.add_argument(
-        "--partition",
-        default="default",
-        help="the partition key of the tree in the table (default: %(default)s), as "
-        "DynamoDBContentsManager.partition",
-    )
-    copy.add_argument(
-        "--partition-depth",
-        type=int,
-        default=0,
-        help="as DynamoDBContentsManager.partition_depth (default: %(default)s)",
-    )
+    _add_table_options(copy)
     copy.add_argument(
         "--create-table",
         action="store_true",
         help="create DEST's table (on-demand billing) if it does not exist",
     )
+
+
+def _add_table_options(command: argparse.ArgumentParser) -> None:
+    """Where the DynamoDB table is and which tree of it: as the manager's traits."""
+    command.add_argument(
+        "--region",
+        default="",
+        help="the AWS region of the table (default: $AWS_REGION, $AWS_DEFAULT_REGION, "
+        "else us-east-1)",
+    )
+    command.add_argument(
+        "--endpoint-url",
+        default="",
+        metavar="URL",
+        help="a DynamoDB-compatible endpoint, e.g. http://127.0.0.1:5000 (moto)",
+    )
+    command.add_argument(
+        "--partition",
+        default="default",
+        help="the partition key of the tree in the table (default: %(default)s), as "
+        "DynamoDBContentsManager.partition",
+    )
+    command.add_argument(
+        "--partition-depth",
+        type=int,
+        default=0,
+        help="as DynamoDBContentsManager.partition_depth (default: %(default)s)",
+    )
+
+
+def _add_collect_orphans(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    collect = commands.add_parser(
+        "collect-orphans",
+        help="delete a DynamoDB contents table's chunk items nothing refers to",
+        description=(
+            "Delete the chunk items of a server's tree in a DynamoDB contents table that\n"
+            "no file, checkpoint or upload refers to: what a server killed between a\n"
+            "save's chunks and its head left behind. Chunks younger than --min-age-hours\n"
+            "may belong to a save in progress and stay. It reads every item of the tree\n"
+            "(a Query of the partition, or a Scan with --partition-depth): run it now and\n"
+            "then (e.g. daily), not on a request's path.\n\n"
+            "Exit status: 0 done, 2 the table cannot be used (nothing deleted)."
+        ),
+        epilog=(
+            "example:\n"
+            "  jupyter reactive-notebook collect-orphans nb-contents --region eu-west-1 "
+            "--dry-run"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    collect.add_argument("table", metavar="TABLE", help="the table's name")
+    collect.add_argument(
+        "--min-age-hours",
+        type=float,
+        default=1.0,
+        help="only chunks written longer ago than this (default: %(default)s)",
+    )
+    collect.add_argument(
+        "--dry-run", action="store_true", help="count what would be deleted; delete nothing"
+    )
+    _add_table_options(collect)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -135,6 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .contents import copy_tree
 
         return copy_tree.main(args)
+    if args.command == "collect-orphans":
+        from .contents import orphans_cli
+
+        return orphans_cli.main(args)
     raise AssertionError(f"unhandled command {args.command!r}")  # argparse refuses others
 
 

@@ -14,7 +14,8 @@ Item = dict[str, Any]
 
 
 class TableMaintenance:
-    """Whole-server walks: not on a request's path (run by an operator or a bench)."""
+    """Whole-server walks: not on a request's path (``jupyter reactive-notebook
+    collect-orphans``, run by an operator, and the bench)."""
 
     table_name: str
     partition: str
@@ -29,11 +30,12 @@ class TableMaintenance:
     def _batch_write(self, requests: list[Item]) -> None:
         raise NotImplementedError
 
-    def collect_orphans(self, min_age: float = 3600.0) -> int:
+    def collect_orphans(self, min_age: float = 3600.0, *, dry_run: bool = False) -> int:
         """Delete chunks no head, checkpoint or upload refers to, written more than
         ``min_age`` seconds ago: what a save killed between its chunks and its head (or a
         crash before the old chunks were deleted) left behind. Young chunks may belong
-        to a save in progress, so they stay. Returns how many were deleted.
+        to a save in progress, so they stay. Returns how many were deleted (with
+        ``dry_run``: how many would be; nothing is deleted).
 
         Covers every partition of the server: with ``partition_depth`` it is a ``Scan``
         of the whole table filtered to them (a maintenance call, not a request path)."""
@@ -55,7 +57,8 @@ class TableMaintenance:
             if int(item.get("written", {}).get("N", "0")) > cutoff:
                 continue
             stale.append({"DeleteRequest": {"Key": self._key(item["sk"]["S"], pk)}})
-        self._batch_write(stale)
+        if not dry_run:
+            self._batch_write(stale)
         return len(stale)
 
     def _items(self, prefix: str, projection: str) -> Iterator[Item]:
