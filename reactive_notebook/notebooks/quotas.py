@@ -79,11 +79,17 @@ class Quotas:
         self.policy = policy
         self.reclaimer = reclaimer
         self._open_notebooks = open_notebooks
-        #: Held from a kernel quota's check to the slot's reservation. Both may await
-        #: reclaims (closing notebooks), and a second run checked meanwhile would not
-        #: count the first's kernel yet: one user would get two slots on a quota of
-        #: one. One lock for the server, since ``max_kernels`` is the server's.
-        self._reserving = asyncio.Lock()
+        #: Per user, held from a kernel quota's check to the slot's reservation. Both
+        #: may await reclaims (closing notebooks), and a second run checked meanwhile
+        #: would not count the first's kernel yet: one user would get two slots on a
+        #: quota of one. Per user, so closing one user's unused notebook (seconds: it
+        #: saves and shuts a kernel down) never holds up another user's first run.
+        self._reserving: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+        #: The server's ``max_kernels`` is one count for everyone: its check and
+        #: reservation are one step for the server (taken inside a user's lock).
+        self._reserving_server = asyncio.Lock()
         #: Per user, held from the notebook quota's count to the creation (same reason).
         self._creating: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
@@ -92,10 +98,7 @@ class Quotas:
     def creating(self, user: str) -> asyncio.Lock:
         """Hold it from :meth:`check_new_notebook`'s count to the notebook's creation,
         so that concurrent creations of one user count each other."""
-        lock = self._creating.get(user)
-        if lock is None:
-            lock = self._creating[user] = asyncio.Lock()
-        return lock
+        return _lock_of(self._creating, user)
 
     def check_new_notebook(self, user: str, owned: int) -> None:
         """Before creating a notebook for ``user``, who has ``owned`` already."""
@@ -114,15 +117,17 @@ class Quotas:
         ``kernels`` quota (closing the owner's unused notebooks first, least recently
         used first), then within the server's ``max_kernels`` (the reclaimer's).
 
-        Check and reservation are one step (``_reserving``): concurrent runs that need
-        a kernel are served one after the other, each seeing the slots taken before."""
-        async with self._reserving:
-            await self._reserve_kernel(notebook_id)
+        Check and reservation are one step for the owner (and the server's part for the
+        server): one user's concurrent runs that need a kernel are served one after the
+        other, each seeing the slots taken before; other users' are not held up by them
+        but at the server's count."""
+        owner = self._owner(notebook_id)
+        async with _lock_of(self._reserving, owner):
+            await self._reserve_kernel(notebook_id, owner)
 
-    async def _reserve_kernel(self, notebook_id: str) -> None:
+    async def _reserve_kernel(self, notebook_id: str, owner: str) -> None:
         limit = self.policy.kernels
         if limit > 0 and not self.reclaimer.holds(notebook_id):
-            owner = self._owner(notebook_id)
             while len(self._kernel_holders(owner)) >= limit:
                 mine = self._kernel_holders(owner)
                 unused = self.reclaimer.unused(IN_USE_GRACE_SECONDS)
@@ -138,7 +143,8 @@ class Quotas:
                     )
                 log.info("closing unused notebook %s: its owner's kernel quota", victim)
                 await self.reclaimer.reclaim(victim)
-        await self.reclaimer.reserve(notebook_id)
+        async with self._reserving_server:
+            await self.reclaimer.reserve(notebook_id)
 
     def check_run(self, notebook: UserNotebook) -> None:
         """Before a run of ``notebook`` starts (a run requested while one goes on joins
@@ -164,3 +170,11 @@ class Quotas:
         return {
             n.id for n in self._open_notebooks() if n.owner == owner and self.reclaimer.holds(n.id)
         }
+
+
+def _lock_of(locks: weakref.WeakValueDictionary[str, asyncio.Lock], user: str) -> asyncio.Lock:
+    """``user``'s lock in ``locks``, made on first use (and forgotten once unused)."""
+    lock = locks.get(user)
+    if lock is None:
+        lock = locks[user] = asyncio.Lock()
+    return lock

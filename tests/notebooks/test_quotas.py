@@ -5,11 +5,12 @@ says when to retry. Real kernels through a real kernel manager."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import pytest
 
-from reactive_notebook.notebooks.quotas import QuotaExceeded, QuotaPolicy
-from reactive_notebook.notebooks.reclaim import ReclaimPolicy
+from reactive_notebook.notebooks.quotas import QuotaExceeded, QuotaPolicy, Quotas
+from reactive_notebook.notebooks.reclaim import Reclaimer, ReclaimPolicy
 
 from .harness import USER, Harness, scenario
 
@@ -110,3 +111,53 @@ async def test_without_quotas_nothing_is_counted(h: Harness) -> None:
     for name in ("a", "b", "c"):
         await h.service.create_notebook(USER, name)
     assert len(await h.service.list_notebooks(USER)) == 3
+
+
+@dataclass
+class IdleNotebook:
+    """An open notebook as the quotas and the reclaimer see it: no run, long unused."""
+
+    id: str
+    owner: str
+    running: bool = False
+    busy: bool = False
+    last_activity: float = 0.0
+
+
+async def test_closing_one_users_unused_notebook_never_holds_up_another_users_run() -> None:
+    """Making room under Alice's kernel quota closes her unused notebook (a save and a
+    kernel shutdown: seconds). Bob's run, which needs no room, gets its slot meanwhile.
+
+    The real Quotas and Reclaimer; the close they call waits on an event instead of
+    saving and shutting a kernel down, so the test holds it open exactly as long as it
+    needs (the service's own close is tested with real kernels above)."""
+    notebooks = [
+        IdleNotebook("a1", "alice"),
+        IdleNotebook("a2", "alice"),
+        IdleNotebook("b1", "bob"),
+    ]
+    closing = asyncio.Event()
+    may_close = asyncio.Event()
+
+    async def close(notebook_id: str) -> None:
+        closing.set()
+        await may_close.wait()
+
+    reclaimer = Reclaimer(
+        ReclaimPolicy(idle_timeout=0, max_kernels=0),
+        open_notebooks=lambda: list(notebooks),
+        clients=lambda notebook_id: 0,
+        close=close,
+    )
+    quotas = Quotas(QuotaPolicy(kernels=1), reclaimer, lambda: notebooks)
+    await quotas.reserve_kernel("a1")
+
+    alice = asyncio.ensure_future(quotas.reserve_kernel("a2"))  # must close a1 first
+    await asyncio.wait_for(closing.wait(), 5)
+    await asyncio.wait_for(quotas.reserve_kernel("b1"), 1)  # Bob is not held up
+    assert reclaimer.holds("b1")
+    assert not alice.done()
+    may_close.set()
+    await asyncio.wait_for(alice, 5)
+    assert reclaimer.holds("a2")
+    assert not reclaimer.holds("a1")
