@@ -32,13 +32,8 @@ def big_notebook() -> object:
 
 
 @pytest.fixture
-def manager(moto: moto_server.MotoServer, aws_env: None) -> DynamoDBContentsManager:
-    return DynamoDBContentsManager(
-        table_name=f"orphans-{uuid.uuid4().hex[:12]}",
-        endpoint_url=moto.endpoint_url,
-        region_name="us-east-1",
-        create_table=True,
-    )
+def manager(dynamo_manager: DynamoDBContentsManager) -> DynamoDBContentsManager:
+    return dynamo_manager
 
 
 def write_orphan(manager: DynamoDBContentsManager, age_seconds: float) -> None:
