@@ -8,7 +8,10 @@ credentials, no AWS. Measured, interleaved, fastest and median of N rounds:
   chunks, parse) against the floor: raw boto3 ``put_item`` / ``get_item`` of the same
   compressed bytes cut in the same number of items, no conditions, no parsing;
 - a listing of a 1000-entry folder (``get(folder)``: one GetItem and one Query) against a
-  raw ``query`` of the same prefix.
+  raw ``query`` of the same prefix;
+- what a collaboration room's poll of a notebook (``get(path, content=False)``, every
+  second) reads: the head item's billed read units (4 KB each) and its time, with the
+  default ``inline_body_bytes`` against 64 KiB (the limit before it was a trait).
 
 moto is a Python server, far slower than DynamoDB: the ratios matter, not the times.
 """
@@ -30,10 +33,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from nbformat import v4
 
-from reactive_notebook.contents.dynamodb import DynamoDBContentsManager
+from reactive_notebook.contents.dynamodb import DynamoDBContentsManager, keys
 from reactive_notebook.contents.dynamodb.chunks import split
 from tests.contents import moto_server
-from tests.contents.test_dynamodb import _big_notebook
+from tests.contents.test_dynamodb import _big_notebook, _prose_notebook, _stored_bytes
 
 ROUNDS = 5
 
@@ -119,8 +122,37 @@ async def main() -> None:
         raw = [await timed(lambda: asyncio.to_thread(raw_query)) for _ in range(ROUNDS)]
         m, r = statistics.median(ours), statistics.median(raw)
         print(f"{'1000-entry listing':32} {m * 1000:8.0f}ms {r * 1000:8.0f}ms {m / r:6.2f}")
+        await poll_cost(cm, server.endpoint_url)
     finally:
         server.stop()
+
+
+async def poll_cost(cm: DynamoDBContentsManager, endpoint_url: str) -> None:
+    """A room's poll of a prose notebook (about 40 KiB compressed): the head's read units
+    and time, default inline limit against 64 KiB."""
+    roomy = DynamoDBContentsManager(
+        table_name=cm.table_name, endpoint_url=endpoint_url, inline_body_bytes=65536
+    )
+    model = {"type": "notebook", "content": _prose_notebook(60)}
+    await cm.save(model, "polled.ipynb")
+    await roomy.save(model, "polled-inline.ipynb")
+    units, times = [], []
+    for manager, path in ((cm, "polled.ipynb"), (roomy, "polled-inline.ipynb")):
+        item = await asyncio.to_thread(
+            cm.table.client.get_item,
+            TableName=cm.table_name,
+            Key={"pk": {"S": "default"}, "sk": {"S": keys.head_key(path)}},
+        )
+        units.append(-(-_stored_bytes(item["Item"]) // 4096))
+        polls = [await timed(partial(manager.get, path, content=False)) for _ in range(ROUNDS)]
+        times.append(statistics.median(polls))
+    ratio = units[0] / units[1]
+    print(f"{'room poll: head read units':32} {units[0]:10d} {units[1]:10d} {ratio:6.2f}")
+    print(
+        f"{'room poll: time':32} {times[0] * 1000:8.1f}ms {times[1] * 1000:8.1f}ms "
+        f"{times[0] / times[1]:6.2f}"
+    )
+    print("(room poll rows: the default inline limit against 64 KiB, not raw boto3)")
 
 
 if __name__ == "__main__":
