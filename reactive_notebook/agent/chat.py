@@ -222,25 +222,27 @@ class ChatService:
                     await self.notebooks.interrupt(user, notebook_id)
         except ProviderError as error:
             outcome.error = error.message
-            events.emit("error", message=error.message, status=error.status)
+            outcome.error_status = error.status
         except Exception as error:  # a bug of ours: the person is told, the log has it
             log.exception("chat turn %s in notebook %s failed", events.turn_id, notebook_id)
             outcome.error = f"the assistant failed: {error}"
-            events.emit("error", message=outcome.error, status=None)
         finally:
-            if outcome.error is None:
-                events.emit(
-                    "done",
-                    turn_id=events.turn_id,
-                    usage=outcome.usage.describe(),
-                    stop_reason=outcome.stop_reason,
-                )
             conversation.journal = loop.journal if loop.journal.changed else conversation.journal
             try:
                 await self._record(user, notebook_id, events, outcome, started, loop)
             finally:
-                # Last, with nothing awaited after it: once a client sees the stream end,
-                # the history holds the turn and the next message may start.
+                # The turn's last event, then the end of its stream, with nothing awaited
+                # after them: a client that sees either finds the turn in the history (and
+                # no longer running), and its next message may start at once.
+                if outcome.error is None:
+                    events.emit(
+                        "done",
+                        turn_id=events.turn_id,
+                        usage=outcome.usage.describe(),
+                        stop_reason=outcome.stop_reason,
+                    )
+                else:
+                    events.emit("error", message=outcome.error, status=outcome.error_status)
                 events.finish()
 
     async def _record(

@@ -44,6 +44,8 @@ class TurnOutcome:
     usage: Usage = field(default_factory=Usage)
     stop_reason: str = "end_turn"
     error: str | None = None
+    #: The provider's HTTP status of that error, when it came from one.
+    error_status: int | None = None
     #: The cells the turn created, edited, moved, deleted or ran, in order, once each.
     cells_changed: list[str] = field(default_factory=list)
 

@@ -589,6 +589,53 @@ async def test_history_is_kept_per_notebook_and_cleared_on_delete(
     assert json.loads((await chat.call("GET", "notebooks", nb, "chat")).body)["messages"] == []
 
 
+@pytest.mark.parametrize("ending", ["done", "cancelled", "error"])
+async def test_a_client_that_reads_the_last_event_finds_the_turn_in_the_history(
+    chat: Chat, fake_llm: FakeLLM, ending: str
+) -> None:
+    """The panel reads the history as soon as a turn's last event arrives (the stream may
+    still be open): the turn is recorded there and not running, and a next message starts
+    at once. It did not when the last event went out before the history was written: the
+    panel then saw the stopped turn still running and went back to busy."""
+    nb = await chat.new_notebook()
+    if ending == "done":
+        fake_llm.add(Reply(text="an answer"))
+    elif ending == "cancelled":
+        fake_llm.add(Reply.hang(after_events=3))
+    else:
+        fake_llm.add(Reply.status(500, message="the model is down"))
+    fake_llm.add(Reply(text="the next answer"))
+    last: dict[str, Any] | None = None
+    cancel_sent = False
+    async with chat.http.stream("POST", chat.url(nb, "chat"), json={"message": "go"}) as response:
+        text = ""
+        async for chunk in response.aiter_text():
+            text += chunk
+            if ending == "cancelled" and not cancel_sent:
+                cancel_sent = True
+                await fake_llm.wait_requests(1)  # the model answers, and hangs
+                await chat.call("POST", "notebooks", nb, "chat", "cancel", body={})
+            ends = [e for e in parse_events(text) if e["event"] in ("done", "error")]
+            if ends:
+                last = ends[0]
+                break  # read nothing more of the stream
+        assert last is not None
+        history = json.loads((await chat.call("GET", "notebooks", nb, "chat")).body)
+        assert history["running"] is None
+        assert history["messages"][-1]["turn_id"] == parse_events(text)[0]["data"]["turn_id"]
+        code, events = await chat.send(nb, "and now?")
+    assert code == 200, events
+    assert of(events, "done")
+    assert of(events, "text_delta")
+    expected = {"done": "end_turn", "cancelled": "cancelled"}
+    if ending == "error":
+        assert last["event"] == "error"
+        assert history["messages"][-1]["error"] == last["data"]["message"]
+    else:
+        assert last["data"]["stop_reason"] == expected[ending]
+        assert history["messages"][-1]["stop_reason"] == expected[ending]
+
+
 # -- helpers ---------------------------------------------------------------------------
 
 
