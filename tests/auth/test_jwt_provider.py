@@ -305,9 +305,12 @@ async def test_an_oversized_discovery_document_gives_no_keys(issuer: Issuer) -> 
 
 
 async def test_keys_are_warmed_at_server_start(jp_serverapp: ServerApp, issuer: Issuer) -> None:
+    # Wait for the warm-up's end, not for its request: the answer is read after that.
+    counters = provider(jp_serverapp).keys.counters
     deadline = time.monotonic() + 5
-    while not issuer.requests.get("/jwks.json") and time.monotonic() < deadline:
+    while not (counters.fetches or counters.failures) and time.monotonic() < deadline:
         await asyncio.sleep(0.01)
+    assert (counters.fetches, counters.failures) == (1, 0)
     assert issuer.requests.get("/jwks.json") == 1
     assert sorted(k or "" for k in provider(jp_serverapp).keys.kids) == ["ec-1", "rsa-1"]
 
