@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -44,6 +45,12 @@ log = logging.getLogger(__name__)
 
 #: How often a run waiting on the kernel checks that the kernel is still alive.
 LIVENESS_INTERVAL = 0.5
+
+#: How long IOPub may stay silent after the kernel replied to a request on its shell
+#: channel before the request's ``idle`` status is taken as lost (never published, or
+#: dropped on the way): the request is over. A kernel sends the reply just before ``idle``,
+#: and outputs still on their way keep IOPub from being silent.
+LOST_IDLE_GRACE = 5.0
 
 #: How long a dead kernel's own restarter gets to bring it back before we restart it.
 RESTARTER_GRACE = 5.0
@@ -415,8 +422,14 @@ class KernelSession(RestartWatch):
     async def _messages_until_idle(self, request_id: str) -> Any:
         """Iopub messages until the kernel is idle after ``request_id``.
 
-        Checks liveness while waiting: a dead or restarted kernel never answers.
+        Checks liveness while waiting: a dead or restarted kernel never answers. A request
+        the kernel replied to on its shell channel while IOPub then stays silent for
+        ``LOST_IDLE_GRACE`` seconds ends there: its ``idle`` was lost, and waiting for it
+        would hold the notebook's runs for ever on a live, idle kernel.
         """
+        loop = asyncio.get_running_loop()
+        replied = False
+        heard = loop.time()
         while True:
             try:
                 message = await asyncio.wait_for(
@@ -426,7 +439,17 @@ class KernelSession(RestartWatch):
                 if self._restarted.is_set() or not await self.is_alive():
                     self._installed = False
                     raise KernelDied("the kernel died") from None
+                replied = replied or await self._replied(request_id)
+                if replied and loop.time() - heard >= LOST_IDLE_GRACE:
+                    log.warning(
+                        "kernel %s replied to request %s but its idle status never came "
+                        "(lost on IOPub): the request is taken as finished",
+                        self.kernel_id,
+                        request_id,
+                    )
+                    return
                 continue
+            heard = loop.time()
             yield message
             if (
                 message["msg_type"] == "status"
@@ -434,6 +457,18 @@ class KernelSession(RestartWatch):
                 and message["content"].get("execution_state") == "idle"
             ):
                 return
+
+    async def _replied(self, request_id: str) -> bool:
+        """Whether the kernel's reply to ``request_id`` is among the shell channel's
+        waiting messages. Nothing else reads that channel here (every answer comes on
+        IOPub), so the replies read on the way, of earlier requests, are dropped."""
+        while True:
+            try:
+                reply = await ensure_async(self._client.get_shell_msg(timeout=0))
+            except queue.Empty:
+                return False
+            if reply.get("parent_header", {}).get("msg_id") == request_id:
+                return True
 
 
 __all__ = [

@@ -371,3 +371,41 @@ def test_a_runs_inputs_reach_the_kernels_history_database(loop, session) -> None
     _, events = run(loop, session, RunStep("probe", probe))
     expected = sorted(f"{marker}_{i} = {i}" for i in range(3))
     assert events.stdout("probe") == f"{expected}\nFalse\n"
+
+
+# Run in the kernel: the next request whose code carries the marker publishes no ``idle``
+# (as when IOPub drops it); its reply on the shell channel still goes out.
+LOSE_NEXT_IDLE = """
+_k = get_ipython().kernel
+_publish = _k._publish_status
+def _lossy(status, channel, parent=None, _k=_k, _publish=_publish):
+    request = parent or _k.get_parent(channel)
+    if status == 'idle' and 'LOSE-' 'THIS-IDLE' in request.get('content', {}).get('code', ''):
+        del _k._publish_status
+        return
+    return _publish(status, channel, parent)
+_k._publish_status = _lossy
+del _k, _publish, _lossy
+"""
+
+
+def test_a_run_whose_idle_is_lost_ends_after_the_grace(loop, session, caplog) -> None:  # type: ignore[no-untyped-def]
+    from reactive_notebook.kernels import session as session_module
+
+    run(loop, session, RunStep("arm", LOSE_NEXT_IDLE))
+    grace, session_module.LOST_IDLE_GRACE = session_module.LOST_IDLE_GRACE, 1.0
+    try:
+        started = time.monotonic()
+        result, events = run(loop, session, RunStep("lossy", "# LOSE-THIS-IDLE\nprint('ran')"))
+        took = time.monotonic() - started
+    finally:
+        session_module.LOST_IDLE_GRACE = grace
+    assert result.statuses == {"lossy": "success"}
+    assert events.stdout("lossy") == "ran\n"
+    assert 1.0 <= took < 10, took
+    assert "its idle status never came" in caplog.text
+    # The kernel is fine, and the next run ends on its idle as usual.
+    started = time.monotonic()
+    result, events = run(loop, session, RunStep("after", "print('next')"))
+    assert result.statuses == {"after": "success"}
+    assert time.monotonic() - started < 1.0
