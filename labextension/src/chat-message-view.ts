@@ -1,8 +1,8 @@
 /**
  * One message of the chat panel's conversation, redrawn in place as its turn streams:
  * a person's text, or the assistant's answer (markdown through JupyterLab's renderer,
- * sanitized and untrusted), its tool steps (collapsible, their cells linked to the
- * notebook) and its footer (usage, error, the revert action).
+ * sanitized and untrusted) with its tool steps where the model made them (collapsible,
+ * their cells linked to the notebook), and its footer (usage, error, the revert action).
  */
 import {
   IRenderMime,
@@ -10,7 +10,7 @@ import {
   MimeModel
 } from '@jupyterlab/rendermime';
 
-import { stepCellIds, summarizeInput } from './chat-model';
+import { layoutAnswer, stepCellIds, summarizeInput } from './chat-model';
 import { cellLabel } from './reasons';
 import { ChatMessage, IAssistantMessage, IChatStep } from './chat-types';
 
@@ -36,9 +36,8 @@ export class MessageView {
       return;
     }
     this._body = element('div', 'jp-ReactiveChat-answer');
-    this._steps = element('div', 'jp-ReactiveChat-steps');
     this._footer = element('div', 'jp-ReactiveChat-footer');
-    this.node.append(this._steps, this._body, this._footer);
+    this.node.append(this._body, this._footer);
   }
 
   readonly node: HTMLElement;
@@ -48,12 +47,7 @@ export class MessageView {
     if (message.role !== 'assistant') {
       return;
     }
-    this._renderText(message.text);
-    const stepsKey = JSON.stringify(message.steps);
-    if (stepsKey !== this._stepsKey) {
-      this._stepsKey = stepsKey;
-      this._renderSteps(message.steps);
-    }
+    this._renderAnswer(message);
     const footerKey = JSON.stringify([
       message.error,
       message.stop_reason,
@@ -69,52 +63,43 @@ export class MessageView {
   }
 
   dispose(): void {
-    this._renderer?.dispose();
-    this._renderer = null;
+    this._pieces.forEach(piece => piece.text.dispose());
+    this._pieces = [];
     this.node.remove();
   }
 
-  /** Markdown through JupyterLab's renderer, one render at a time, the latest text last. */
-  private _renderText(text: string): void {
-    if (text === this._text) {
-      return;
+  /**
+   * The answer as it came: its words cut where the model called a tool, each call's step
+   * drawn there. While a turn streams only the last words grow and new pieces are added;
+   * a step's details keep their open state across redraws.
+   */
+  private _renderAnswer(message: IAssistantMessage): void {
+    const layout = layoutAnswer(message.text, message.steps);
+    while (this._pieces.length < layout.length) {
+      const text = new MarkdownText(this._rendermime);
+      const steps = element('div', 'jp-ReactiveChat-steps');
+      this._body!.append(text.node, steps);
+      this._pieces.push({ text, steps, key: '' });
     }
-    this._text = text;
-    if (this._rendering) {
-      return; // the render under way starts another when it ends
-    }
-    if (!this._renderer) {
-      this._renderer = this._rendermime.createRenderer('text/markdown');
-      this._renderer.addClass('jp-ReactiveChat-markdown');
-      this._body!.append(this._renderer.node);
-    }
-    const renderer = this._renderer;
-    const model = new MimeModel({
-      data: { 'text/markdown': text },
-      trusted: false // sanitized: the model's words are not the person's
+    layout.forEach((part, i) => {
+      const piece = this._pieces[i];
+      piece.text.render(part.text);
+      const key = JSON.stringify(part.steps);
+      if (key !== piece.key) {
+        piece.key = key;
+        this._renderSteps(piece.steps, part.steps);
+      }
     });
-    this._rendering = renderer
-      .renderModel(model)
-      .catch(() => {
-        renderer.node.textContent = text;
-      })
-      .then(() => {
-        this._rendering = null;
-        const latest = this._text;
-        if (latest !== null && latest !== text && !renderer.isDisposed) {
-          this._text = text;
-          this._renderText(latest);
-        }
-      });
   }
 
-  private _renderSteps(steps: IChatStep[]): void {
+  private _renderSteps(node: HTMLElement, steps: IChatStep[]): void {
     const open = new Set(
-      [...this._steps!.querySelectorAll('details')]
-        .filter(node => node.open)
-        .map(node => node.dataset.stepId)
+      [...node.querySelectorAll('details')]
+        .filter(details => details.open)
+        .map(details => details.dataset.stepId)
     );
-    this._steps!.replaceChildren(
+    node.hidden = steps.length === 0;
+    node.replaceChildren(
       ...steps.map(step => this._step(step, open.has(step.id)))
     );
   }
@@ -218,13 +203,66 @@ export class MessageView {
   }
 
   private _body: HTMLElement | null = null;
-  private _steps: HTMLElement | null = null;
   private _footer: HTMLElement | null = null;
+  private _pieces: { text: MarkdownText; steps: HTMLElement; key: string }[] =
+    [];
+  private _footerKey = '';
+}
+
+/**
+ * Markdown through JupyterLab's renderer (sanitized, untrusted: the model's words are not
+ * the person's), one render at a time, the latest text last; hidden while blank.
+ */
+class MarkdownText {
+  constructor(private readonly _rendermime: IRenderMimeRegistry) {
+    this.node = element('div', 'jp-ReactiveChat-text');
+    this.node.hidden = true;
+  }
+
+  readonly node: HTMLElement;
+
+  render(text: string): void {
+    if (text === this._text) {
+      return;
+    }
+    this._text = text;
+    this.node.hidden = !text.trim();
+    if (this._rendering || this.node.hidden) {
+      return; // the render under way starts another when it ends
+    }
+    if (!this._renderer) {
+      this._renderer = this._rendermime.createRenderer('text/markdown');
+      this._renderer.addClass('jp-ReactiveChat-markdown');
+      this.node.append(this._renderer.node);
+    }
+    const renderer = this._renderer;
+    const model = new MimeModel({
+      data: { 'text/markdown': text },
+      trusted: false
+    });
+    this._rendering = renderer
+      .renderModel(model)
+      .catch(() => {
+        renderer.node.textContent = text;
+      })
+      .then(() => {
+        this._rendering = null;
+        const latest = this._text;
+        if (latest !== null && latest !== text && !renderer.isDisposed) {
+          this._text = text;
+          this.render(latest);
+        }
+      });
+  }
+
+  dispose(): void {
+    this._renderer?.dispose();
+    this._renderer = null;
+  }
+
   private _renderer: IRenderMime.IRenderer | null = null;
   private _rendering: Promise<void> | null = null;
   private _text: string | null = null;
-  private _stepsKey = '';
-  private _footerKey = '';
 }
 
 export function plural(n: number, word: string): string {

@@ -147,6 +147,54 @@ export function stepCellIds(step: IChatStep): string[] {
   return [...ids];
 }
 
+/**
+ * A history step's `at` (code points, as the server counts) as an offset in `text`'s
+ * UTF-16 code units (as JavaScript strings count); undefined stays undefined.
+ */
+export function utf16Offset(
+  text: string,
+  codePoints: number | undefined
+): number | undefined {
+  if (typeof codePoints !== 'number' || !(codePoints > 0)) {
+    return typeof codePoints === 'number' ? 0 : undefined;
+  }
+  let units = 0;
+  let seen = 0;
+  for (const char of text) {
+    if (seen === codePoints) {
+      break;
+    }
+    units += char.length;
+    seen++;
+  }
+  return units;
+}
+
+/**
+ * An assistant message as the panel lays it out: its text cut where its steps came,
+ * each piece followed by the steps made there. The last piece has no steps (the words
+ * after the last call); steps without a place (old histories) come first.
+ */
+export function layoutAnswer(
+  text: string,
+  steps: IChatStep[]
+): { text: string; steps: IChatStep[] }[] {
+  const pieces: { text: string; steps: IChatStep[] }[] = [];
+  let from = 0;
+  for (const step of steps) {
+    const at = Math.min(Math.max(step.at ?? 0, from), text.length);
+    const last = pieces[pieces.length - 1];
+    if (last && at === from) {
+      last.steps.push(step);
+      continue;
+    }
+    pieces.push({ text: text.slice(from, at), steps: [step] });
+    from = at;
+  }
+  pieces.push({ text: text.slice(from), steps: [] });
+  return pieces;
+}
+
 /** The conversation with one notebook. */
 export class ChatTranscript {
   messages: ChatMessage[] = [];
@@ -165,7 +213,14 @@ export class ChatTranscript {
       .filter(m => !(m.role === 'assistant' && m.turn_id === this.running))
       .map(m =>
         m.role === 'assistant'
-          ? { ...m, text: m.text ?? '', steps: m.steps ?? [] }
+          ? {
+              ...m,
+              text: m.text ?? '',
+              steps: (m.steps ?? []).map(step => ({
+                ...step,
+                at: utf16Offset(m.text ?? '', step.at)
+              }))
+            }
           : { ...m }
       );
   }
@@ -233,7 +288,11 @@ export class ChatTranscript {
           step.name = event.call.name;
           step.input = event.call.input;
         } else {
-          message.steps.push({ ...event.call, ok: null });
+          message.steps.push({
+            ...event.call,
+            ok: null,
+            at: message.text.length
+          });
         }
         break;
       }
@@ -245,7 +304,8 @@ export class ChatTranscript {
             id: result.id,
             name: result.name,
             input: undefined,
-            ok: null
+            ok: null,
+            at: message.text.length
           };
           message.steps.push(step);
         }

@@ -13,6 +13,12 @@ export interface IChatStep {
   error?: string | null;
   preview?: string;
   cell_ids?: string[];
+  /**
+   * Where the call came in the answer: the length of the message's `text` then, in
+   * UTF-16 code units (the history's code points are converted when it is read). Absent
+   * in histories written before it was recorded: such steps come first.
+   */
+  at?: number;
 }
 
 export interface IUsage {

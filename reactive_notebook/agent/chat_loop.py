@@ -164,7 +164,7 @@ class ChatLoop:
             "preview": _preview(text),
             "cell_ids": cell_ids,
         }
-        outcome.steps.append(step)
+        outcome.steps.append({**step, "at": len(outcome.text)})  # where it came in the text
         self.events.emit("tool_result", **{k: v for k, v in step.items() if k != "input"})
         if cell_ids and (call.name in _CHANGING or call.name in _RUNNING):
             self.events.emit("cells_changed", cell_ids=cell_ids)

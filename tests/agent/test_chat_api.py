@@ -589,6 +589,28 @@ async def test_history_is_kept_per_notebook_and_cleared_on_delete(
     assert json.loads((await chat.call("GET", "notebooks", nb, "chat")).body)["messages"] == []
 
 
+async def test_the_history_places_each_step_where_it_came_in_the_answer(
+    chat: Chat, fake_llm: FakeLLM
+) -> None:
+    nb = await chat.new_notebook()
+    fake_llm.add(
+        calls(("create_cell", {"code": "a = 1"})),  # before any words
+        Reply(
+            text="Je crée la cellule 😀 suivante.",
+            tool_calls=[ToolCall("create_cell", {"code": "b = a + 1"})],
+        ),
+        Reply(text="Les deux cellules sont là."),
+    )
+    await chat.send(nb, "deux cellules")
+    history = json.loads((await chat.call("GET", "notebooks", nb, "chat")).body)
+    answer = history["messages"][-1]
+    first, second = answer["steps"]
+    assert first["at"] == 0
+    # Counted in characters (code points), as Python counts them: the emoji is one.
+    assert answer["text"][: second["at"]] == "Je crée la cellule 😀 suivante."
+    assert answer["text"][second["at"] :].strip() == "Les deux cellules sont là."
+
+
 @pytest.mark.parametrize("ending", ["done", "cancelled", "error"])
 async def test_a_client_that_reads_the_last_event_finds_the_turn_in_the_history(
     chat: Chat, fake_llm: FakeLLM, ending: str

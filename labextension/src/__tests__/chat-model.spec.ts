@@ -4,9 +4,11 @@
  */
 import {
   ChatTranscript,
+  layoutAnswer,
   parseChatEvent,
   stepCellIds,
-  summarizeInput
+  summarizeInput,
+  utf16Offset
 } from '../chat-model';
 import { ChatEvent } from '../chat-types';
 
@@ -86,7 +88,8 @@ describe('ChatTranscript', () => {
             ok: false,
             error: 'conflict',
             preview: 'the cell changed',
-            cell_ids: ['c9']
+            cell_ids: ['c9'],
+            at: 'Making '.length
           }
         ],
         cells_changed: ['c9'],
@@ -169,6 +172,69 @@ describe('ChatTranscript', () => {
       ['user', 't4', 'plot'],
       ['assistant', 't4', 'Plotting']
     ]);
+  });
+});
+
+describe('where the steps go in the answer', () => {
+  const step = (id: string, at?: number) => ({
+    id,
+    name: 'run_cell',
+    input: {},
+    ok: true,
+    at
+  });
+
+  it('cuts the text where each call came, steps made together in one place', () => {
+    const text = 'First words. Then more. The end.';
+    const pieces = layoutAnswer(text, [
+      step('a', 0),
+      step('b', 12),
+      step('c', 12),
+      step('d', 23)
+    ]);
+    expect(pieces.map(p => [p.text, p.steps.map(s => s.id)])).toEqual([
+      ['', ['a']],
+      ['First words.', ['b', 'c']],
+      [' Then more.', ['d']],
+      [' The end.', []]
+    ]);
+    expect(pieces.map(p => p.text).join('')).toBe(text);
+  });
+
+  it('puts steps of old histories first, and never cuts outside the text', () => {
+    const pieces = layoutAnswer('Words.', [step('a'), step('b', 99)]);
+    expect(pieces.map(p => [p.text, p.steps.map(s => s.id)])).toEqual([
+      ['', ['a']],
+      ['Words.', ['b']],
+      ['', []]
+    ]);
+    expect(layoutAnswer('Only words.', [])).toEqual([
+      { text: 'Only words.', steps: [] }
+    ]);
+  });
+
+  it('reads the history’s code points as UTF-16 offsets', () => {
+    const text = 'Je crée 😀 la cellule.';
+    expect(utf16Offset(text, 10)).toBe(11); // the emoji is two code units
+    expect(text.slice(0, utf16Offset(text, 10))).toBe('Je crée 😀 ');
+    expect(utf16Offset(text, 0)).toBe(0);
+    expect(utf16Offset(text, undefined)).toBeUndefined();
+    expect(utf16Offset(text, 999)).toBe(text.length);
+    const chat = new ChatTranscript();
+    chat.setHistory({
+      messages: [
+        { role: 'user', turn_id: 't1', text: 'go', time: '' },
+        {
+          role: 'assistant',
+          turn_id: 't1',
+          text,
+          steps: [step('a', 10), step('b')]
+        }
+      ],
+      running: null
+    });
+    const answer = chat.current()!;
+    expect(answer.steps.map(s => s.at)).toEqual([11, undefined]);
   });
 });
 

@@ -132,6 +132,14 @@ test("the panel streams an answer while the agent's cells appear in the open not
     assert.equal(await answer.locator('code', { hasText: 'total' }).count(), 1);
     const steps = assistant.locator('.jp-ReactiveChat-step');
     assert.deepEqual(await steps.locator('.jp-ReactiveChat-stepName').allInnerTexts(), ['create_cell', 'run_cell']);
+    // Each step where the model made it: the new cell before any words, the run after the
+    // words that announced it, then the answer.
+    const order = await assistant.evaluate((node) =>
+      [...node.querySelectorAll('.jp-ReactiveChat-stepName, .jp-ReactiveChat-markdown')]
+        .filter((part) => !part.closest('[hidden]'))
+        .map((part) => part.textContent.trim().slice(0, 25)),
+    );
+    assert.deepEqual(order, ['create_cell', 'Now I run the first cell.', 'run_cell', 'I added a cell that doubl']);
     assert.deepEqual(await steps.locator('.jp-ReactiveChat-stepMark').allInnerTexts(), ['✓', '✓']);
     assert.deepEqual(await steps.evaluateAll((nodes) => nodes.map((node) => node.dataset.ok)), ['ok', 'ok']);
     const requests = await session.fakeLlmApi('GET', '_fake/requests');
