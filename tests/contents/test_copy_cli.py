@@ -92,6 +92,14 @@ def table(moto: moto_server.MotoServer, aws_env: None) -> str:
     return f"copy-{uuid.uuid4().hex[:12]}"
 
 
+@pytest.fixture
+def source(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """The tree the copies start from (``make_tree``), in ``tmp_path/src``, and its files."""
+    src = tmp_path / "src"
+    src.mkdir()
+    return src, make_tree(src)
+
+
 def table_exists(endpoint_url: str, name: str) -> bool:
     client = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=endpoint_url)
     try:
@@ -105,13 +113,12 @@ def table_exists(endpoint_url: str, name: str) -> bool:
 
 def test_files_to_dynamodb_and_back_byte_exact(
     tmp_path: Path,
+    source: tuple[Path, dict[str, bytes]],
     table: str,
     moto: moto_server.MotoServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    src, out = tmp_path / "src", tmp_path / "out"
-    src.mkdir()
-    files = make_tree(src)
+    (src, files), out = source, tmp_path / "out"
     assert len(files["a/b/chart.ipynb"]) > 600_000  # compressed, over 2 chunks of the table
     endpoint = ["--endpoint-url", moto.endpoint_url, "--region", "us-east-1"]
 
@@ -144,13 +151,12 @@ def test_files_to_dynamodb_and_back_byte_exact(
 
 def test_dry_run_writes_nothing_and_counts(
     tmp_path: Path,
+    source: tuple[Path, dict[str, bytes]],
     table: str,
     moto: moto_server.MotoServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    make_tree(src)
+    src, _ = source
     endpoint = ["--endpoint-url", moto.endpoint_url]
 
     assert copy(str(src), f"dynamodb://{table}", *endpoint, "--create-table", "--dry-run") == 0
@@ -179,14 +185,12 @@ def test_dry_run_writes_nothing_and_counts(
 
 
 def test_an_existing_destination_file_is_skipped_unless_overwrite(
-    tmp_path: Path,
+    source: tuple[Path, dict[str, bytes]],
     table: str,
     moto: moto_server.MotoServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    files = make_tree(src)
+    src, files = source
     endpoint = ["--endpoint-url", moto.endpoint_url]
     manager = DynamoDBContentsManager(
         table_name=table, endpoint_url=moto.endpoint_url, create_table=True
@@ -208,11 +212,9 @@ def test_an_existing_destination_file_is_skipped_unless_overwrite(
 
 
 def test_a_file_that_cannot_be_copied_fails_the_run_but_not_the_others(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, source: tuple[Path, dict[str, bytes]], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    src, dest = tmp_path / "src", tmp_path / "dest"
-    src.mkdir()
-    files = make_tree(src)
+    (src, files), dest = source, tmp_path / "dest"
     (dest / "notes.txt").mkdir(parents=True)  # a folder where the source has a file
 
     assert copy(str(src), str(dest)) == 1
@@ -290,11 +292,9 @@ def test_the_command_line_program(tmp_path: Path, moto: moto_server.MotoServer) 
 
 
 def test_a_copy_into_dynamodb_honours_the_partition_depth(
-    tmp_path: Path, table: str, moto: moto_server.MotoServer
+    source: tuple[Path, dict[str, bytes]], table: str, moto: moto_server.MotoServer
 ) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    files = make_tree(src)
+    src, files = source
     endpoint = ["--endpoint-url", moto.endpoint_url, "--region", "us-east-1"]
     depth = ["--partition-depth", "1"]
     assert copy(str(src), f"dynamodb://{table}", *endpoint, *depth, "--create-table") == 0
