@@ -81,6 +81,9 @@ async def test_a_client_connecting_after_a_run_gets_the_kernel_state_in_its_snap
         assert snapshot["kernel_state"] == "idle"
 
 
+ATTRIBUTED = ("cell_created", "cell_updated", "cell_moved", "cell_deleted", "notebook_updated")
+
+
 async def test_every_client_of_a_notebook_sees_every_event_and_others_see_none(
     api: Api, jp_ws_fetch: Any
 ) -> None:
@@ -123,6 +126,12 @@ async def test_every_client_of_a_notebook_sees_every_event_and_others_see_none(
             "cell_stdout",
         ):
             assert kind in kinds
+        # Each change names who made it (docs/websocket.md, "actor"): the person behind
+        # the socket and the REST call; a run's events name no one.
+        changes = [m for m in events(seen_two) if m["type"] in ATTRIBUTED]
+        assert {m["actor"]["kind"] for m in changes} == {"person"}
+        assert len({m["actor"]["user"] for m in changes}) == 1
+        assert not [m for m in events(seen_two) if m["type"] not in ATTRIBUTED and "actor" in m]
         assert any(m["type"] == "ack" for m in seen_one)
         assert not any(m["type"] == "ack" for m in seen_two)  # answers go to the asker only
         stdout = [m for m in seen_two if m["type"] == "cell_stdout"]

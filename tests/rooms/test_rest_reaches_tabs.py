@@ -129,7 +129,10 @@ async def test_a_cell_a_tab_deletes_during_a_run_all_leaves_the_run_whole(
     await api("POST", "notebooks", notebook, "run", body={"wait": False})
     await tab.wait_for(lambda: tab.cell(first)["outputs"], "the run going")
     tab.delete_cell(second)
-    await client.until(lambda m: m.get("type") == "cell_deleted" and m.get("cell_id") == second)
+    taken = await client.until(
+        lambda m: m.get("type") == "cell_deleted" and m.get("cell_id") == second
+    )
+    assert taken[-1]["actor"] == {"kind": "document"}  # made in the shared document
 
     async def finished() -> bool:
         cells = (await api("GET", "notebooks", notebook))["cells"]
