@@ -467,6 +467,8 @@ class KernelSession(RestartWatch):
                 reply = await ensure_async(self._client.get_shell_msg(timeout=0))
             except queue.Empty:
                 return False
+            except RuntimeError:  # a gateway kernel's channel closed: the liveness check says
+                return False
             if reply.get("parent_header", {}).get("msg_id") == request_id:
                 return True
 
