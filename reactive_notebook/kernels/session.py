@@ -52,6 +52,9 @@ LIVENESS_INTERVAL = 0.5
 #: and outputs still on their way keep IOPub from being silent.
 LOST_IDLE_GRACE = 5.0
 
+#: How many kernels a start tries when each dies before it answers (a port taken).
+START_ATTEMPTS = 3
+
 #: How long a dead kernel's own restarter gets to bring it back before we restart it.
 RESTARTER_GRACE = 5.0
 #: How long a status of the IOPub probe may take before another probe is sent.
@@ -131,7 +134,7 @@ class KernelSession(RestartWatch):
         async with self._exchange:
             await self._start()
 
-    async def _start(self) -> None:
+    async def _start(self, attempt: int = 0) -> None:
         if self.kernel_id is not None:
             return
         if self.session is not None:
@@ -152,7 +155,19 @@ class KernelSession(RestartWatch):
         self._watch_kernel(kernel, kernel_id)
         self._client = kernel.client()
         self._client.start_channels()
-        await self._install_runner()
+        try:
+            await self._install_runner()
+        except (RuntimeError, KernelDied) as error:
+            if attempt + 1 >= START_ATTEMPTS or await self.is_alive():
+                raise
+            # Died as it started: most often a port the kernel was told to bind was taken
+            # meanwhile by another process (another server's kernel on this host). A new
+            # kernel gets new ports; this one served nobody yet.
+            log.warning("kernel %s died while starting (%s): starting another", kernel_id, error)
+            self._forget_kernel(kernel)
+            with contextlib.suppress(Exception):
+                await ensure_async(self.manager.shutdown_kernel(kernel_id, now=True))
+            await self._start(attempt + 1)
 
     async def is_alive(self) -> bool:
         if self.kernel_id is None or self._gone:

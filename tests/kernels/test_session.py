@@ -409,3 +409,42 @@ def test_a_run_whose_idle_is_lost_ends_after_the_grace(loop, session, caplog) ->
     result, events = run(loop, session, RunStep("after", "print('next')"))
     assert result.statuses == {"after": "success"}
     assert time.monotonic() - started < 1.0
+
+
+# A kernel whose first process dies before it answers, as a kernel does when another
+# process took one of its ports between their choice and its bind; the next one starts.
+DIES_ONCE = """
+import os, sys
+marker, connection_file = sys.argv[1], sys.argv[2]
+if not os.path.exists(marker):
+    open(marker, "w").close()
+    sys.exit("Address already in use (as if)")
+os.execv(sys.executable, [sys.executable, "-m", "ipykernel_launcher", "-f", connection_file])
+"""
+
+
+def test_a_kernel_that_dies_while_starting_is_replaced(loop, tmp_path, caplog) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = tmp_path / "kernels" / "dies-once"
+    spec.mkdir(parents=True)
+    (tmp_path / "launch.py").write_text(DIES_ONCE)
+    argv = [sys.executable, str(tmp_path / "launch.py"), str(tmp_path / "died")]
+    kernel_json = {"argv": [*argv, "{connection_file}"], "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel_json | {"display_name": "dies once"}))
+    specs = KernelSpecManager(kernel_dirs=[str(tmp_path / "kernels")])
+    manager = AsyncMultiKernelManager(kernel_spec_manager=specs)
+    session = KernelSession(manager, kernel_name="dies-once", env=kernel_environment(os.environ))
+    try:
+        result, events = run(loop, session, RunStep("a", "print('second process')"))
+        assert result.statuses == {"a": "success"}
+        assert events.stdout("a") == "second process\n"
+        assert (tmp_path / "died").exists()  # the first one did die
+        assert "died while starting" in caplog.text
+        assert len(manager.list_kernel_ids()) == 1  # the dead one is not left behind
+    finally:
+        loop.run_until_complete(session.shutdown())
+        loop.run_until_complete(manager.shutdown_all(now=True))
