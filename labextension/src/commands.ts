@@ -9,6 +9,7 @@ import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { notebookIcon, settingsIcon } from '@jupyterlab/ui-components';
 
 import { ReactiveAPI } from './api';
+import { followMove } from './follow-move';
 import { createNotebookIn } from './new-notebook';
 import { openNotebookSettings } from './notebook-settings';
 import { isReactive, REACTIVE_KEY, ReactiveNotebooks } from './notebooks';
@@ -195,10 +196,10 @@ export function addCommands(options: ICommandsOptions): void {
         await openNotebookSettings(connection, api, {
           // The server renamed the file after the new name: the tab follows it.
           moved: async path => {
-            if (panel.context.localPath !== path) {
-              await commands.execute('docmanager:open', { path });
-              panel.close();
-            }
+            await followMove(panel, path, {
+              open: target =>
+                commands.execute('docmanager:open', { path: target })
+            });
           }
         });
       } catch (error) {

@@ -169,7 +169,8 @@ test('a SQL cell with a {threshold} parameter, its result variable renamed; Q to
 test('renaming the notebook in Notebook Settings renames its file; the tab follows', async (t) => {
   const nb = await makeNotebook('Before rename', ['value = 6', 'print("value is", value * 7)']);
   await withPage(t, async (page) => {
-    await openNotebook(page, nb.path);
+    const before = await openNotebook(page, nb.path);
+    await before.evaluate((node) => node.setAttribute('data-test-before-rename', ''));
     await page.page.keyboard.press('Control+Shift+C');
     await page.page.keyboard.type('Notebook Settings');
     await page.page.keyboard.press('Enter');
@@ -181,6 +182,18 @@ test('renaming the notebook in Notebook Settings renames its file; the tab follo
       .locator('.lm-TabBar-tab.lm-mod-current', { hasText: 'After rename.ipynb' })
       .waitFor({ timeout: TIMEOUT });
     assert.equal(await page.page.locator('.lm-TabBar-tab', { hasText: 'Before rename.ipynb' }).count(), 0);
+    // One tab on the new path, whichever way it got there: the room renamed the tab in
+    // place (as a stock rename does), or, when the room was late, the file was opened
+    // anew and the old tab closed (src/follow-move.ts).
+    await page.page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('.lm-TabBar-tab')].filter((tab) => tab.textContent.includes('After rename.ipynb'))
+          .length === 1,
+      null,
+      { timeout: TIMEOUT },
+    );
+    const inPlace = (await page.page.locator('.jp-NotebookPanel[data-test-before-rename]').count()) === 1;
+    t.diagnostic(inPlace ? 'the tab was renamed in place' : 'the file was opened anew at its new path');
     // The reopened tab is still reactive: a run re-runs the dependent.
     const renamed = page.page.locator('.jp-NotebookPanel:visible');
     await typeInto(page, renamed, 0, 'value = 7');
